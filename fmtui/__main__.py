@@ -1,0 +1,5 @@
+"""Provides `python -m fmtui`."""
+
+from fmtui.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,337 @@
+"""Provides the `fmtui` command: the app with no arguments, headless subcommands otherwise."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+from fmtui import __version__
+
+# Spec field → the flag that sets it, so errors name what the user typed.
+FLAG_FOR_FIELD = {
+    "layers": "--layers",
+    "grid": "--grid",
+    "activation": "--activation",
+    "dropout": "--dropout",
+    "optimizer": "--optimizer",
+    "lr": "--lr",
+    "momentum": "--momentum",
+    "weight_decay": "--weight-decay",
+    "batch_size": "--batch-size",
+    "epochs": "--epochs",
+    "patience": "--patience",
+    "min_delta": "--min-delta",
+    "seed": "--seed",
+    "seeds": "--seeds",
+    "device": "--device",
+    "val_fraction": "--val-fraction",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="fmtui",
+        description="Disciplined neural-network experiments on Fashion-MNIST. "
+        "With no command, opens the terminal app.",
+    )
+    parser.add_argument("--version", action="version", version=f"fmtui {__version__}")
+    parser.add_argument("--journal", metavar="PATH", help="journal file (env FMTUI_JOURNAL)")
+    parser.add_argument("--data-dir", metavar="DIR", help="folder with the four IDX files")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    run = sub.add_parser(
+        "run",
+        help="train from the shell",
+        description="Train one or more arms × seeds and print per-epoch lines and a table.",
+    )
+    arch = run.add_argument_group("architecture")
+    arch.add_argument(
+        "--layers",
+        action="append",
+        metavar="WIDTHS",
+        help="hidden widths like 384,512 or 384x512; repeat for several arms (default 384,512)",
+    )
+    arch.add_argument(
+        "--grid",
+        metavar="LISTS",
+        help="a grid of widths per layer, layers separated by x: 16,32,64x16,32,64 "
+        "(a doubling range 16..1024 also works)",
+    )
+    arch.add_argument("--activation", default="relu", help="relu, tanh, gelu, sigmoid, leaky_relu")
+    arch.add_argument("--dropout", default="0", help="dropout probability, 0 ≤ p < 1")
+    opt = run.add_argument_group("training")
+    opt.add_argument("--optimizer", default="adam", help="adam, adamw or sgd")
+    opt.add_argument("--lr", default="1e-3", help="learning rate (> 0)")
+    opt.add_argument("--momentum", default="0.9", help="SGD momentum, 0 ≤ m < 1")
+    opt.add_argument("--weight-decay", default="0", help="weight decay, 0 to 1")
+    opt.add_argument("--batch-size", default="64", help="1 to 60000")
+    opt.add_argument("--epochs", default="10", help="maximum epochs, 1 to 1000")
+    opt.add_argument("--patience", default="3", help="early-stopping patience in epochs; 0 = off")
+    opt.add_argument("--min-delta", default="0", help="smallest val-loss gain that counts")
+    opt.add_argument("--val-fraction", default="0.1", help="share of training data for validation")
+    opt.add_argument("--seed", default="0", help="first seed")
+    opt.add_argument("--seeds", default="1", help="seeds (repeats) per arm, 1 to 100")
+    opt.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
+    out = run.add_argument_group("output and data")
+    out.add_argument("--data-dir", dest="run_data_dir", metavar="DIR", help=argparse.SUPPRESS)
+    out.add_argument("--json", action="store_true", help="print JSON lines; the summary last")
+    out.add_argument(
+        "--allow-subset",
+        action="store_true",
+        help="accept a data set smaller than the full 60000/10000 (quick trials)",
+    )
+    out.add_argument("--no-download", action="store_true", help="never download the data set")
+
+    data = sub.add_parser("data", help="data set location and status")
+    data_sub = data.add_subparsers(dest="data_command", metavar="ACTION")
+    status = data_sub.add_parser("status", help="show where Fashion-MNIST is found")
+    status.add_argument("--data-dir", dest="status_data_dir", metavar="DIR", help=argparse.SUPPRESS)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        return _open_app(args)
+    if args.command == "run":
+        return cmd_run(args, sys.stdout, sys.stderr)
+    if args.command == "data":
+        if args.data_command != "status":
+            parser.parse_args(["data", "--help"])
+        return cmd_data_status(args, sys.stdout)
+    parser.error(f"unknown command {args.command}")
+    return 2
+
+
+def _open_app(args: argparse.Namespace) -> int:
+    from fmtui.app import make_app
+
+    make_app(data_dir=args.data_dir).run()
+    return 0
+
+
+def _data_dir(args: argparse.Namespace) -> str | None:
+    for name in ("run_data_dir", "status_data_dir", "data_dir"):
+        value = getattr(args, name, None)
+        if value:
+            return value
+    return None
+
+
+def cmd_data_status(args: argparse.Namespace, out: TextIO) -> int:
+    from fmtui.core import data
+
+    lines, found = data.status_lines(_data_dir(args))
+    for line in lines:
+        print(line, file=out)
+    return 0 if found else 1
+
+
+def build_experiment(args: argparse.Namespace) -> Any:
+    """The ExperimentSpec described by `fmtui run` flags; SpecError on bad input."""
+    from fmtui.core.spec import (
+        ExperimentSpec,
+        RunSpec,
+        SpecError,
+        grid_arms,
+        layer_arms,
+        parse_grid,
+        parse_layers,
+    )
+
+    if args.layers and args.grid:
+        raise SpecError("grid", "use either --layers or --grid, not both")
+    base = RunSpec(
+        activation=args.activation,
+        dropout=args.dropout,
+        optimizer=args.optimizer,
+        lr=args.lr,
+        momentum=args.momentum,
+        weight_decay=args.weight_decay,
+        batch_size=args.batch_size,
+        epochs=args.epochs,
+        patience=args.patience,
+        min_delta=args.min_delta,
+        seed=args.seed,
+        device=args.device,
+        val_fraction=args.val_fraction,
+    )
+    if args.grid:
+        arms = grid_arms(parse_grid(args.grid), base)
+    else:
+        arms = layer_arms([parse_layers(text) for text in (args.layers or ["384,512"])], base)
+    return ExperimentSpec(arms=arms, seeds=args.seeds)
+
+
+def _finite(value: Any) -> Any:
+    """JSON-safe: non-finite floats become null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
+
+
+def _json_line(out: TextIO, obj: dict[str, Any]) -> None:
+    out.write(json.dumps(_finite(obj), allow_nan=False) + "\n")
+    out.flush()
+
+
+def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from fmtui.core import data, train
+    from fmtui.core.data import CLASSES
+    from fmtui.core.spec import SpecError
+    from fmtui.core.stats import format_mean_sd, summarize_arms
+
+    try:
+        experiment = build_experiment(args)
+    except SpecError as exc:
+        print(f"fmtui run: {FLAG_FOR_FIELD.get(exc.field, exc.field)}: {exc.message}", file=err)
+        return 2
+
+    def show_download(name: str, done: int, total: int | None) -> None:
+        shown = f"{done / total:6.1%}" if total else f"{done / 1e6:.1f} MB"
+        print(f"\rdownloading {name}: {shown}", end="", file=err, flush=True)
+
+    try:
+        source = data.resolve(
+            _data_dir(args), allow_download=not args.no_download, progress=show_download
+        )
+        device, note = train.resolve_device(experiment.baseline.spec.device)
+        if note:
+            print(f"note: {note}", file=err)
+        data.load(source, device, require_full=not args.allow_subset)
+    except (data.DataError, train.DeviceError) as exc:
+        print(f"fmtui run: {exc}", file=err)
+        return 2
+
+    cancel = threading.Event()
+    previous = signal.getsignal(signal.SIGINT)
+
+    def on_sigint(_signum: int, _frame: Any) -> None:
+        if cancel.is_set():
+            raise KeyboardInterrupt
+        print("\ncancelling after this step… (Ctrl-C again to abort)", file=err)
+        cancel.set()
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, on_sigint)
+    runs = experiment.runs()
+    total_runs = len(runs)
+    counter = {"n": 0}
+
+    def on_event(event: train.Event) -> None:
+        if isinstance(event, train.RunStarted):
+            counter["n"] += 1
+            if args.json:
+                _json_line(
+                    out,
+                    {
+                        "event": "run_started",
+                        "arm": event.arm,
+                        "seed": event.spec.seed,
+                        "device": event.device,
+                        "parameters": event.parameters,
+                    },
+                )
+            else:
+                print(
+                    f"run {counter['n']}/{total_runs}: arm {event.arm}, seed {event.spec.seed}, "
+                    f"{event.parameters:,} parameters on {event.device}",
+                    file=out,
+                    flush=True,
+                )
+        elif isinstance(event, train.EpochEnd):
+            m = event.metrics
+            if args.json:
+                _json_line(
+                    out, {"event": "epoch", "arm": event.arm, "repeat": event.repeat, **m.to_dict()}
+                )
+            else:
+                print(
+                    f"  epoch {m.epoch:3d}  train loss {m.train_loss:.4f} acc {m.train_acc:.4f}"
+                    f"  val loss {m.val_loss:.4f} acc {m.val_acc:.4f}  {m.seconds:5.1f}s",
+                    file=out,
+                    flush=True,
+                )
+        elif isinstance(event, train.RunFinished):
+            r = event.result
+            if args.json:
+                _json_line(out, {"event": "run_finished", **_run_json(r)})
+            elif r.status == "completed":
+                stop = f", stopped early at epoch {len(r.epochs)}" if r.stopped_early else ""
+                print(
+                    f"  test accuracy {r.test_acc:.4f} (best epoch {r.best_epoch}{stop}) "
+                    f"in {r.duration_s:.1f}s",
+                    file=out,
+                    flush=True,
+                )
+            else:
+                print(f"  run {r.status}: {r.error or 'stopped by the user'}", file=out, flush=True)
+
+    try:
+        results = train.run_experiment(
+            experiment,
+            source,
+            on_event=on_event,
+            cancel=cancel,
+            require_full=not args.allow_subset,
+        )
+    finally:
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGINT, previous)
+
+    summaries = summarize_arms(results)
+    if args.json:
+        _json_line(
+            out,
+            {
+                "event": "summary",
+                "fmtui": __version__,
+                "classes": list(CLASSES),
+                "experiment": experiment.to_dict(),
+                "runs": [_run_json(r) for r in results],
+                "arms": [s.to_dict() for s in summaries],
+                "status": "completed" if _all_completed(results, total_runs) else "incomplete",
+            },
+        )
+    else:
+        print("", file=out)
+        header = f"{'arm':<20} {'seeds':>5} {'done':>4}  {'test accuracy':<17} {'epochs':>6}"
+        print(header, file=out)
+        print("-" * len(header), file=out)
+        for s in summaries:
+            epochs = f"{s.mean_epochs:.1f}" if s.mean_epochs is not None else "—"
+            print(
+                f"{s.arm:<20} {s.runs:>5} {s.completed:>4}  "
+                f"{format_mean_sd(s.mean_acc, s.sd_acc):<17} {epochs:>6}",
+                file=out,
+            )
+        if cancel.is_set():
+            print("cancelled by the user", file=out)
+    if cancel.is_set():
+        return 130
+    return 0 if _all_completed(results, total_runs) else 1
+
+
+def _all_completed(results: list[Any], expected: int) -> bool:
+    return len(results) == expected and all(r.status == "completed" for r in results)
+
+
+def _run_json(result: Any) -> dict[str, Any]:
+    data = result.to_dict()
+    data["seed"] = result.spec.seed
+    return data
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,446 @@
+"""Provides the training engine: resident-tensor training with events, cancel and guards.
+
+The whole data set lives on the training device as one tensor and batches are drawn
+by shuffled index, which avoids the per-sample DataLoader/PIL path entirely. The
+engine never raises to its caller: every run ends with a `RunResult` whose status is
+completed, cancelled, diverged or failed.
+"""
+
+from __future__ import annotations
+
+import math
+import platform
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import torch
+from torch import nn
+
+from fmtui import __version__
+from fmtui.core import data as data_mod
+from fmtui.core.model import build_model, parameter_count
+from fmtui.core.spec import RunSpec
+
+EVAL_BATCH = 8192
+
+
+# ---------------------------------------------------------------- events
+
+
+@dataclass(frozen=True)
+class RunStarted:
+    arm: str
+    repeat: int
+    spec: RunSpec
+    device: str
+    parameters: int
+    environment: dict[str, Any]
+    steps_per_epoch: int
+
+
+@dataclass(frozen=True)
+class Progress:
+    arm: str
+    repeat: int
+    epoch: int
+    step: int
+    steps_per_epoch: int
+    running_loss: float
+    samples_per_s: float
+
+
+@dataclass(frozen=True)
+class EpochMetrics:
+    epoch: int
+    train_loss: float
+    train_acc: float
+    val_loss: float
+    val_acc: float
+    seconds: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class EpochEnd:
+    arm: str
+    repeat: int
+    metrics: EpochMetrics
+    best_epoch: int
+    patience_left: int | None
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """Everything a finished (or stopped) run leaves behind."""
+
+    arm: str
+    repeat: int
+    spec: RunSpec
+    status: str  # completed | cancelled | diverged | failed
+    error: str | None = None
+    device: str = "cpu"
+    parameters: int = 0
+    environment: dict[str, Any] = field(default_factory=dict)
+    epochs: tuple[EpochMetrics, ...] = ()
+    best_epoch: int | None = None
+    stopped_early: bool = False
+    test_loss: float | None = None
+    test_acc: float | None = None
+    per_class_acc: tuple[float, ...] | None = None
+    confusion: tuple[tuple[int, ...], ...] | None = None
+    misclassified: tuple[tuple[int, int, int], ...] = ()  # (test index, true, predicted)
+    duration_s: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["spec"] = self.spec.to_dict()
+        out["epochs"] = [e.to_dict() for e in self.epochs]
+        return out
+
+
+@dataclass(frozen=True)
+class RunFinished:
+    result: RunResult
+
+
+Event = RunStarted | Progress | EpochEnd | RunFinished
+EventCallback = Callable[[Event], None]
+
+
+# ---------------------------------------------------------------- devices
+
+
+class DeviceError(Exception):
+    """A requested device is missing or does not work."""
+
+
+_probe_cache: dict[str, str | None] = {}
+
+
+def probe(device: torch.device) -> str | None:
+    """Run a tiny matmul and sync on `device`; None when it works, else the reason."""
+    key = str(device)
+    if key not in _probe_cache:
+        try:
+            a = torch.ones(16, 16, device=device)
+            value = float((a @ a).sum().item())
+            if device.type == "cuda":
+                torch.cuda.synchronize(device)
+            _probe_cache[key] = None if value == 16.0 * 16 * 16 else f"wrong result {value}"
+        except Exception as err:  # noqa: BLE001 - any failure means "unusable"
+            _probe_cache[key] = f"{type(err).__name__}: {err}"
+    return _probe_cache[key]
+
+
+def _mps_available() -> bool:
+    backend = getattr(torch.backends, "mps", None)
+    return bool(backend and backend.is_available())
+
+
+def available_devices() -> list[tuple[str, str]]:
+    """(value, label) for each device this machine has; CPU is always there."""
+    found = [("cpu", f"CPU ({platform.processor() or platform.machine()})")]
+    if torch.cuda.is_available():
+        for i in range(torch.cuda.device_count()):
+            found.append((f"cuda:{i}" if i else "cuda", f"CUDA: {torch.cuda.get_device_name(i)}"))
+    if _mps_available():
+        found.append(("mps", "Apple MPS"))
+    return found
+
+
+def resolve_device(requested: str) -> tuple[torch.device, str | None]:
+    """The device to train on and, for `auto`, a note saying what it skipped and why."""
+    if requested == "auto":
+        skipped = []
+        for name, available in (("cuda", torch.cuda.is_available), ("mps", _mps_available)):
+            if not available():
+                continue
+            reason = probe(torch.device(name))
+            if reason is None:
+                return torch.device(name), None
+            skipped.append(f"{name} failed a probe ({reason})")
+        note = "; ".join(skipped) if skipped else "no CUDA or MPS device available"
+        return torch.device("cpu"), f"auto chose CPU: {note}"
+    if requested == "cpu":
+        return torch.device("cpu"), None
+    if requested.startswith("cuda"):
+        if not torch.cuda.is_available():
+            raise DeviceError(
+                "device: CUDA was requested but this machine has no usable CUDA device; "
+                "use --device auto or cpu"
+            )
+        device = torch.device(requested)
+        index = device.index or 0
+        if index >= torch.cuda.device_count():
+            raise DeviceError(
+                f"device: {requested} does not exist; this machine has "
+                f"{torch.cuda.device_count()} CUDA device(s)"
+            )
+    elif requested == "mps":
+        if not _mps_available():
+            raise DeviceError("device: MPS was requested but is not available on this machine")
+        device = torch.device("mps")
+    else:
+        raise DeviceError(f"device: unknown device {requested!r}")
+    reason = probe(device)
+    if reason is not None:
+        raise DeviceError(f"device: {requested} failed a test computation ({reason})")
+    return device, None
+
+
+def environment(device: torch.device, note: str | None) -> dict[str, Any]:
+    """What a reader needs to know about where a run ran."""
+    if device.type == "cuda":
+        name = torch.cuda.get_device_name(device)
+    elif device.type == "mps":
+        name = "Apple MPS"
+    else:
+        name = platform.processor() or platform.machine()
+    return {
+        "fmtui": __version__,
+        "torch": torch.__version__,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "device": str(device),
+        "device_name": name,
+        "threads": torch.get_num_threads(),
+        "device_note": note,
+    }
+
+
+# ---------------------------------------------------------------- engine
+
+
+class _Diverged(Exception):
+    pass
+
+
+def _make_optimizer(spec: RunSpec, model: nn.Module) -> torch.optim.Optimizer:
+    params = model.parameters()
+    if spec.optimizer == "adam":
+        return torch.optim.Adam(params, lr=spec.lr, weight_decay=spec.weight_decay)
+    if spec.optimizer == "adamw":
+        return torch.optim.AdamW(params, lr=spec.lr, weight_decay=spec.weight_decay)
+    return torch.optim.SGD(
+        params, lr=spec.lr, momentum=spec.momentum, weight_decay=spec.weight_decay
+    )
+
+
+@torch.no_grad()
+def evaluate(
+    model: nn.Module, x: torch.Tensor, y: torch.Tensor, idx: torch.Tensor | None = None
+) -> tuple[float, float, torch.Tensor]:
+    """Mean loss, accuracy and predictions over (a subset of) a resident tensor."""
+    model.eval()
+    n = int(idx.shape[0]) if idx is not None else int(x.shape[0])
+    loss_sum = torch.zeros((), device=x.device)
+    preds = []
+    for start in range(0, n, EVAL_BATCH):
+        if idx is not None:
+            sel = idx[start : start + EVAL_BATCH]
+            xb, yb = x[sel], y[sel]
+        else:
+            xb, yb = x[start : start + EVAL_BATCH], y[start : start + EVAL_BATCH]
+        logits = model(xb)
+        loss_sum += nn.functional.cross_entropy(logits, yb, reduction="sum")
+        preds.append(logits.argmax(1))
+    model.train()
+    pred = torch.cat(preds)
+    target = y[idx] if idx is not None else y
+    acc = float((pred == target).float().mean().item())
+    return float(loss_sum.item()) / n, acc, pred
+
+
+def train_run(
+    spec: RunSpec,
+    data: data_mod.DataSource | data_mod.Dataset,
+    *,
+    on_event: EventCallback | None = None,
+    cancel: threading.Event | None = None,
+    arm: str = "",
+    repeat: int = 0,
+    require_full: bool = True,
+    progress_every: int = 50,
+) -> RunResult:
+    """Train one run to the end. Never raises: failures are a result with a status."""
+    emit = on_event or (lambda _event: None)
+    cancel = cancel or threading.Event()
+    started = time.perf_counter()
+    epochs: list[EpochMetrics] = []
+    env: dict[str, Any] = {}
+    device_name = spec.device
+    params = parameter_count(spec)
+    best_epoch: int | None = None
+
+    def finish(status: str, error: str | None = None, **extra: Any) -> RunResult:
+        result = RunResult(
+            arm=arm,
+            repeat=repeat,
+            spec=spec,
+            status=status,
+            error=error,
+            device=device_name,
+            parameters=params,
+            environment=env,
+            epochs=tuple(epochs),
+            best_epoch=best_epoch,
+            duration_s=time.perf_counter() - started,
+            **extra,
+        )
+        emit(RunFinished(result))
+        return result
+
+    try:
+        device, note = resolve_device(spec.device)
+        device_name = str(device)
+        env = environment(device, note)
+        if isinstance(data, data_mod.Dataset):
+            dataset = data
+            if dataset.device != device:
+                dataset = data_mod.Dataset(
+                    dataset.train_x.to(device),
+                    dataset.train_y.to(device),
+                    dataset.test_x.to(device),
+                    dataset.test_y.to(device),
+                    dataset.source,
+                    device,
+                )
+        else:
+            dataset = data_mod.load(data, device, require_full)
+        env["data"] = str(dataset.source.directory)
+        env["data_sizes"] = [dataset.n_train, dataset.n_test]
+        train_idx, val_idx = dataset.split(spec.val_fraction, spec.split_seed)
+
+        init_gen = torch.Generator().manual_seed(spec.seed)
+        run_gen = torch.Generator(device=device).manual_seed(spec.seed)
+        model = build_model(spec, init_gen, run_gen).to(device)
+        optimizer = _make_optimizer(spec, model)
+        loss_fn = nn.CrossEntropyLoss()
+        n_train = int(train_idx.shape[0])
+        bs = min(spec.batch_size, n_train)
+        steps_per_epoch = math.ceil(n_train / bs)
+        emit(RunStarted(arm, repeat, spec, device_name, params, dict(env), steps_per_epoch))
+
+        x_all, y_all = dataset.train_x, dataset.train_y
+        best_val = math.inf
+        best_state: dict[str, torch.Tensor] | None = None
+        waited = 0
+        stopped_early = False
+        for epoch in range(1, spec.epochs + 1):
+            t0 = time.perf_counter()
+            order = train_idx[torch.randperm(n_train, generator=run_gen, device=device)]
+            loss_sum = torch.zeros((), device=device)
+            correct = torch.zeros((), dtype=torch.int64, device=device)
+            window_loss = torch.zeros((), device=device)
+            window_start = time.perf_counter()
+            window_steps = 0
+            for step in range(steps_per_epoch):
+                if cancel.is_set():
+                    return finish("cancelled", stopped_early=False)
+                idx = order[step * bs : (step + 1) * bs]
+                xb, yb = x_all[idx], y_all[idx]
+                logits = model(xb)
+                loss = loss_fn(logits, yb)
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+                batch_loss = loss.detach()
+                loss_sum += batch_loss * idx.shape[0]
+                window_loss += batch_loss
+                correct += (logits.detach().argmax(1) == yb).sum()
+                window_steps += 1
+                if window_steps == progress_every or step == steps_per_epoch - 1:
+                    running = float(window_loss.item()) / window_steps
+                    if not math.isfinite(running):
+                        raise _Diverged(f"loss became {running} in epoch {epoch}, step {step + 1}")
+                    now = time.perf_counter()
+                    rate = window_steps * bs / max(now - window_start, 1e-9)
+                    emit(Progress(arm, repeat, epoch, step + 1, steps_per_epoch, running, rate))
+                    window_loss.zero_()
+                    window_start, window_steps = now, 0
+            train_loss = float(loss_sum.item()) / n_train
+            train_acc = float(correct.item()) / n_train
+            val_loss, val_acc, _ = evaluate(model, x_all, y_all, val_idx)
+            if not (math.isfinite(train_loss) and math.isfinite(val_loss)):
+                raise _Diverged(f"loss became non-finite in epoch {epoch}")
+            metrics = EpochMetrics(
+                epoch, train_loss, train_acc, val_loss, val_acc, time.perf_counter() - t0
+            )
+            epochs.append(metrics)
+            if val_loss < best_val - spec.min_delta:
+                best_val, best_epoch, waited = val_loss, epoch, 0
+                if spec.early_stopping:
+                    best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+            else:
+                waited += 1
+            left = spec.patience - waited if spec.early_stopping else None
+            emit(EpochEnd(arm, repeat, metrics, best_epoch or epoch, left))
+            if spec.early_stopping and waited >= spec.patience and epoch < spec.epochs:
+                stopped_early = True
+                break
+
+        if cancel.is_set():
+            return finish("cancelled", stopped_early=stopped_early)
+        if spec.early_stopping and best_state is not None:
+            model.load_state_dict(best_state)
+        else:
+            best_epoch = len(epochs)
+        test_loss, test_acc, pred = evaluate(model, dataset.test_x, dataset.test_y)
+        if not math.isfinite(test_loss):
+            raise _Diverged("test loss is non-finite")
+        target = dataset.test_y
+        confusion = torch.bincount(target * 10 + pred, minlength=100).view(10, 10).cpu()
+        totals = confusion.sum(1).clamp(min=1)
+        per_class = (confusion.diag().double() / totals.double()).tolist()
+        wrong = (pred != target).nonzero().flatten()[:16].cpu().tolist()
+        target_cpu, pred_cpu = target.cpu(), pred.cpu()
+        return finish(
+            "completed",
+            stopped_early=stopped_early,
+            test_loss=test_loss,
+            test_acc=test_acc,
+            per_class_acc=tuple(float(v) for v in per_class),
+            confusion=tuple(tuple(int(v) for v in row) for row in confusion.tolist()),
+            misclassified=tuple((i, int(target_cpu[i]), int(pred_cpu[i])) for i in wrong),
+        )
+    except _Diverged as err:
+        return finish("diverged", str(err))
+    except (DeviceError, data_mod.DataError) as err:
+        return finish("failed", str(err))
+    except Exception as err:  # noqa: BLE001 - the caller must never see a crash
+        return finish("failed", f"{type(err).__name__}: {err}")
+
+
+def run_experiment(
+    experiment: Any,
+    data: data_mod.DataSource | data_mod.Dataset,
+    *,
+    on_event: EventCallback | None = None,
+    cancel: threading.Event | None = None,
+    require_full: bool = True,
+    progress_every: int = 50,
+) -> list[RunResult]:
+    """Run every (arm, seed) of an `ExperimentSpec` in order; stops early on cancel."""
+    cancel = cancel or threading.Event()
+    results = []
+    for planned in experiment.runs():
+        if cancel.is_set():
+            break
+        results.append(
+            train_run(
+                planned.spec,
+                data,
+                on_event=on_event,
+                cancel=cancel,
+                arm=planned.arm,
+                repeat=planned.repeat,
+                require_full=require_full,
+                progress_every=progress_every,
+            )
+        )
+    return results
