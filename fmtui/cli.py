@@ -27,6 +27,7 @@ FLAG_FOR_FIELD = {
     "epochs": "--epochs",
     "patience": "--patience",
     "min_delta": "--min-delta",
+    "monitor": "--monitor",
     "seed": "--seed",
     "seeds": "--seeds",
     "device": "--device",
@@ -73,7 +74,10 @@ def build_parser() -> argparse.ArgumentParser:
     opt.add_argument("--batch-size", default="64", help="1 to 60000")
     opt.add_argument("--epochs", default="10", help="maximum epochs, 1 to 1000")
     opt.add_argument("--patience", default="3", help="early-stopping patience in epochs; 0 = off")
-    opt.add_argument("--min-delta", default="0", help="smallest val-loss gain that counts")
+    opt.add_argument("--min-delta", default="0", help="smallest improvement that counts")
+    opt.add_argument(
+        "--monitor", default="val_acc", help="early stopping watches val_acc or val_loss"
+    )
     opt.add_argument("--val-fraction", default="0.1", help="share of training data for validation")
     opt.add_argument("--seed", default="0", help="first seed")
     opt.add_argument("--seeds", default="1", help="seeds (repeats) per arm, 1 to 100")
@@ -159,6 +163,7 @@ def build_experiment(args: argparse.Namespace) -> Any:
         epochs=args.epochs,
         patience=args.patience,
         min_delta=args.min_delta,
+        monitor=args.monitor,
         seed=args.seed,
         device=args.device,
         val_fraction=args.val_fraction,

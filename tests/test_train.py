@@ -137,8 +137,11 @@ def test_early_stopping_restores_best_weights(fixture_source) -> None:
     assert result.status == "completed"
     assert result.stopped_early
     assert len(result.epochs) == result.best_epoch + 2
-    best = min(result.epochs, key=lambda e: e.val_loss)
-    assert best.epoch == result.best_epoch
+    best = max(result.epochs, key=lambda e: e.val_acc)
+    assert best.val_acc == result.epochs[result.best_epoch - 1].val_acc
+    by_loss = train.train_run(spec.with_changes(monitor="val_loss"), ds, require_full=False)
+    best = min(by_loss.epochs, key=lambda e: e.val_loss)
+    assert best.epoch == by_loss.best_epoch
     ends = [e for e in seen if isinstance(e, train.EpochEnd)]
     assert ends[-1].patience_left == 0
 

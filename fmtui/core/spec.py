@@ -16,6 +16,7 @@ from typing import Any
 ACTIVATIONS = ("relu", "tanh", "gelu", "sigmoid", "leaky_relu")
 OPTIMIZERS = ("adam", "adamw", "sgd")
 DEVICES = ("auto", "cpu", "cuda", "mps")
+MONITORS = ("val_acc", "val_loss")
 
 MAX_LAYERS = 8
 MAX_WIDTH = 4096
@@ -164,6 +165,7 @@ class RunSpec:
     epochs: int = 10
     patience: int = 3
     min_delta: float = 0.0
+    monitor: str = "val_acc"
     seed: int = 0
     device: str = "auto"
     val_fraction: float = 0.1
@@ -182,6 +184,7 @@ class RunSpec:
         set_(self, "epochs", parse_int("epochs", self.epochs, 1, MAX_EPOCHS))
         set_(self, "patience", parse_int("patience", self.patience, 0, MAX_PATIENCE))
         set_(self, "min_delta", parse_float("min_delta", self.min_delta, 0.0, 1.0))
+        set_(self, "monitor", parse_choice("monitor", self.monitor, MONITORS))
         set_(self, "seed", parse_int("seed", self.seed, 0, MAX_SEED))
         set_(self, "device", parse_device(self.device))
         set_(

@@ -336,7 +336,7 @@ def train_run(
         emit(RunStarted(arm, repeat, spec, device_name, params, dict(env), steps_per_epoch))
 
         x_all, y_all = dataset.train_x, dataset.train_y
-        best_val = math.inf
+        best_score = -math.inf
         best_state: dict[str, torch.Tensor] | None = None
         waited = 0
         stopped_early = False
@@ -381,8 +381,10 @@ def train_run(
                 epoch, train_loss, train_acc, val_loss, val_acc, time.perf_counter() - t0
             )
             epochs.append(metrics)
-            if val_loss < best_val - spec.min_delta:
-                best_val, best_epoch, waited = val_loss, epoch, 0
+            # Early stopping watches the spec's monitor; higher scores are better.
+            score = val_acc if spec.monitor == "val_acc" else -val_loss
+            if score > best_score + spec.min_delta:
+                best_score, best_epoch, waited = score, epoch, 0
                 if spec.early_stopping:
                     best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
             else:
