@@ -102,7 +102,13 @@ def test_text_values_are_parsed() -> None:
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("activation", "softmax"), ("optimizer", "rmsprop"), ("device", "tpu"), ("activation", "")],
+    [
+        ("activation", "softmax"),
+        ("optimizer", "rmsprop"),
+        ("device", "tpu"),
+        ("activation", ""),
+        ("monitor", "loss"),
+    ],
 )
 def test_bad_choices(field: str, value: str) -> None:
     with pytest.raises(SpecError) as info:
