@@ -48,9 +48,12 @@ class FmtuiApp(App[None]):
     SUB_TITLE = "Fashion-MNIST experiments"
     BINDINGS = [Binding("q", "quit", "Quit")]
 
-    def __init__(self, data_dir: str | Path | None = None) -> None:
+    def __init__(
+        self, data_dir: str | Path | None = None, journal_path: str | Path | None = None
+    ) -> None:
         super().__init__()
         self.data_dir = data_dir
+        self.journal_path = journal_path
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -67,6 +70,8 @@ class FmtuiApp(App[None]):
         return f"{source.directory} ({source.kind})"
 
 
-def make_app(data_dir: str | Path | None = None) -> FmtuiApp:
+def make_app(
+    data_dir: str | Path | None = None, journal_path: str | Path | None = None
+) -> FmtuiApp:
     """Build the app; the CLI and the tests both call this."""
-    return FmtuiApp(data_dir=data_dir)
+    return FmtuiApp(data_dir=data_dir, journal_path=journal_path)

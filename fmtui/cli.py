@@ -9,6 +9,7 @@ import signal
 import sys
 import threading
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, TextIO
 
 from fmtui import __version__
@@ -91,6 +92,39 @@ def build_parser() -> argparse.ArgumentParser:
         help="accept a data set smaller than the full 60000/10000 (quick trials)",
     )
     out.add_argument("--no-download", action="store_true", help="never download the data set")
+    rec = run.add_argument_group("journal")
+    rec.add_argument("--title", help="entry title (default: from the arms)")
+    for name in ("objective", "hypothesis", "methodology"):
+        rec.add_argument(f"--{name}", help=f"entry {name}")
+    rec.add_argument("--tag", action="append", default=[], help="tag the entry (repeatable)")
+    rec.add_argument("--no-journal", action="store_true", help="do not record a journal entry")
+    run.add_argument("--journal", dest="run_journal", metavar="PATH", help=argparse.SUPPRESS)
+
+    journal = sub.add_parser("journal", help="list and show journal entries")
+    journal_sub = journal.add_subparsers(dest="journal_command", metavar="ACTION")
+    jlist = journal_sub.add_parser("list", help="list entries, newest first")
+    jlist.add_argument("--sort", default="date", help="date, title, best or status")
+    jlist.add_argument("--status", action="append", help="only entries with this status")
+    jlist.add_argument("--tag", help="only entries with this tag")
+    jlist.add_argument("--search", help="words that must all appear in the entry")
+    jshow = journal_sub.add_parser("show", help="show one entry")
+    jshow.add_argument("id", help="entry id (see journal list)")
+    jshow.add_argument("--format", default="md", help="md or json")
+    for p_ in (jlist, jshow):
+        p_.add_argument("--journal", dest="sub_journal", metavar="PATH", help=argparse.SUPPRESS)
+
+    export = sub.add_parser("export", help="export entries as Markdown, JSON or CSV")
+    export.add_argument(
+        "--format", default="md", help="md (the report's journal format), json, csv"
+    )
+    export.add_argument("--id", action="append", default=[], help="entry id (repeatable)")
+    export.add_argument("--status", action="append", default=[], help="only this status")
+    export.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
+    export.add_argument("--journal", dest="sub_journal", metavar="PATH", help=argparse.SUPPRESS)
+
+    imp = sub.add_parser("import", help="import seed-format Markdown or a JSON export")
+    imp.add_argument("file", help="a .md journal or an fmtui .json export")
+    imp.add_argument("--journal", dest="sub_journal", metavar="PATH", help=argparse.SUPPRESS)
 
     data = sub.add_parser("data", help="data set location and status")
     data_sub = data.add_subparsers(dest="data_command", metavar="ACTION")
@@ -110,6 +144,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.data_command != "status":
             parser.parse_args(["data", "--help"])
         return cmd_data_status(args, sys.stdout)
+    if args.command == "journal":
+        if args.journal_command is None:
+            parser.parse_args(["journal", "--help"])
+        return cmd_journal(args, sys.stdout, sys.stderr)
+    if args.command == "export":
+        return cmd_export(args, sys.stdout, sys.stderr)
+    if args.command == "import":
+        return cmd_import(args, sys.stdout, sys.stderr)
     parser.error(f"unknown command {args.command}")
     return 2
 
@@ -117,7 +159,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _open_app(args: argparse.Namespace) -> int:
     from fmtui.app import make_app
 
-    make_app(data_dir=args.data_dir).run()
+    make_app(data_dir=args.data_dir, journal_path=args.journal).run()
     return 0
 
 
@@ -219,6 +261,27 @@ def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         print(f"fmtui run: {exc}", file=err)
         return 2
 
+    recorder = None
+    if not args.no_journal:
+        from fmtui.core.journal import JournalError
+        from fmtui.core.record import ExperimentRecorder, default_title, new_entry
+
+        try:
+            journal = _open_journal(args, err)
+            entry = new_entry(
+                title=args.title or default_title(experiment),
+                objective=args.objective,
+                hypothesis=args.hypothesis,
+                methodology=args.methodology,
+                tags=args.tag,
+            )
+            recorder = ExperimentRecorder(journal, entry, experiment)
+            entry_id = recorder.start()
+        except (JournalError, SpecError) as exc:
+            print(f"fmtui run: {exc}", file=err)
+            return 2
+        print(f"journal entry {entry_id} in {journal.path}", file=err)
+
     cancel = threading.Event()
     previous = signal.getsignal(signal.SIGINT)
 
@@ -235,6 +298,8 @@ def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     counter = {"n": 0}
 
     def on_event(event: train.Event) -> None:
+        if recorder is not None:  # saved first, then shown
+            recorder.on_event(event)
         if isinstance(event, train.RunStarted):
             counter["n"] += 1
             if args.json:
@@ -296,6 +361,11 @@ def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             signal.signal(signal.SIGINT, previous)
 
     summaries = summarize_arms(results)
+    if recorder is not None:
+        recorder.finish(cancelled=cancel.is_set())
+        recorder.journal.close()
+        if recorder.write_error:
+            print(f"fmtui run: {recorder.write_error}", file=err)
     if args.json:
         _json_line(
             out,
@@ -326,6 +396,117 @@ def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if cancel.is_set():
         return 130
     return 0 if _all_completed(results, total_runs) else 1
+
+
+def _journal_path(args: argparse.Namespace) -> str | None:
+    for name in ("run_journal", "sub_journal", "journal"):
+        value = getattr(args, name, None)
+        if value:
+            return value
+    return None
+
+
+def _open_journal(args: argparse.Namespace, err: TextIO, read_only: bool = False) -> Any:
+    """Open the journal, telling the user about any recovery or migration."""
+    from fmtui.core.journal import open_journal
+
+    journal = open_journal(_journal_path(args), read_only=read_only)
+    if journal.recovery is not None:
+        print(f"warning: {journal.recovery.message()}", file=err)
+    if journal.backup is not None:
+        print(
+            f"note: migrated the journal from schema {journal.migrated_from}; "
+            f"backup at {journal.backup}",
+            file=err,
+        )
+    for entry_id in journal.interrupted:
+        print(f"note: entry {entry_id} was running when its process ended: interrupted", file=err)
+    return journal
+
+
+def _entry_id(text: str) -> int:
+    from fmtui.core.spec import parse_int
+
+    return parse_int("id", text, 1, 10**9)
+
+
+def cmd_journal(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from fmtui.core import export
+    from fmtui.core.journal import JournalError
+    from fmtui.core.spec import SpecError, parse_choice
+
+    try:
+        with _open_journal(args, err, read_only=True) as journal:
+            if args.journal_command == "show":
+                fmt = parse_choice("format", args.format, ("md", "json"))
+                entry = journal.get(_entry_id(args.id))
+                out.write(export.export_text([entry], fmt))
+                return 0
+            entries = journal.query(
+                sort=args.sort, status=args.status, tag=args.tag, text=args.search
+            )
+    except (JournalError, SpecError) as exc:
+        print(f"fmtui journal: {exc}", file=err)
+        return 2
+    if not entries:
+        print("The journal is empty." if not args.search else "No entry matches.", file=out)
+        return 0
+    print(f"{'id':>4}  {'created':<19}  {'status':<11}  {'best':>6}  {'runs':>4}  title", file=out)
+    for e in entries:
+        best = f"{e.best_accuracy:.4f}" if e.best_accuracy is not None else "—"
+        title = e.title.replace("\n", " ").replace("\r", " ")
+        print(
+            f"{e.id:>4}  {e.created:<19}  {e.status:<11}  {best:>6}  {len(e.runs):>4}  {title}",
+            file=out,
+        )
+    return 0
+
+
+def cmd_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from fmtui.core import export
+    from fmtui.core.journal import JournalError, atomic_write
+    from fmtui.core.spec import SpecError, parse_choice
+
+    try:
+        fmt = parse_choice("format", args.format, export.FORMATS)
+        ids = [_entry_id(i) for i in args.id]
+        with _open_journal(args, err, read_only=True) as journal:
+            entries = export.select(journal, ids, args.status)
+        text = export.export_text(entries, fmt)
+        if args.output:
+            target = Path(args.output).expanduser()
+            try:
+                atomic_write(target, text)
+            except OSError as exc:
+                raise JournalError(f"cannot write {target}: {exc.strerror or exc}") from exc
+            print(f"wrote {len(entries)} entries as {fmt} to {target.resolve()}", file=err)
+        else:
+            out.write(text)
+    except (JournalError, SpecError) as exc:
+        print(f"fmtui export: {exc}", file=err)
+        return 2
+    return 0
+
+
+def cmd_import(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from fmtui.core import export
+    from fmtui.core.journal import JournalError
+
+    path = Path(args.file).expanduser()
+    try:
+        try:
+            text = path.read_text("utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = getattr(exc, "strerror", None) or str(exc)
+            raise JournalError(f"cannot read {path}: {reason}") from exc
+        entries = export.parse_import(text, path.name)
+        with _open_journal(args, err) as journal:
+            ids = export.import_entries(journal, entries)
+    except JournalError as exc:
+        print(f"fmtui import: {path}: {exc}", file=err)
+        return 2
+    print(f"imported {len(ids)} entries into {journal.path} (ids {ids[0]}–{ids[-1]})", file=out)
+    return 0
 
 
 def _all_completed(results: list[Any], expected: int) -> bool:

@@ -1,0 +1,339 @@
+"""Provides journal export (seed-format Markdown, JSON, CSV) and import (Markdown, JSON).
+
+The Markdown is the journal format of the report fmtui replaces:
+
+    #### 2025-10-07 15:00:51 Title
+
+    **Objective:**
+    text
+    …
+    **Conclusion:**
+    text
+
+User text is data: a line of a field that would read as an entry or section heading
+is escaped with a backslash (and unescaped on import), newlines in a title are written
+as `\\n`, and table cells escape `|`, so every export imports back to the same text.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import statistics
+from collections.abc import Iterable, Sequence
+from dataclasses import fields
+from typing import Any
+
+from fmtui import __version__
+from fmtui.core.journal import Entry, Journal, JournalError, now_text, to_json_safe
+from fmtui.core.spec import RunSpec, SpecError, format_layers
+
+FORMATS = ("md", "json", "csv")
+JSON_FORMAT = "fmtui-journal"
+JSON_FORMAT_VERSION = 1
+SECTIONS = (
+    ("Objective", "objective"),
+    ("Hypothesis", "hypothesis"),
+    ("Methodology", "methodology"),
+    ("Results", "results"),
+    ("Evaluation", "evaluation"),
+    ("Conclusion", "conclusion"),
+)
+_HEADINGS = "|".join(h for h, _ in SECTIONS)
+ENTRY_RE = re.compile(r"^#### (\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}) (.*)$")
+SECTION_RE = re.compile(rf"^\*\*({_HEADINGS}):\*\*\s*$")
+OUTER_HEADING_RE = re.compile(r"^#{1,3} ")
+# A field line that would be read as structure: escaped by one more backslash.
+STRUCTURE_RE = re.compile(rf"^(\\*)(#{{1,4}} |\*\*({_HEADINGS}):\*\*\s*$)")
+ESCAPED_RE = re.compile(rf"^\\(\\*(#{{1,4}} |\*\*({_HEADINGS}):\*\*\s*$))")
+
+
+class ImportFileError(JournalError):
+    """A file that cannot be imported; nothing was added to the journal."""
+
+
+# ---------------------------------------------------------------- Markdown
+
+
+def escape_title(title: str) -> str:
+    return title.replace("\\", "\\\\").replace("\r", "").replace("\n", "\\n")
+
+
+def unescape_title(text: str) -> str:
+    return re.sub(r"\\(.)", lambda m: "\n" if m.group(1) == "n" else m.group(1), text)
+
+
+def escape_body(text: str) -> str:
+    return "\n".join(STRUCTURE_RE.sub(r"\\\1\2", line) for line in text.split("\n"))
+
+
+def unescape_body(text: str) -> str:
+    return "\n".join(ESCAPED_RE.sub(r"\1", line) for line in text.split("\n"))
+
+
+def table_cell(value: Any) -> str:
+    return str(value).replace("\\", "\\\\").replace("|", "\\|").replace("\n", "<br>")
+
+
+def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """A padded Markdown table in the report's style."""
+    cells = [[table_cell(h) for h in headers]] + [[table_cell(c) for c in r] for r in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    widths = [max(w, 3) for w in widths]
+
+    def line(row: Sequence[str]) -> str:
+        return "| " + " | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) + " |"
+
+    out = [line(cells[0]), line(["-" * w for w in widths])]
+    out += [line(r) for r in cells[1:]]
+    return "\n".join(out)
+
+
+# Spec fields worth a column when they differ between arms (layers has its own).
+_COMPARABLE = [f.name for f in fields(RunSpec) if f.name not in ("layers", "seed")]
+
+
+def _format_value(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def arms_table(entry: Entry) -> str:
+    """The Results table: one row per arm, mean ± sd over seeds when there are several."""
+    by_arm: dict[str, list[dict[str, Any]]] = {}
+    for run in entry.runs:
+        by_arm.setdefault(run.get("arm") or "", []).append(run)
+    if not by_arm:
+        return ""
+    specs = {arm: runs[0]["spec"] for arm, runs in by_arm.items()}
+    differing = [
+        name for name in _COMPARABLE if len({repr(s.get(name)) for s in specs.values()}) > 1
+    ]
+    headers = ["Arm", "Architecture", *differing, "Seeds", "Test accuracy", "Epochs"]
+    rows = []
+    for arm, runs in by_arm.items():
+        spec = specs[arm]
+        accs = [
+            r["test_acc"]
+            for r in runs
+            if r.get("status") == "completed" and isinstance(r.get("test_acc"), int | float)
+        ]
+        if not accs:
+            states = sorted({r.get("status", "?") for r in runs})
+            acc_text = f"— ({', '.join(states)})"
+        elif len(accs) == 1:
+            acc_text = f"{accs[0]:.4f}"
+        else:
+            acc_text = f"{statistics.fmean(accs):.4f} ± {statistics.stdev(accs):.4f}"
+        epochs = [len(r.get("epochs") or []) for r in runs if r.get("status") == "completed"]
+        epoch_text = f"{statistics.fmean(epochs):g}" if epochs else "—"
+        rows.append(
+            [
+                arm,
+                format_layers(spec["layers"]),
+                *(_format_value(spec.get(name)) for name in differing),
+                f"{len(accs)}/{len(runs)}" if len(accs) != len(runs) else str(len(runs)),
+                acc_text,
+                epoch_text,
+            ]
+        )
+    return markdown_table(headers, rows)
+
+
+def entry_markdown(entry: Entry) -> str:
+    """One entry in the seed's journal format (no trailing newline)."""
+    lines = [f"#### {entry.created} {escape_title(entry.title)}", ""]
+    for heading, name in SECTIONS:
+        text = escape_body(getattr(entry, name))
+        if name == "results" and entry.runs:
+            table = arms_table(entry)
+            text = f"{text}\n\n{table}" if text.strip() else table
+        lines += [f"**{heading}:**", text, ""] if text else [f"**{heading}:**", ""]
+    return "\n".join(lines).rstrip("\n")
+
+
+def to_markdown(entries: Iterable[Entry]) -> str:
+    return "\n\n".join(entry_markdown(e) for e in entries) + "\n"
+
+
+def parse_markdown(text: str) -> list[Entry]:
+    """Entries written in the seed's journal format, as historical (imported) entries."""
+    entries: list[dict[str, Any]] = []
+    current: dict[str, Any] | None = None
+    section: str | None = None
+    for line in text.replace("\r\n", "\n").split("\n"):
+        match = ENTRY_RE.match(line)
+        if match:
+            current = {"created": match.group(1), "title": unescape_title(match.group(2))}
+            current["_sections"] = {}
+            entries.append(current)
+            section = None
+            continue
+        if current is None:
+            continue
+        if OUTER_HEADING_RE.match(line):
+            current = None
+            section = None
+            continue
+        head = SECTION_RE.match(line)
+        if head:
+            section = dict(SECTIONS)[head.group(1)]
+            current["_sections"][section] = []
+            continue
+        if section is not None:
+            current["_sections"][section].append(line)
+    out = []
+    for number, raw in enumerate(entries, start=1):
+        values: dict[str, Any] = {"title": raw["title"], "origin": "imported"}
+        for name, lines in raw["_sections"].items():
+            while lines and not lines[0].strip():
+                lines.pop(0)
+            while lines and not lines[-1].strip():
+                lines.pop()
+            values[name] = unescape_body("\n".join(lines))
+        values["status"] = "completed" if values.get("results", "").strip() else "draft"
+        values["created"] = values["updated"] = raw["created"]
+        try:
+            out.append(Entry.from_dict(values))
+        except SpecError as err:
+            raise ImportFileError(f"entry {number} ({raw['title']!r}): {err}") from None
+    return out
+
+
+# ---------------------------------------------------------------- JSON
+
+
+def to_json(entries: Iterable[Entry]) -> str:
+    doc = {
+        "format": JSON_FORMAT,
+        "format_version": JSON_FORMAT_VERSION,
+        "fmtui": __version__,
+        "exported": now_text(),
+        "entries": [e.to_dict() for e in entries],
+    }
+    return json.dumps(to_json_safe(doc), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def parse_json(text: str) -> list[Entry]:
+    try:
+        doc = json.loads(text, parse_constant=lambda c: (_ for _ in ()).throw(ValueError(c)))
+    except ValueError as err:
+        raise ImportFileError(f"not valid JSON: {err}") from None
+    if not isinstance(doc, dict) or doc.get("format") != JSON_FORMAT:
+        raise ImportFileError(f'not an fmtui journal export (expected "format": "{JSON_FORMAT}")')
+    version = doc.get("format_version")
+    if not isinstance(version, int) or version > JSON_FORMAT_VERSION:
+        raise ImportFileError(
+            f"export format version {version!r} is newer than this fmtui reads "
+            f"({JSON_FORMAT_VERSION}); upgrade fmtui"
+        )
+    if not isinstance(doc.get("entries"), list):
+        raise ImportFileError("the export holds no list of entries")
+    out = []
+    for number, data in enumerate(doc["entries"], start=1):
+        try:
+            entry = Entry.from_dict(data)
+        except (SpecError, TypeError) as err:
+            raise ImportFileError(f"entry {number}: {err}") from None
+        entry.id = None
+        out.append(entry)
+    return out
+
+
+# ---------------------------------------------------------------- CSV
+
+SPEC_COLUMNS = [f.name for f in fields(RunSpec)]
+CSV_COLUMNS = [
+    "entry_id",
+    "title",
+    "entry_status",
+    "arm",
+    "repeat",
+    *SPEC_COLUMNS,
+    "status",
+    "epochs_run",
+    "best_epoch",
+    "stopped_early",
+    "test_loss",
+    "test_acc",
+    "duration_s",
+    "ran_on",
+    "error",
+]
+
+
+def to_csv(entries: Iterable[Entry]) -> str:
+    """One row per run, every spec field in its own column."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, CSV_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for entry in entries:
+        for run in entry.runs:
+            spec = dict(run["spec"])
+            spec["layers"] = "x".join(str(w) for w in spec["layers"])
+            row = {
+                "entry_id": entry.id,
+                "title": entry.title,
+                "entry_status": entry.status,
+                "arm": run.get("arm", ""),
+                "repeat": run.get("repeat", 0),
+                **spec,
+                "status": run.get("status"),
+                "epochs_run": len(run.get("epochs") or []),
+                "best_epoch": run.get("best_epoch"),
+                "stopped_early": run.get("stopped_early"),
+                "test_loss": run.get("test_loss"),
+                "test_acc": run.get("test_acc"),
+                "duration_s": run.get("duration_s"),
+                "ran_on": run.get("device"),
+                "error": run.get("error"),
+            }
+            writer.writerow({k: "" if v is None else v for k, v in row.items()})
+    return buffer.getvalue()
+
+
+# ---------------------------------------------------------------- selection and I/O
+
+
+def export_text(entries: Sequence[Entry], fmt: str) -> str:
+    if fmt == "md":
+        return to_markdown(entries)
+    if fmt == "json":
+        return to_json(entries)
+    if fmt == "csv":
+        return to_csv(entries)
+    raise SpecError("format", f"expected one of {', '.join(FORMATS)}, got {fmt!r}")
+
+
+def select(
+    journal: Journal, ids: Sequence[int] | None = None, statuses: Sequence[str] | None = None
+) -> list[Entry]:
+    """The entries to export: by id (in the order given) or all, oldest first."""
+    if ids:
+        entries = [journal.get(i) for i in ids]
+    else:
+        entries = journal.query(sort="date", reverse=False)
+    if statuses:
+        entries = [e for e in entries if e.status in set(statuses)]
+    return entries
+
+
+def parse_import(text: str, name: str = "") -> list[Entry]:
+    """Entries from an export: JSON when it looks like JSON, else seed-format Markdown."""
+    if name.lower().endswith(".json") or text.lstrip().startswith("{"):
+        return parse_json(text)
+    entries = parse_markdown(text)
+    if not entries:
+        raise ImportFileError(
+            "no journal entries found; expected lines like "
+            "'#### 2025-10-07 15:00:51 Title' followed by **Objective:** … **Conclusion:**"
+        )
+    return entries
+
+
+def import_entries(journal: Journal, entries: Sequence[Entry]) -> list[int]:
+    """Add validated entries in one write (all or nothing); returns their new ids."""
+    return journal.add_many(entries)

@@ -1,0 +1,852 @@
+"""Provides the journal: a crash-safe TinyDB store of experiment entries.
+
+Guarantees, in the order a write meets them:
+- every write goes to a temporary file in the journal's folder, is fsynced, replaces
+  the journal with `os.replace` and the folder is fsynced, so a crash leaves either
+  the old or the new file, never a torn one;
+- only strict JSON is written (non-finite numbers become null);
+- one process writes at a time (a pid lock file; a live holder is named, a dead one's
+  lock is taken over); readers never need the lock, since the file is only ever
+  replaced whole;
+- a file that is not a valid journal is moved aside byte-for-byte and what can be
+  read from it is salvaged into a fresh journal;
+- a failed write leaves the file and the in-memory state as they were and raises.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import os
+import re
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import asdict, dataclass, field, fields
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from tinydb import TinyDB
+from tinydb.storages import Storage
+
+from fmtui.core.spec import ExperimentSpec, RunSpec, SpecError
+
+SCHEMA_VERSION = 1
+ENTRY_STATUSES = ("draft", "running", "completed", "cancelled", "failed", "interrupted")
+RUN_STATUSES = ("running", "completed", "cancelled", "diverged", "failed", "interrupted")
+TEXT_FIELDS = ("objective", "hypothesis", "methodology", "results", "evaluation", "conclusion")
+METRICS = ("test_acc", "val_acc", "duration_s")
+DIRECTIONS = ("higher", "lower", "same")
+SORTS = ("date", "title", "best", "status")
+TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+MAX_TEXT = 100_000
+ENTRIES_TABLE = "entries"
+META_TABLE = "_meta"
+
+
+class JournalError(Exception):
+    """A journal problem the user can act on; the message names the file."""
+
+
+class JournalLocked(JournalError):
+    """Another live process holds the journal for writing."""
+
+
+class JournalWriteError(JournalError):
+    """A write failed; the journal on disk is unchanged."""
+
+
+def now_text() -> str:
+    return datetime.now().strftime(TIME_FORMAT)
+
+
+def _valid_time(field_name: str, value: Any) -> str:
+    if not isinstance(value, str):
+        raise SpecError(field_name, f"expected a time like 2025-10-07 15:00:51, got {value!r}")
+    try:
+        datetime.strptime(value, TIME_FORMAT)
+    except ValueError:
+        raise SpecError(
+            field_name, f"expected a time like 2025-10-07 15:00:51, got {value!r}"
+        ) from None
+    return value
+
+
+def _valid_text(field_name: str, value: Any, limit: int = MAX_TEXT) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise SpecError(field_name, f"expected text, got {type(value).__name__}")
+    if len(value) > limit:
+        raise SpecError(field_name, f"at most {limit} characters, got {len(value)}")
+    return value
+
+
+# ---------------------------------------------------------------- strict JSON
+
+
+def to_json_safe(value: Any) -> Any:
+    """Plain JSON values only: non-finite floats → None, numpy/torch scalars → Python."""
+    if value is None or isinstance(value, bool | str):
+        return value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, Mapping):
+        return {str(k): to_json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_json_safe(v) for v in value]
+    if isinstance(value, Path):
+        return str(value)
+    item = getattr(value, "item", None)  # numpy and torch scalars
+    if callable(item):
+        try:
+            return to_json_safe(item())
+        except (ValueError, RuntimeError):
+            pass
+    tolist = getattr(value, "tolist", None)  # numpy arrays and tensors
+    if callable(tolist):
+        return to_json_safe(tolist())
+    raise TypeError(f"cannot store a {type(value).__name__} in the journal")
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"non-standard JSON constant {name}")
+
+
+def strict_loads(text: str) -> Any:
+    """`json.loads` that refuses NaN/Infinity, as any strict JSON reader would."""
+    return json.loads(text, parse_constant=_reject_constant)
+
+
+def dumps(data: Any) -> str:
+    return json.dumps(
+        to_json_safe(data), allow_nan=False, ensure_ascii=False, separators=(",", ":")
+    )
+
+
+# ---------------------------------------------------------------- entry model
+
+
+@dataclass
+class Claim:
+    """A specific hypothesis: the metric, which way it should move, against which arm."""
+
+    metric: str = "test_acc"
+    direction: str = "higher"
+    baseline: str = ""
+    alpha: float = 0.05
+    margin: float = 0.005
+
+    def __post_init__(self) -> None:
+        from fmtui.core.spec import parse_choice, parse_float
+
+        self.metric = parse_choice("metric", self.metric, METRICS)
+        self.direction = parse_choice("direction", self.direction, DIRECTIONS)
+        self.baseline = _valid_text("baseline", self.baseline, 80)
+        self.alpha = parse_float("alpha", self.alpha, 0.0, 0.5, lo_open=True)
+        self.margin = parse_float("margin", self.margin, 0.0, 1.0)
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Claim | None:
+        if data is None:
+            return None
+        if not isinstance(data, Mapping):
+            raise SpecError("claim", "expected an object with metric, direction and baseline")
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+def _valid_run(data: Any) -> dict[str, Any]:
+    """A stored run: its spec is re-validated; numbers must be finite or null."""
+    if not isinstance(data, Mapping):
+        raise SpecError("runs", f"expected a run object, got {type(data).__name__}")
+    run = dict(to_json_safe(data))
+    run["spec"] = RunSpec.from_dict(run.get("spec") or {}).to_dict()
+    status = run.get("status", "failed")
+    if status not in RUN_STATUSES:
+        raise SpecError("runs", f"run status must be one of {', '.join(RUN_STATUSES)}")
+    run["status"] = status
+    run.setdefault("arm", "")
+    run.setdefault("repeat", 0)
+    run.setdefault("epochs", [])
+    if not isinstance(run["epochs"], list):
+        raise SpecError("runs", "a run's epochs must be a list")
+    return run
+
+
+@dataclass
+class Entry:
+    """One experiment in the journal, from drafted hypothesis to conclusion."""
+
+    title: str = ""
+    objective: str = ""
+    hypothesis: str = ""
+    methodology: str = ""
+    results: str = ""
+    evaluation: str = ""
+    conclusion: str = ""
+    tags: list[str] = field(default_factory=list)
+    status: str = "draft"
+    claim: Claim | None = None
+    experiment: dict[str, Any] | None = None
+    runs: list[dict[str, Any]] = field(default_factory=list)
+    verdict: str | None = None
+    stats: dict[str, Any] | None = None
+    origin: str = "fmtui"  # fmtui | imported
+    parent_id: int | None = None
+    pid: int | None = None
+    created: str = field(default_factory=now_text)
+    updated: str = field(default_factory=now_text)
+    id: int | None = None
+
+    def __post_init__(self) -> None:
+        self.title = _valid_text("title", self.title, 300)
+        for name in TEXT_FIELDS:
+            setattr(self, name, _valid_text(name, getattr(self, name)))
+        if not isinstance(self.tags, list | tuple) or not all(
+            isinstance(t, str) for t in self.tags
+        ):
+            raise SpecError("tags", "expected a list of words")
+        self.tags = list(dict.fromkeys(t.strip() for t in self.tags if t.strip()))
+        if self.status not in ENTRY_STATUSES:
+            raise SpecError("status", f"expected one of {', '.join(ENTRY_STATUSES)}")
+        if isinstance(self.claim, Mapping):
+            self.claim = Claim.from_dict(self.claim)
+        if self.experiment is not None:
+            self.experiment = ExperimentSpec.from_dict(self.experiment).to_dict()
+        if not isinstance(self.runs, list):
+            raise SpecError("runs", "expected a list of runs")
+        self.runs = [_valid_run(r) for r in self.runs]
+        self.created = _valid_time("created", self.created)
+        self.updated = _valid_time("updated", self.updated)
+
+    @property
+    def best_accuracy(self) -> float | None:
+        accs = [r.get("test_acc") for r in self.runs if r.get("status") == "completed"]
+        accs = [a for a in accs if isinstance(a, int | float)]
+        return max(accs) if accs else None
+
+    def text(self) -> str:
+        """Everything searchable, lower-cased."""
+        parts = [self.title, *(getattr(self, n) for n in TEXT_FIELDS), " ".join(self.tags)]
+        parts += [r.get("arm", "") for r in self.runs]
+        return "\n".join(parts).lower()
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["claim"] = asdict(self.claim) if self.claim else None
+        return to_json_safe(data)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], entry_id: int | None = None) -> Entry:
+        if not isinstance(data, Mapping):
+            raise SpecError("entry", f"expected an object, got {type(data).__name__}")
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in data.items() if k in known}
+        if entry_id is not None:
+            values["id"] = entry_id
+        return cls(**values)
+
+
+# ---------------------------------------------------------------- atomic storage
+
+
+def _fsync_dir(directory: Path) -> None:
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def temp_prefix(path: Path) -> str:
+    return f".{path.name}.tmp-"
+
+
+def atomic_write(path: Path, text: str) -> None:
+    """Write `text` to `path` so that a crash at any point leaves old or new content."""
+    tmp = path.with_name(f"{temp_prefix(path)}{os.getpid()}-{threading.get_ident()}")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            payload = text.encode("utf-8")
+            view = memoryview(payload)
+            while view:
+                written = os.write(fd, view)
+                view = view[written:]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            tmp.unlink()
+        except OSError:
+            pass
+        raise
+    _fsync_dir(path.parent)
+
+
+class AtomicJSONStorage(Storage):
+    """TinyDB storage writing through `atomic_write`, with an in-memory copy.
+
+    The copy (the JSON text last written) is only replaced after the file was, so a
+    failed write leaves both the file and what the process believes is on disk
+    unchanged. Reads parse that text, which is cheaper than a deep copy.
+    """
+
+    def __init__(self, path: str | Path, initial: dict[str, Any] | None = None) -> None:
+        self.path = Path(path)
+        self._text: str | None = None if initial is None else dumps(initial)
+
+    def read(self) -> dict[str, Any] | None:
+        if self._text is None:
+            return None
+        return json.loads(self._text)
+
+    def write(self, data: dict[str, Any]) -> None:
+        text = dumps(data)  # to_json_safe + allow_nan=False: strict JSON only
+        try:
+            atomic_write(self.path, text)
+        except OSError as err:
+            reason = err.strerror or str(err)
+            raise JournalWriteError(
+                f"Could not save the journal {self.path}: {reason}. Nothing on disk was "
+                "changed; free space or fix permissions and try again."
+            ) from err
+        self._text = text
+
+    def close(self) -> None:
+        pass
+
+
+# ---------------------------------------------------------------- locking
+
+
+def pid_alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    except OSError:
+        return False
+    return True
+
+
+_process_locks: dict[Path, tuple[threading.RLock, int]] = {}
+_registry_lock = threading.Lock()
+
+
+def _acquire_process_lock(path: Path) -> threading.RLock:
+    """One RLock per journal file in this process; the pid file guards other processes."""
+    lock_path = path.with_name(path.name + ".lock")
+    with _registry_lock:
+        if path in _process_locks:
+            lock, count = _process_locks[path]
+            _process_locks[path] = (lock, count + 1)
+            return lock
+        me = str(os.getpid())
+        while True:
+            try:
+                fd = os.open(lock_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            except FileExistsError:
+                try:
+                    holder_text = lock_path.read_text().strip()
+                    holder = int(holder_text)
+                except (OSError, ValueError):
+                    holder = -1
+                if holder != os.getpid() and pid_alive(holder):
+                    raise JournalLocked(
+                        f"The journal {path} is in use by another fmtui process (pid {holder}). "
+                        "Close it first, or open another journal with --journal PATH. "
+                        "Reading commands (journal list/show, export) work meanwhile."
+                    ) from None
+                # A stale lock from a dead process: take it over.
+                tmp = lock_path.with_name(f"{lock_path.name}.{me}")
+                tmp.write_text(me)
+                os.replace(tmp, lock_path)
+                if lock_path.read_text().strip() == me:
+                    break
+                continue
+            except OSError as err:
+                raise JournalError(
+                    f"Cannot lock the journal {path}: {err.strerror or err}."
+                ) from err
+            else:
+                with os.fdopen(fd, "w") as fh:
+                    fh.write(me)
+                break
+        lock = threading.RLock()
+        _process_locks[path] = (lock, 1)
+        return lock
+
+
+def _release_process_lock(path: Path) -> None:
+    with _registry_lock:
+        if path not in _process_locks:
+            return
+        lock, count = _process_locks[path]
+        if count > 1:
+            _process_locks[path] = (lock, count - 1)
+            return
+        del _process_locks[path]
+        lock_path = path.with_name(path.name + ".lock")
+        try:
+            if lock_path.read_text().strip() == str(os.getpid()):
+                lock_path.unlink()
+        except OSError:
+            pass
+
+
+# ---------------------------------------------------------------- recovery
+
+
+@dataclass(frozen=True)
+class Recovery:
+    """What happened when an unreadable journal was found."""
+
+    path: Path
+    moved_to: Path
+    recovered: int
+    reason: str
+
+    def message(self) -> str:
+        return (
+            f"The journal {self.path} could not be read ({self.reason}). It was moved, "
+            f"unchanged, to {self.moved_to}; {self.recovered} "
+            f"entr{'y was' if self.recovered == 1 else 'ies were'} recovered into a fresh "
+            f"journal at {self.path}."
+        )
+
+
+class _Invalid(Exception):
+    pass
+
+
+def _parse_journal(raw: bytes) -> dict[str, Any]:
+    """The TinyDB document of a journal file, or _Invalid saying why not."""
+    if not raw.strip():
+        raise _Invalid("the file is empty")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise _Invalid("the file is not text") from None
+    try:
+        doc = strict_loads(text)
+    except ValueError as err:
+        raise _Invalid(f"not valid JSON: {err}") from None
+    if not isinstance(doc, dict) or not all(isinstance(v, dict) for v in doc.values()):
+        raise _Invalid("not a journal: expected tables of entries")
+    table = doc.get(ENTRIES_TABLE, {})
+    for key, value in table.items():
+        if not key.isdigit() or not isinstance(value, dict):
+            raise _Invalid("not a journal: entries table holds something else")
+    return doc
+
+
+_KEY_RE = re.compile(r'\s*,?\s*"(\d+)"\s*:\s*')
+
+
+def _salvage(raw: bytes) -> list[tuple[int, dict[str, Any]]]:
+    """Entries that can still be read from a damaged file, in file order."""
+    text = raw.decode("utf-8", errors="replace")
+    decoder = json.JSONDecoder()  # lenient: NaN is read here and stored as null later
+    # Trailing garbage: the first complete document may be intact.
+    try:
+        doc, _ = decoder.raw_decode(text.lstrip())
+        if isinstance(doc, dict) and isinstance(doc.get(ENTRIES_TABLE), dict):
+            return [
+                (int(k), v)
+                for k, v in doc[ENTRIES_TABLE].items()
+                if k.isdigit() and isinstance(v, dict)
+            ]
+        if isinstance(doc, dict) and isinstance(doc.get("entries"), list):  # an export
+            return [(0, v) for v in doc["entries"] if isinstance(v, dict)]
+    except ValueError:
+        pass
+    # Truncated: read "id": {...} pairs one by one until the damage.
+    table = re.search(rf'"{ENTRIES_TABLE}"\s*:\s*\{{', text)
+    if table is None:
+        return []
+    pos = table.end()
+    found = []
+    while True:
+        match = _KEY_RE.match(text, pos)
+        if not match:
+            break
+        try:
+            value, pos = decoder.raw_decode(text, match.end())
+        except ValueError:
+            break
+        if isinstance(value, dict):
+            found.append((int(match.group(1)), value))
+    return found
+
+
+# ---------------------------------------------------------------- migrations
+
+
+def _migrate_0_to_1(doc: dict[str, Any]) -> dict[str, Any]:
+    """Version 0: a TinyDB file with entries but no schema record (early files)."""
+    entries = doc.get(ENTRIES_TABLE, {})
+    for value in entries.values():
+        value.setdefault("tags", [])
+        value.setdefault("runs", [])
+        value.setdefault("status", "completed" if value.get("runs") else "draft")
+        value.setdefault("origin", "fmtui")
+        for name in TEXT_FIELDS:
+            value.setdefault(name, "")
+    return doc
+
+
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {0: _migrate_0_to_1}
+
+
+def _schema_version(doc: dict[str, Any]) -> int:
+    meta = doc.get(META_TABLE, {})
+    for value in meta.values():
+        version = value.get("schema_version") if isinstance(value, dict) else None
+        if isinstance(version, int) and not isinstance(version, bool):
+            return version
+    return 0
+
+
+def _stamp(path: Path) -> str:
+    return datetime.now().strftime("%Y%m%d-%H%M%S")
+
+
+def _aside_path(path: Path, label: str) -> Path:
+    candidate = path.with_name(f"{path.name}.{label}-{_stamp(path)}")
+    n = 1
+    while candidate.exists():
+        n += 1
+        candidate = path.with_name(f"{path.name}.{label}-{_stamp(path)}-{n}")
+    return candidate
+
+
+# ---------------------------------------------------------------- the journal
+
+
+class Journal:
+    """The journal file: open once per process for writing, or read-only.
+
+    All access goes through one re-entrant lock per file, so threads (the UI and
+    the trainer) can share a Journal safely.
+    """
+
+    def __init__(self, path: str | Path, *, read_only: bool = False) -> None:
+        self.path = Path(path).expanduser()
+        self.read_only = read_only
+        self.recovery: Recovery | None = None
+        self.migrated_from: int | None = None
+        self.backup: Path | None = None
+        self.interrupted: list[int] = []
+        self._closed = False
+        if read_only:
+            self._lock = threading.RLock()
+            doc = self._read_only_doc()
+        else:
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as err:
+                raise JournalError(
+                    f"Cannot create the journal folder {self.path.parent}: {err.strerror or err}."
+                ) from err
+            self._lock = _acquire_process_lock(self.path)
+            try:
+                doc = self._open_for_writing()
+            except BaseException:
+                _release_process_lock(self.path)
+                raise
+        self._storage = AtomicJSONStorage(self.path, doc)
+        self._db = TinyDB(storage=lambda: self._storage)  # type: ignore[arg-type]
+        self._table = self._db.table(ENTRIES_TABLE, cache_size=0)
+        if not read_only:
+            self._mark_interrupted()
+
+    # -- opening
+
+    def _read_only_doc(self) -> dict[str, Any]:
+        try:
+            raw = self.path.read_bytes()
+        except FileNotFoundError:
+            return {META_TABLE: {"1": {"schema_version": SCHEMA_VERSION}}, ENTRIES_TABLE: {}}
+        except OSError as err:
+            raise JournalError(f"Cannot read the journal {self.path}: {err.strerror}.") from err
+        try:
+            doc = _parse_journal(raw)
+        except _Invalid as err:
+            raise JournalError(
+                f"The journal {self.path} could not be read ({err}). Open it for writing "
+                "(run `fmtui`) to move it aside and recover what can be read."
+            ) from None
+        self._check_version(doc)
+        return self._migrated(doc, write_backup=False)
+
+    def _open_for_writing(self) -> dict[str, Any]:
+        for orphan in self.path.parent.glob(temp_prefix(self.path) + "*"):
+            try:
+                orphan.unlink()
+            except OSError:
+                pass
+        try:
+            raw = self.path.read_bytes()
+        except FileNotFoundError:
+            doc = {META_TABLE: {"1": {"schema_version": SCHEMA_VERSION}}, ENTRIES_TABLE: {}}
+            self._write_doc(doc)
+            return doc
+        except OSError as err:
+            raise JournalError(f"Cannot read the journal {self.path}: {err.strerror}.") from err
+        try:
+            doc = _parse_journal(raw)
+        except _Invalid as err:
+            return self._quarantine(raw, str(err))
+        self._check_version(doc)
+        return self._migrated(doc, write_backup=True)
+
+    def _check_version(self, doc: dict[str, Any]) -> None:
+        version = _schema_version(doc)
+        if version > SCHEMA_VERSION:
+            raise JournalError(
+                f"The journal {self.path} was written by a newer fmtui (schema {version}; this "
+                f"version reads up to {SCHEMA_VERSION}). Upgrade fmtui; the file was not changed."
+            )
+
+    def _migrated(self, doc: dict[str, Any], write_backup: bool) -> dict[str, Any]:
+        version = _schema_version(doc)
+        if version == SCHEMA_VERSION:
+            return doc
+        if write_backup:
+            backup = _aside_path(self.path, f"v{version}-backup")
+            atomic_write(backup, self.path.read_text("utf-8"))
+            self.backup = backup
+        self.migrated_from = version
+        while version < SCHEMA_VERSION:
+            doc = MIGRATIONS[version](doc)
+            version += 1
+        doc[META_TABLE] = {"1": {"schema_version": SCHEMA_VERSION}}
+        if write_backup:
+            self._write_doc(doc)
+        return doc
+
+    def _quarantine(self, raw: bytes, reason: str) -> dict[str, Any]:
+        moved_to = _aside_path(self.path, "corrupt")
+        os.replace(self.path, moved_to)  # a rename: the bytes stay exactly as they were
+        _fsync_dir(self.path.parent)
+        entries: dict[str, Any] = {}
+        next_id = 1
+        for old_id, value in _salvage(raw):
+            try:
+                entry = Entry.from_dict(value)
+            except (SpecError, TypeError, ValueError):
+                continue
+            key = old_id if old_id and str(old_id) not in entries else next_id
+            while str(key) in entries:
+                key += 1
+            entries[str(key)] = entry.to_dict() | {"id": None}
+            next_id = max(next_id, key + 1)
+        for value in entries.values():
+            value.pop("id", None)
+        doc = {META_TABLE: {"1": {"schema_version": SCHEMA_VERSION}}, ENTRIES_TABLE: entries}
+        self._write_doc(doc)
+        self.recovery = Recovery(self.path, moved_to, len(entries), reason)
+        return doc
+
+    def _write_doc(self, doc: dict[str, Any]) -> None:
+        try:
+            atomic_write(self.path, dumps(doc))
+        except OSError as err:
+            raise JournalWriteError(
+                f"Could not save the journal {self.path}: {err.strerror or err}."
+            ) from err
+
+    def _mark_interrupted(self) -> None:
+        """Entries left `running` by a process that is gone become `interrupted`."""
+        with self._lock:
+            for entry in self.all():
+                if entry.status != "running":
+                    continue
+                if entry.pid is not None and (entry.pid == os.getpid() or pid_alive(entry.pid)):
+                    continue
+                entry.status = "interrupted"
+                for run in entry.runs:
+                    if run.get("status") == "running":
+                        run["status"] = "interrupted"
+                        run["error"] = "the fmtui process running it ended"
+                entry.pid = None
+                self._save(entry, touch=False)
+                self.interrupted.append(entry.id or 0)
+
+    # -- life cycle
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            if not self.read_only:
+                _release_process_lock(self.path)
+
+    def __enter__(self) -> Journal:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _writable(self) -> None:
+        if self.read_only:
+            raise JournalError(f"The journal {self.path} was opened read-only.")
+        if self._closed:
+            raise JournalError(f"The journal {self.path} is closed.")
+
+    # -- entries
+
+    def add(self, entry: Entry) -> int:
+        """Insert a new entry; returns (and sets) its id."""
+        self._writable()
+        with self._lock:
+            data = entry.to_dict()
+            data.pop("id", None)
+            entry_id = self._table.insert(data)
+            entry.id = entry_id
+            return entry_id
+
+    def add_many(self, entries: Sequence[Entry]) -> list[int]:
+        """Insert several entries in one write: all of them or, on failure, none."""
+        self._writable()
+        with self._lock:
+            docs = []
+            for entry in entries:
+                data = entry.to_dict()
+                data.pop("id", None)
+                docs.append(data)
+            ids = self._table.insert_multiple(docs)
+            for entry, entry_id in zip(entries, ids, strict=True):
+                entry.id = entry_id
+            return ids
+
+    def _save(self, entry: Entry, touch: bool = True) -> None:
+        if entry.id is None or not self._table.contains(doc_id=entry.id):
+            raise JournalError(f"No entry {entry.id} in the journal {self.path}.")
+        previous = entry.updated
+        if touch:
+            entry.updated = now_text()
+        data = entry.to_dict()
+        data.pop("id", None)
+        try:
+            self._table.update(_replace_all(data), doc_ids=[entry.id])
+        except BaseException:
+            entry.updated = previous
+            raise
+
+    def update(self, entry: Entry) -> None:
+        """Save an existing entry (by its id), stamping `updated`."""
+        self._writable()
+        with self._lock:
+            self._save(entry)
+
+    def get(self, entry_id: int) -> Entry:
+        with self._lock:
+            doc = self._table.get(doc_id=entry_id)
+            if doc is None:
+                raise JournalError(f"No entry {entry_id} in the journal {self.path}.")
+            return Entry.from_dict(doc, entry_id)
+
+    def delete(self, entry_id: int) -> None:
+        self._writable()
+        with self._lock:
+            if not self._table.contains(doc_id=entry_id):
+                raise JournalError(f"No entry {entry_id} in the journal {self.path}.")
+            self._table.remove(doc_ids=[entry_id])
+
+    def all(self) -> list[Entry]:
+        with self._lock:
+            out = []
+            for doc in self._table.all():
+                try:
+                    out.append(Entry.from_dict(doc, doc.doc_id))
+                except (SpecError, TypeError, ValueError):
+                    continue
+            return out
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._table)
+
+    def __iter__(self) -> Iterator[Entry]:
+        return iter(self.all())
+
+    def query(
+        self,
+        *,
+        sort: str = "date",
+        reverse: bool | None = None,
+        status: Iterable[str] | None = None,
+        tag: str | None = None,
+        verdict: str | None = None,
+        text: str | None = None,
+    ) -> list[Entry]:
+        """Entries filtered and sorted; date and best accuracy sort newest/best first."""
+        if sort not in SORTS:
+            raise SpecError("sort", f"expected one of {', '.join(SORTS)}, got {sort!r}")
+        wanted = set(status or ())
+        entries = [
+            e
+            for e in self.all()
+            if (not wanted or e.status in wanted)
+            and (tag is None or tag in e.tags)
+            and (verdict is None or (e.verdict or "") == verdict)
+            and (not text or all(word in e.text() for word in text.lower().split()))
+        ]
+        keys: dict[str, Callable[[Entry], Any]] = {
+            "date": lambda e: (e.created, e.id or 0),
+            "title": lambda e: e.title.lower(),
+            "best": lambda e: (e.best_accuracy is not None, e.best_accuracy or 0.0),
+            "status": lambda e: (ENTRY_STATUSES.index(e.status), e.created),
+        }
+        default_reverse = sort in ("date", "best")
+        return sorted(
+            entries,
+            key=keys[sort],
+            reverse=default_reverse if reverse is None else reverse,
+        )
+
+
+def _replace_all(data: dict[str, Any]) -> Callable[[dict[str, Any]], None]:
+    """A TinyDB update operation that replaces the whole document."""
+
+    def transform(doc: dict[str, Any]) -> None:
+        doc.clear()
+        doc.update(copy.deepcopy(data))
+
+    return transform
+
+
+def open_journal(path: str | Path | None = None, *, read_only: bool = False) -> Journal:
+    """Open the journal at `path`, FMTUI_JOURNAL or the default data location."""
+    from fmtui import paths
+
+    return Journal(Path(path) if path else paths.journal_path(), read_only=read_only)
+
+
+__all__ = [
+    "Claim",
+    "Entry",
+    "Journal",
+    "JournalError",
+    "JournalLocked",
+    "JournalWriteError",
+    "Recovery",
+    "SCHEMA_VERSION",
+    "open_journal",
+]

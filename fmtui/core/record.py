@@ -1,0 +1,161 @@
+"""Provides the bridge from training events to a journal entry, saved as training goes.
+
+The entry is saved when a run starts, after every epoch and when a run ends, so a
+crash or kill loses at most the epoch in progress. A failed save never stops
+training: the entry stays complete in memory, the error is kept for the caller to
+show, and the next save writes everything again.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import threading
+from typing import Any
+
+from fmtui.core import train
+from fmtui.core.journal import Entry, Journal, JournalError
+from fmtui.core.spec import ExperimentSpec, format_layers
+
+
+def describe_methodology(experiment: ExperimentSpec) -> str:
+    """A plain-language account of the set-up, for the Methodology field."""
+    base = experiment.baseline.spec
+    arms = experiment.arms
+    archs = ", ".join(format_layers(a.spec.layers) for a in arms[:8])
+    if len(arms) > 8:
+        archs += f" and {len(arms) - 8} more"
+    stopping = (
+        f"early stopping on {base.monitor} with patience {base.patience}"
+        if base.early_stopping
+        else "no early stopping"
+    )
+    return (
+        f"Trained {len(arms)} arm{'s' if len(arms) != 1 else ''} ({archs}) of a "
+        f"{base.activation} MLP with {base.optimizer} (learning rate {base.lr:g}), batch size "
+        f"{base.batch_size}, up to {base.epochs} epochs, {stopping}; "
+        f"{experiment.seeds} seed{'s' if experiment.seeds != 1 else ''} per arm."
+    )
+
+
+def default_title(experiment: ExperimentSpec) -> str:
+    names = [a.name for a in experiment.arms]
+    if len(names) == 1:
+        return f"Run {format_layers(experiment.arms[0].spec.layers)}"
+    if len(names) <= 4:
+        return " vs ".join(names)
+    return f"Grid of {len(names)} arms"
+
+
+def draft_results(entry: Entry) -> str:
+    """A first draft of the Results text: the best arm and what stood out."""
+    by_arm: dict[str, list[float]] = {}
+    early: list[int] = []
+    problems: dict[str, int] = {}
+    for run in entry.runs:
+        status = run.get("status")
+        if status == "completed" and isinstance(run.get("test_acc"), int | float):
+            by_arm.setdefault(run["arm"], []).append(run["test_acc"])
+            if run.get("stopped_early"):
+                early.append(len(run.get("epochs") or []))
+        elif status:
+            problems[status] = problems.get(status, 0) + 1
+    if not by_arm:
+        return "No run completed." if entry.runs else ""
+    best = max(by_arm, key=lambda a: statistics.fmean(by_arm[a]))
+    accs = by_arm[best]
+    text = f"Arm {best} achieved the highest test accuracy, {statistics.fmean(accs):.4f}"
+    text += f" (mean of {len(accs)} seeds)." if len(accs) > 1 else "."
+    if early:
+        text += (
+            f" Early stopping ended {len(early)} run(s), after {min(early)}–{max(early)} epochs."
+        )
+    if problems:
+        parts = ", ".join(f"{n} {status}" for status, n in sorted(problems.items()))
+        text += f" Runs that did not complete: {parts}."
+    return text
+
+
+class ExperimentRecorder:
+    """Keeps one journal entry in step with an experiment's training events."""
+
+    def __init__(self, journal: Journal, entry: Entry, experiment: ExperimentSpec) -> None:
+        self.journal = journal
+        self.entry = entry
+        self.experiment = experiment
+        self.write_error: str | None = None
+        self._current: int | None = None
+        self._lock = threading.Lock()
+
+    def start(self) -> int:
+        """Save the entry as `running`; returns its id."""
+        with self._lock:
+            self.entry.status = "running"
+            self.entry.pid = os.getpid()
+            self.entry.experiment = self.experiment.to_dict()
+            if not self.entry.methodology.strip():
+                self.entry.methodology = describe_methodology(self.experiment)
+            if self.entry.id is None:
+                self.journal.add(self.entry)
+            else:
+                self._save()
+            return self.entry.id or 0
+
+    def on_event(self, event: train.Event) -> None:
+        with self._lock:
+            if isinstance(event, train.RunStarted):
+                self.entry.runs.append(
+                    {
+                        "arm": event.arm,
+                        "repeat": event.repeat,
+                        "spec": event.spec.to_dict(),
+                        "status": "running",
+                        "device": event.device,
+                        "parameters": event.parameters,
+                        "environment": event.environment,
+                        "epochs": [],
+                    }
+                )
+                self._current = len(self.entry.runs) - 1
+                self._save()
+            elif isinstance(event, train.EpochEnd) and self._current is not None:
+                run = self.entry.runs[self._current]
+                run["epochs"].append(event.metrics.to_dict())
+                run["best_epoch"] = event.best_epoch
+                self._save()
+            elif isinstance(event, train.RunFinished):
+                data = event.result.to_dict()
+                if self._current is not None:
+                    self.entry.runs[self._current] = data
+                else:
+                    self.entry.runs.append(data)
+                self._current = None
+                self._save()
+
+    def finish(self, cancelled: bool = False) -> Entry:
+        """Set the entry's final status and draft its Results text."""
+        with self._lock:
+            statuses = [r.get("status") for r in self.entry.runs]
+            if cancelled:
+                self.entry.status = "cancelled"
+            elif statuses and "completed" not in statuses:
+                self.entry.status = "failed"
+            else:
+                self.entry.status = "completed"
+            if not self.entry.results.strip():
+                self.entry.results = draft_results(self.entry)
+            self.entry.pid = None
+            self._save()
+            return self.entry
+
+    def _save(self) -> None:
+        try:
+            self.journal.update(self.entry)
+            self.write_error = None
+        except JournalError as err:
+            self.write_error = str(err)
+
+
+def new_entry(**text: Any) -> Entry:
+    """An entry from user-given text fields (validated by Entry)."""
+    return Entry(**{k: v for k, v in text.items() if v is not None})
