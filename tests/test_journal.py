@@ -303,6 +303,11 @@ def test_running_entry_of_a_dead_process_is_interrupted(path: Path) -> None:
         run = _run(status="running", acc=None)
         entry_id = j.add(Entry(title="t", status="running", pid=dead, runs=[run]))
         live_id = j.add(Entry(title="live", status="running", pid=os.getpid()))
+    before = path.read_bytes()
+    with Journal(path, read_only=True) as reader:  # shown, not written
+        assert reader.get(entry_id).status == "interrupted"
+        assert reader.interrupted == [entry_id]
+    assert path.read_bytes() == before
     with Journal(path) as j:
         assert j.interrupted == [entry_id]
         entry = j.get(entry_id)

@@ -573,8 +573,7 @@ class Journal:
         self._storage = AtomicJSONStorage(self.path, doc)
         self._db = TinyDB(storage=lambda: self._storage)  # type: ignore[arg-type]
         self._table = self._db.table(ENTRIES_TABLE, cache_size=0)
-        if not read_only:
-            self._mark_interrupted()
+        self._mark_interrupted()
 
     # -- opening
 
@@ -673,21 +672,20 @@ class Journal:
             ) from err
 
     def _mark_interrupted(self) -> None:
-        """Entries left `running` by a process that is gone become `interrupted`."""
+        """Entries left `running` by a process that is gone become `interrupted`.
+
+        A writer saves the change; a reader only shows it.
+        """
         with self._lock:
-            for entry in self.all():
-                if entry.status != "running":
-                    continue
-                if entry.pid is not None and (entry.pid == os.getpid() or pid_alive(entry.pid)):
-                    continue
-                entry.status = "interrupted"
-                for run in entry.runs:
-                    if run.get("status") == "running":
-                        run["status"] = "interrupted"
-                        run["error"] = "the fmtui process running it ended"
-                entry.pid = None
-                self._save(entry, touch=False)
-                self.interrupted.append(entry.id or 0)
+            doc = self._storage.read() or {}
+            changed = _interrupt_dead(doc)
+            if changed and not self.read_only:
+                self._storage.write(doc)
+            elif changed:
+                self._storage = AtomicJSONStorage(self.path, doc)
+                self._db = TinyDB(storage=lambda: self._storage)  # type: ignore[arg-type]
+                self._table = self._db.table(ENTRIES_TABLE, cache_size=0)
+            self.interrupted = changed
 
     # -- life cycle
 
@@ -820,6 +818,25 @@ class Journal:
             key=keys[sort],
             reverse=default_reverse if reverse is None else reverse,
         )
+
+
+def _interrupt_dead(doc: dict[str, Any]) -> list[int]:
+    """Mark `running` entries whose process is gone as interrupted; returns their ids."""
+    changed = []
+    for key, entry in doc.get(ENTRIES_TABLE, {}).items():
+        if entry.get("status") != "running":
+            continue
+        pid = entry.get("pid")
+        if isinstance(pid, int) and (pid == os.getpid() or pid_alive(pid)):
+            continue
+        entry["status"] = "interrupted"
+        entry["pid"] = None
+        for run in entry.get("runs") or []:
+            if isinstance(run, dict) and run.get("status") == "running":
+                run["status"] = "interrupted"
+                run["error"] = "the fmtui process running it ended"
+        changed.append(int(key))
+    return changed
 
 
 def _replace_all(data: dict[str, Any]) -> Callable[[dict[str, Any]], None]:
