@@ -1,44 +1,56 @@
-"""Provides the Textual app and the factory the CLI and the tests share."""
+"""Provides the Textual app and the factory the CLI and the tests share.
+
+The app is thin: screens hold the UI, `fmtui.core` does the work. Training runs in
+thread workers; the engine's events are saved to the journal first and then posted
+to the UI as messages, never applied to widgets from the training thread.
+"""
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
-from textual.app import App, ComposeResult
+from textual import work
+from textual.app import App, SystemCommand
 from textual.binding import Binding
-from textual.containers import Vertical
-from textual.widgets import Footer, Header, Static
+from textual.screen import Screen
+from textual.widgets import Input, TextArea
 
-from fmtui import __version__
-from fmtui.core import data
+from fmtui.core import data, design, export, train
+from fmtui.core.journal import Entry, Journal, JournalError, atomic_write, open_journal
+from fmtui.core.record import ExperimentRecorder
+from fmtui.core.spec import ExperimentSpec
+from fmtui.messages import ExperimentDone, JournalChanged, TrainingEvent
+from fmtui.screens.browser import BrowserScreen
+from fmtui.screens.designer import DesignerScreen
+from fmtui.screens.dialogs import ConfirmDialog, HelpScreen
+from fmtui.screens.hypothesis import HypothesisScreen
 
-WELCOME = """\
-Welcome to fmtui {version}.
-
-The journal browser, hypothesis form and experiment designer are on their way.
-Until then, train from the shell:
-
-    fmtui run --layers 384,512 --epochs 20 --patience 3
-
-Data: {data}
-"""
+Trainer = Callable[[ExperimentSpec, train.EventCallback, threading.Event], list[train.RunResult]]
+Estimator = Callable[[ExperimentSpec, str], tuple[float, str]]
 
 
-class HomeScreen(Vertical):
-    """A placeholder home: what fmtui is and how to train today."""
+def core_trainer(data_dir: str | Path | None = None, require_full: bool = True) -> Trainer:
+    """The real engine on the real data (found or downloaded as `fmtui run` does)."""
 
-    DEFAULT_CSS = """
-    HomeScreen { padding: 1 2; }
-    HomeScreen #welcome { width: 1fr; }
-    """
+    def run(
+        experiment: ExperimentSpec, on_event: train.EventCallback, cancel: threading.Event
+    ) -> list[train.RunResult]:
+        source = data.resolve(data_dir)
+        return train.run_experiment(
+            experiment, source, on_event=on_event, cancel=cancel, require_full=require_full
+        )
 
-    def __init__(self, data_line: str) -> None:
-        super().__init__()
-        self.data_line = data_line
+    return run
 
-    def compose(self) -> ComposeResult:
-        text = WELCOME.format(version=__version__, data=self.data_line)
-        yield Static(text, id="welcome", markup=False)
+
+def core_estimator(experiment: ExperimentSpec, device: str) -> tuple[float, str]:
+    """Measure a few steps on the chosen device and extrapolate to the whole design."""
+    resolved, _note = train.resolve_device(device)
+    label = train.environment(resolved, None)["device_name"]
+    return design.estimate_seconds(experiment, resolved), f"{resolved} ({label})"
 
 
 class FmtuiApp(App[None]):
@@ -46,32 +58,243 @@ class FmtuiApp(App[None]):
 
     TITLE = "fmtui"
     SUB_TITLE = "Fashion-MNIST experiments"
-    BINDINGS = [Binding("q", "quit", "Quit")]
+    BINDINGS = [
+        Binding("question_mark,f1", "help", "Help"),
+        Binding("q", "quit", "Quit"),
+        Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
+    ]
 
     def __init__(
-        self, data_dir: str | Path | None = None, journal_path: str | Path | None = None
+        self,
+        journal: Journal,
+        *,
+        trainer: Trainer,
+        estimator: Estimator = core_estimator,
+        devices: Sequence[tuple[str, str]] | None = None,
+        export_dir: Path | None = None,
+        blink: bool = True,
     ) -> None:
         super().__init__()
-        self.data_dir = data_dir
-        self.journal_path = journal_path
+        self.journal = journal
+        self.trainer = trainer
+        self.estimator = estimator
+        self.devices = list(devices) if devices is not None else train.available_devices()
+        self.export_dir = export_dir or Path.cwd()
+        self.blink = blink
+        self.cancel_event = threading.Event()
+        self._queue_lock = threading.Lock()
+        self._training: set[int] = set()
+        self._jobs = 0
+        self._jobs_changed = threading.Condition()
 
-    def compose(self) -> ComposeResult:
-        yield Header()
-        yield HomeScreen(self._data_line())
-        yield Footer()
+    # -- life cycle
 
-    def _data_line(self) -> str:
+    def on_mount(self) -> None:
+        self.push_screen(BrowserScreen())
+        if self.journal.recovery is not None:
+            self.notify(
+                self.journal.recovery.message(), severity="warning", timeout=30, markup=False
+            )
+        if self.journal.backup is not None:
+            self.notify(
+                f"The journal was upgraded; a backup is at {self.journal.backup}.",
+                timeout=10,
+                markup=False,
+            )
+
+    def apply_blink(self, screen: Screen[Any]) -> None:
+        """Tests and screenshots turn the cursor blink off for stable pictures."""
+        if not self.blink:
+            for widget in screen.query(Input):
+                widget.cursor_blink = False
+            for area in screen.query(TextArea):
+                area.cursor_blink = False
+
+    # -- navigation
+
+    def browser(self) -> BrowserScreen:
+        return next(s for s in self.screen_stack if isinstance(s, BrowserScreen))
+
+    def back_to_browser(self, select: int | None = None) -> None:
+        while not isinstance(self.screen, BrowserScreen):
+            self.pop_screen()
+        self.browser().reload(select=select)
+
+    def open_hypothesis(self, entry: Entry | None) -> None:
+        self.push_screen(HypothesisScreen(entry))
+
+    def open_designer(self, entry: Entry, replace: bool = False) -> None:
+        if replace and not isinstance(self.screen, BrowserScreen):
+            self.pop_screen()
+        self.push_screen(DesignerScreen(entry))
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("New hypothesis", "Draft a new journal entry", self._cmd_new)
+        yield SystemCommand("Export journal", "Markdown, JSON or CSV", self._cmd_export)
+        yield SystemCommand("Journal", "Back to the journal browser", self.back_to_browser)
+        yield SystemCommand("Help", "Every key and the flow", self.action_help)
+        for entry in self.journal.query():
+            yield SystemCommand(
+                f"Open entry {entry.id}: {entry.title}",
+                f"{entry.created} · {entry.status}",
+                lambda entry=entry: self._cmd_open(entry),
+                discover=False,
+            )
+
+    def _cmd_new(self) -> None:
+        self.back_to_browser()
+        self.open_hypothesis(None)
+
+    def _cmd_export(self) -> None:
+        self.back_to_browser()
+        self.browser().action_export()
+
+    def _cmd_open(self, entry: Entry) -> None:
+        self.back_to_browser(entry.id)
+        self.open_hypothesis(self.journal.get(entry.id or 0))
+
+    # -- journal
+
+    def save_entry(self, entry: Entry) -> bool:
+        """Add or update; on failure say why and keep the entry (and the form) as they are."""
         try:
-            source = data.locate(self.data_dir)
-        except data.DataError as err:
-            return str(err)
-        if source is None:
-            return "not found locally; it will be downloaded on first run"
-        return f"{source.directory} ({source.kind})"
+            if entry.id is None:
+                self.journal.add(entry)
+            else:
+                self.journal.update(entry)
+        except JournalError as err:
+            self.notify(str(err), severity="error", timeout=10, markup=False)
+            return False
+        return True
+
+    def export(self, entries: list[Entry], fmt: str, path: Path) -> Path:
+        text = export.export_text(entries, fmt)
+        target = path.expanduser().resolve()
+        try:
+            atomic_write(target, text)
+        except OSError as err:
+            raise JournalError(f"Cannot write {target}: {err.strerror or err}") from err
+        return target
+
+    # -- training
+
+    def is_training(self, entry_id: int | None = None) -> bool:
+        return bool(self._training) if entry_id is None else entry_id in self._training
+
+    def launch(self, entry: Entry, experiment: ExperimentSpec) -> None:
+        """Queue an experiment; it trains in a thread worker after those before it."""
+        self.cancel_event.clear()
+        self._training.add(entry.id or 0)
+        with self._jobs_changed:
+            self._jobs += 1
+        self._train(entry, experiment)
+        self.notify(f"Launched entry {entry.id}: {len(experiment.runs())} runs.", timeout=4)
+
+    @work(thread=True, exit_on_error=False, group="training")
+    def _train(self, entry: Entry, experiment: ExperimentSpec) -> None:
+        entry_id = entry.id or 0
+        status, error = "failed", None
+        try:
+            with self._queue_lock:
+                if self.cancel_event.is_set():
+                    status = "cancelled"
+                    return
+                recorder = ExperimentRecorder(self.journal, entry, experiment)
+                recorder.start()
+                self.post_message(JournalChanged(entry_id))
+
+                def on_event(event: train.Event) -> None:
+                    recorder.on_event(event)  # saved first …
+                    self.post_message(TrainingEvent(entry_id, event))  # … then shown
+
+                try:
+                    self.trainer(experiment, on_event, self.cancel_event)
+                except Exception as err:  # noqa: BLE001 - reported, never a crash
+                    error = str(err)
+                finished = recorder.finish(cancelled=self.cancel_event.is_set())
+                if error and not finished.runs:
+                    finished.status = "failed"
+                    self.journal.update(finished)
+                status = finished.status
+                error = error or recorder.write_error
+        finally:
+            self._training.discard(entry_id)
+            with self._jobs_changed:
+                self._jobs -= 1
+                self._jobs_changed.notify_all()
+            self.post_message(ExperimentDone(entry_id, status, error))
+
+    def on_training_event(self, message: TrainingEvent) -> None:
+        for screen in self.screen_stack:
+            if isinstance(screen, BrowserScreen):
+                screen.post_message(TrainingEvent(message.entry_id, message.event))
+
+    def on_experiment_done(self, message: ExperimentDone) -> None:
+        severity = "information" if message.status == "completed" else "warning"
+        text = f"Entry {message.entry_id} {message.status}."
+        if message.error:
+            text += f" {message.error}"
+        self.notify(text, severity=severity, timeout=8, markup=False)
+        for screen in self.screen_stack:
+            if isinstance(screen, BrowserScreen):
+                screen.post_message(ExperimentDone(message.entry_id, message.status, message.error))
+
+    def on_journal_changed(self, message: JournalChanged) -> None:
+        for screen in self.screen_stack:
+            if isinstance(screen, BrowserScreen):
+                screen.post_message(JournalChanged(message.entry_id))
+
+    def join_training(self, timeout: float = 5.0) -> bool:
+        """Cancel and wait for training jobs to save and end; True when none is left."""
+        self.cancel_event.set()
+        with self._jobs_changed:
+            return self._jobs_changed.wait_for(lambda: self._jobs == 0, timeout)
+
+    # -- quitting
+
+    async def action_quit(self) -> None:
+        unsaved = any(
+            getattr(screen, "unsaved_changes", lambda: False)() for screen in self.screen_stack
+        )
+        if not unsaved and not self.is_training():
+            self.exit()
+            return
+        if self.is_training():
+            question = "Training is running. Cancel it (finished epochs are kept) and quit?"
+        else:
+            question = "Some edits are not saved. Quit and lose them?"
+
+        def done(yes: bool | None) -> None:
+            if yes:
+                self.cancel_event.set()
+                self.exit()
+
+        if not isinstance(self.screen, ConfirmDialog):
+            self.push_screen(ConfirmDialog(question, "Quit", "Stay"), done)
 
 
 def make_app(
-    data_dir: str | Path | None = None, journal_path: str | Path | None = None
+    journal_path: str | Path | None = None,
+    data_dir: str | Path | None = None,
+    *,
+    journal: Journal | None = None,
+    trainer: Trainer | None = None,
+    estimator: Estimator | None = None,
+    devices: Sequence[tuple[str, str]] | None = None,
+    export_dir: Path | None = None,
+    blink: bool = True,
 ) -> FmtuiApp:
-    """Build the app; the CLI and the tests both call this."""
-    return FmtuiApp(data_dir=data_dir, journal_path=journal_path)
+    """Build the app; the CLI and the tests both call this. Opens the journal for writing."""
+    return FmtuiApp(
+        journal or open_journal(journal_path),
+        trainer=trainer or core_trainer(data_dir),
+        estimator=estimator or core_estimator,
+        devices=devices,
+        export_dir=export_dir,
+        blink=blink,
+    )

@@ -158,8 +158,19 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _open_app(args: argparse.Namespace) -> int:
     from fmtui.app import make_app
+    from fmtui.core.journal import JournalError
 
-    make_app(data_dir=args.data_dir, journal_path=args.journal).run()
+    try:
+        app = make_app(journal_path=args.journal, data_dir=args.data_dir)
+    except JournalError as exc:
+        print(f"fmtui: {exc}", file=sys.stderr)
+        return 2
+    try:
+        app.run()
+    finally:
+        if not app.join_training(timeout=5.0):
+            print("fmtui: training did not stop within 5 s", file=sys.stderr)
+        app.journal.close()
     return 0
 
 

@@ -1,31 +1,42 @@
 """Regenerates screenshots/*.svg: one SVG per screen at 120×40.
 
-Run from the repository root: `python scripts/screenshots.py`.
+Run from the repository root: `python scripts/screenshots.py`. The screens are the
+same scenarios the snapshot tests use (tests/scenarios.py).
 """
 
 from __future__ import annotations
 
 import asyncio
+import sys
+import tempfile
 from pathlib import Path
 
-from fmtui.app import make_app
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 
-OUT = Path(__file__).resolve().parent.parent / "screenshots"
-SIZE = (120, 40)
+from tests.scenarios import SCENARIOS, SIZE, scenario_app  # noqa: E402
+
+OUT = ROOT / "screenshots"
 
 
-async def shoot(name: str, app, keys: tuple[str, ...] = ()) -> None:
+async def shoot(name: str, folder: Path) -> None:
+    app = scenario_app(name, folder)
+    _with_entries, run_before = SCENARIOS[name]
     async with app.run_test(size=SIZE) as pilot:
-        for key in keys:
-            await pilot.press(key)
+        await run_before(pilot)
         await pilot.pause()
         app.save_screenshot(filename=f"{name}.svg", path=str(OUT))
+    app.journal.close()
     print(f"wrote {OUT / (name + '.svg')}")
 
 
 async def main() -> None:
     OUT.mkdir(exist_ok=True)
-    await shoot("home", make_app(data_dir="/nonexistent/fashion-mnist"))
+    for old in OUT.glob("*.svg"):
+        old.unlink()
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in SCENARIOS:
+            await shoot(name, Path(tmp))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,202 @@
+"""Provides the experiment design form's rules: per-field validation, variants, estimates.
+
+The TUI designer shows what these functions say; keeping them here means the same
+rules hold headless and the engine never sees an invalid design.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from typing import Any
+
+import torch
+from torch import nn
+
+from fmtui.core.model import build_model, parameter_count
+from fmtui.core.spec import (
+    MAX_ARMS,
+    MAX_SEED,
+    MAX_SEEDS,
+    Arm,
+    ExperimentSpec,
+    RunSpec,
+    SpecError,
+    grid_arms,
+    parse_grid,
+    parse_int,
+)
+
+SPEC_FIELDS = tuple(f.name for f in fields(RunSpec) if f.name not in ("seed",))
+# Designer fields beyond the spec's own.
+EXTRA_FIELDS = ("baseline_name", "seeds", "seed", "variants", "grid", "mode")
+MODES = ("variants", "grid")
+FULL_TRAIN = 60000
+
+
+def validate_field(name: str, value: Any) -> str | None:
+    """The error message for one designer field's value, or None when it is valid."""
+    try:
+        if name in SPEC_FIELDS:
+            RunSpec(**{name: value})
+        elif name == "seeds":
+            parse_int("seeds", value, 1, MAX_SEEDS)
+        elif name == "seed":
+            parse_int("seed", value, 0, MAX_SEED)
+        elif name == "baseline_name":
+            try:
+                Arm(value.strip() if isinstance(value, str) else value, RunSpec())
+            except SpecError as err:
+                raise SpecError("baseline_name", err.message) from None
+        elif name == "grid":
+            arms = parse_grid(value)
+            count = math.prod(len(widths) for widths in arms)
+            if count > MAX_ARMS:
+                raise SpecError("grid", f"expands to {count} arms; at most {MAX_ARMS} allowed")
+        else:
+            return None
+    except SpecError as err:
+        return str(err)
+    return None
+
+
+_VARIANT_RE = re.compile(r"^\s*([^:=,]+?)\s*:\s*(.*)$")
+
+
+def parse_variants(text: str, base: RunSpec) -> list[Arm]:
+    """Variant lines like `b32: batch_size=32, lr=1e-4`, each changing the baseline."""
+    arms = []
+    known = ", ".join(SPEC_FIELDS)
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        match = _VARIANT_RE.match(line)
+        if not match:
+            raise SpecError(
+                "variants", f"line {number}: expected 'name: field=value, …', got {line.strip()!r}"
+            )
+        name, body = match.group(1).strip(), match.group(2)
+        changes: dict[str, str] = {}
+        for part in filter(str.strip, re.split(r",\s*(?=[A-Za-z_-]+\s*=)", body)):
+            key, eq, value = part.partition("=")
+            key = key.strip().lower().replace("-", "_")
+            if not eq:
+                raise SpecError("variants", f"line {number}: expected field=value, got {part!r}")
+            if key not in SPEC_FIELDS:
+                raise SpecError("variants", f"line {number}: unknown field {key!r}; use {known}")
+            changes[key] = value.strip()
+        if not changes:
+            raise SpecError("variants", f"line {number}: variant {name!r} changes nothing")
+        try:
+            spec = base.with_changes(**changes)
+        except SpecError as err:
+            raise SpecError("variants", f"line {number}: {err}") from None
+        try:
+            arms.append(Arm(name, spec))
+        except SpecError as err:
+            raise SpecError("variants", f"line {number}: {err.message}") from None
+    return arms
+
+
+@dataclass(frozen=True)
+class DesignResult:
+    """A validated design, or the errors by field."""
+
+    experiment: ExperimentSpec | None
+    errors: dict[str, str]
+
+
+def build_design(values: Mapping[str, Any]) -> DesignResult:
+    """Validate every field of the designer and build the experiment when all pass."""
+    errors: dict[str, str] = {}
+    for name, value in values.items():
+        message = validate_field(name, value)
+        if message:
+            errors[name] = message
+    if errors:
+        return DesignResult(None, errors)
+    spec_values = {k: v for k, v in values.items() if k in SPEC_FIELDS}
+    try:
+        base = RunSpec(seed=values.get("seed", 0), **spec_values)
+        if values.get("mode", "variants") == "grid":
+            arms = grid_arms(parse_grid(values.get("grid", "")), base)
+        else:
+            name = str(values.get("baseline_name") or "baseline").strip()
+            arms = (Arm(name, base), *parse_variants(str(values.get("variants", "")), base))
+        experiment = ExperimentSpec(arms=tuple(arms), seeds=values.get("seeds", 1))
+    except SpecError as err:
+        field = err.field if err.field in values else "variants"
+        if values.get("mode") == "grid" and field == "variants":
+            field = "grid"
+        return DesignResult(None, {field: str(err)})
+    return DesignResult(experiment, {})
+
+
+def steps_per_epoch(spec: RunSpec, n_train: int = FULL_TRAIN) -> int:
+    train_items = n_train - max(1, round(n_train * spec.val_fraction))
+    return math.ceil(train_items / min(spec.batch_size, train_items))
+
+
+def measure_step_seconds(spec: RunSpec, device: torch.device, steps: int = 12) -> float:
+    """Seconds per training step of `spec` on `device`, from a few steps on random data."""
+    model = build_model(spec, torch.Generator().manual_seed(0), torch.Generator(device=device))
+    model = model.to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=spec.lr)
+    x = torch.rand(spec.batch_size, 784, device=device)
+    y = torch.randint(0, 10, (spec.batch_size,), device=device)
+    loss_fn = nn.CrossEntropyLoss()
+
+    def step() -> None:
+        loss = loss_fn(model(x), y)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+
+    for _ in range(3):
+        step()
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    start = time.perf_counter()
+    for _ in range(steps):
+        step()
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    return (time.perf_counter() - start) / steps
+
+
+def estimate_seconds(
+    experiment: ExperimentSpec, device: torch.device, n_train: int = FULL_TRAIN
+) -> float:
+    """Worst-case wall time (every run to its last epoch); early stopping ends sooner.
+
+    Up to six distinct arms are measured; larger designs scale the baseline's
+    per-sample time by parameter count.
+    """
+    total = 0.0
+    measured: dict[tuple[Any, ...], float] = {}
+    base = experiment.baseline.spec
+    base_per_sample: float | None = None
+    for index, arm in enumerate(experiment.arms):
+        spec = arm.spec
+        key = (spec.layers, spec.batch_size, spec.activation, spec.dropout > 0)
+        if key not in measured:
+            if index < 6:
+                measured[key] = measure_step_seconds(spec, device)
+            else:
+                if base_per_sample is None:
+                    base_per_sample = measure_step_seconds(base, device) / base.batch_size
+                ratio = parameter_count(spec) / parameter_count(base)
+                measured[key] = base_per_sample * spec.batch_size * ratio
+        total += measured[key] * steps_per_epoch(spec, n_train) * spec.epochs
+    return total * experiment.seeds
+
+
+def format_duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"

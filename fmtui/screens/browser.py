@@ -1,0 +1,356 @@
+"""Provides the journal browser, the home screen: entries, details and actions."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Input, Markdown, Static
+
+from fmtui.core import export, train
+from fmtui.core.journal import Entry, JournalError, Search
+from fmtui.core.spec import SpecError
+from fmtui.messages import ExperimentDone, ExportRequest, JournalChanged, TrainingEvent
+from fmtui.screens.dialogs import ConfirmDialog, ExportDialog, TagDialog
+
+if TYPE_CHECKING:
+    from fmtui.app import FmtuiApp
+
+COLUMNS = (
+    ("created", "Created", "date"),
+    ("title", "Title", "title"),
+    ("status", "Status", "status"),
+    ("verdict", "Verdict", None),
+    ("best", "Best acc", "best"),
+    ("runs", "Runs", None),
+)
+SORT_ORDER = ("date", "title", "best", "status")
+
+EMPTY = """\
+[b]Your journal is empty.[/b]
+
+fmtui keeps one entry per experiment: a specific hypothesis, the design that tests
+it, every run's metrics, and your conclusion.
+
+  Press [b]n[/b] to draft your first hypothesis,
+  [b]?[/b] for every key, or [b]ctrl+p[/b] for the command palette.
+
+Past notes in the report's journal format can be brought in with
+[b]fmtui import FILE.md[/b] from the shell.
+"""
+
+
+def runs_markdown(entry: Entry) -> str:
+    """The detail pane's table of runs."""
+    if not entry.runs:
+        return ""
+    rows = []
+    for run in entry.runs:
+        acc = run.get("test_acc")
+        rows.append(
+            [
+                run.get("arm", ""),
+                run.get("spec", {}).get("seed", ""),
+                run.get("status", ""),
+                len(run.get("epochs") or []),
+                f"{acc:.4f}" if isinstance(acc, int | float) else "—",
+                f"{run['duration_s']:.0f} s" if run.get("duration_s") else "—",
+                run.get("device", "") or "",
+                run.get("error") or "",
+            ]
+        )
+    headers = ["Arm", "Seed", "Status", "Epochs", "Test acc", "Time", "Device", "Note"]
+    return "\n\n**Runs:**\n\n" + export.markdown_table(headers, rows)
+
+
+class BrowserScreen(Screen[None]):
+    """The journal: a sortable, searchable table of entries and the selected one in full."""
+
+    CSS_PATH = "browser.tcss"
+    BINDINGS = [
+        Binding("n", "new", "New"),
+        Binding("e", "edit", "Edit"),
+        Binding("l", "design", "Design/launch"),
+        Binding("d", "duplicate", "Duplicate"),
+        Binding("t", "tag", "Tag"),
+        Binding("x", "export", "Export"),
+        Binding("delete", "delete", "Delete"),
+        Binding("slash", "search", "Search"),
+        Binding("s", "cycle_sort", "Sort"),
+        Binding("escape", "clear_search", "Clear search", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sort = "date"
+        self.reverse: bool | None = None
+        self.entries: list[Entry] = []
+        self._last_progress = 0.0
+
+    @property
+    def fm(self) -> FmtuiApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Vertical(id="panes"):
+            with Vertical(id="left"):
+                yield Input(placeholder="search: words, status:draft, tag:batch", id="search")
+                yield DataTable(id="entries", cursor_type="row", zebra_stripes=True)
+                yield Static(EMPTY, id="empty")
+            with VerticalScroll(id="right"):
+                yield Markdown("", id="detail")
+        yield Static("", id="status-line")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#entries", DataTable)
+        for key, label, _sort in COLUMNS:
+            table.add_column(label, key=key, width=38 if key == "title" else None)
+        self.query_one("#search", Input).display = False
+        self.reload()
+        table.focus()
+
+    # -- data
+
+    def reload(self, select: int | None = None) -> None:
+        """Re-read the journal and redraw the table, keeping or moving the cursor."""
+        table = self.query_one("#entries", DataTable)
+        current = select if select is not None else self.selected_id()
+        search = Search.parse(self.query_one("#search", Input).value)
+        try:
+            self.entries = self.fm.journal.query(
+                sort=self.sort, reverse=self.reverse, **search.query_args()
+            )
+        except (JournalError, SpecError) as err:
+            self.notify(str(err), severity="error", markup=False)
+            self.entries = []
+        table.clear()
+        for entry in self.entries:
+            best = entry.best_accuracy
+            table.add_row(
+                Text(entry.created),
+                Text(entry.title.replace("\n", " ") or "(untitled)"),
+                Text(entry.status),
+                Text(entry.verdict or "—"),
+                Text(f"{best:.4f}" if best is not None else "—", justify="right"),
+                Text(str(len(entry.runs)), justify="right"),
+                key=str(entry.id),
+            )
+        empty = len(self.fm.journal) == 0
+        self.query_one("#empty", Static).display = empty
+        table.display = not empty
+        if self.entries:
+            ids = [e.id for e in self.entries]
+            row = ids.index(current) if current in ids else 0
+            table.move_cursor(row=row)
+        self.show_detail()
+
+    def selected_id(self) -> int | None:
+        table = self.query_one("#entries", DataTable)
+        if not self.entries or table.cursor_row < 0 or table.cursor_row >= len(self.entries):
+            return None
+        return self.entries[table.cursor_row].id
+
+    def selected(self) -> Entry | None:
+        entry_id = self.selected_id()
+        return next((e for e in self.entries if e.id == entry_id), None)
+
+    def show_detail(self) -> None:
+        entry = self.selected()
+        detail = self.query_one("#detail", Markdown)
+        if entry is None:
+            detail.update("")
+            return
+        detail.update(export.entry_markdown(entry) + runs_markdown(entry))
+
+    @on(DataTable.RowHighlighted, "#entries")
+    def row_highlighted(self) -> None:
+        self.show_detail()
+
+    @on(DataTable.RowSelected, "#entries")
+    def row_selected(self) -> None:
+        self.action_edit()
+
+    @on(DataTable.HeaderSelected, "#entries")
+    def header_selected(self, event: DataTable.HeaderSelected) -> None:
+        sort = dict((k, s) for k, _l, s in COLUMNS).get(str(event.column_key.value))
+        if sort is None:
+            return
+        if sort == self.sort:
+            current = self.reverse if self.reverse is not None else sort in ("date", "best")
+            self.reverse = not current
+        else:
+            self.sort, self.reverse = sort, None
+        self.reload()
+
+    # -- search and sort
+
+    def action_search(self) -> None:
+        search = self.query_one("#search", Input)
+        search.display = True
+        search.focus()
+
+    @on(Input.Changed, "#search")
+    def search_changed(self) -> None:
+        self.reload()
+
+    @on(Input.Submitted, "#search")
+    def search_submitted(self) -> None:
+        self.query_one("#entries", DataTable).focus()
+
+    def action_clear_search(self) -> None:
+        search = self.query_one("#search", Input)
+        if search.value:
+            search.value = ""
+        search.display = False
+        self.query_one("#entries", DataTable).focus()
+
+    def action_cycle_sort(self) -> None:
+        self.sort = SORT_ORDER[(SORT_ORDER.index(self.sort) + 1) % len(SORT_ORDER)]
+        self.reverse = None
+        self.notify(f"Sorted by {self.sort}", timeout=2)
+        self.reload()
+
+    # -- actions
+
+    def action_new(self) -> None:
+        self.fm.open_hypothesis(None)
+
+    def action_edit(self) -> None:
+        if self.focused is self.query_one("#search", Input):
+            return
+        entry = self.selected()
+        if entry is not None:
+            self.fm.open_hypothesis(entry)
+
+    def action_design(self) -> None:
+        entry = self.selected()
+        if entry is None:
+            self.notify("Select an entry first, or press n for a new one.", severity="warning")
+            return
+        self.fm.open_designer(entry)
+
+    def action_duplicate(self) -> None:
+        entry = self.selected()
+        if entry is None:
+            return
+        copy = Entry(
+            title=f"{entry.title} (rerun)",
+            objective=entry.objective,
+            hypothesis=entry.hypothesis,
+            methodology=entry.methodology,
+            tags=list(entry.tags),
+            claim=entry.claim,
+            experiment=entry.experiment,
+            parent_id=entry.id,
+        )
+        if self.fm.save_entry(copy):
+            self.reload(select=copy.id)
+            self.notify(f"Entry {copy.id} is a new draft copied from entry {entry.id}.")
+
+    def action_tag(self) -> None:
+        entry = self.selected()
+        if entry is None:
+            return
+
+        def done(tags: list[str] | None) -> None:
+            if tags is None:
+                return
+            entry.tags = tags
+            if self.fm.save_entry(entry):
+                self.reload()
+
+        self.app.push_screen(TagDialog(entry.tags), done)
+
+    def action_delete(self) -> None:
+        entry = self.selected()
+        if entry is None:
+            return
+        if entry.status == "running" and self.fm.is_training(entry.id):
+            self.notify("This entry is training; cancel it first.", severity="warning")
+            return
+
+        def done(yes: bool | None) -> None:
+            if not yes:
+                return
+            try:
+                self.fm.journal.delete(entry.id or 0)
+            except JournalError as err:
+                self.notify(str(err), severity="error", markup=False)
+                return
+            self.notify(f"Deleted entry {entry.id}.")
+            self.reload()
+
+        question = f"Delete entry {entry.id}, “{entry.title}”, and its {len(entry.runs)} runs?"
+        self.app.push_screen(ConfirmDialog(question + " This cannot be undone.", "Delete"), done)
+
+    def action_export(self) -> None:
+        dialog = ExportDialog(
+            self.fm.export_dir, self.selected() is not None, len(self.entries), len(self.fm.journal)
+        )
+        self.app.push_screen(dialog, self.do_export)
+
+    def do_export(self, request: ExportRequest | None) -> None:
+        if request is None:
+            return
+        if request.scope == "selected" and self.selected() is not None:
+            entries = [self.selected()]
+        elif request.scope == "all":
+            entries = self.fm.journal.query(sort="date", reverse=False)
+        else:
+            entries = sorted(self.entries, key=lambda e: (e.created, e.id or 0))
+        path = Path(request.path)
+        try:
+            written = self.fm.export(entries, request.fmt, path)  # type: ignore[arg-type]
+        except JournalError as err:
+            self.notify(str(err), severity="error", markup=False, timeout=8)
+            return
+        message = f"Wrote {len(entries)} entries as {request.fmt} to {written}"
+        self.query_one("#status-line", Static).update(Text(message))
+        self.notify(message, markup=False, timeout=8)
+
+    # -- app-wide messages
+
+    def on_journal_changed(self, message: JournalChanged) -> None:
+        self.reload(select=message.entry_id)
+
+    def on_training_event(self, message: TrainingEvent) -> None:
+        event = message.event
+        line = self.query_one("#status-line", Static)
+        if isinstance(event, train.Progress):
+            now = time.monotonic()
+            if now - self._last_progress < 0.5:
+                return
+            self._last_progress = now
+            line.update(
+                Text(
+                    f"Training entry {message.entry_id}: arm {event.arm}, epoch {event.epoch}, "
+                    f"step {event.step}/{event.steps_per_epoch}, loss {event.running_loss:.4f}"
+                )
+            )
+        elif isinstance(event, train.EpochEnd):
+            m = event.metrics
+            line.update(
+                Text(
+                    f"Training entry {message.entry_id}: arm {event.arm}, epoch {m.epoch} done, "
+                    f"val acc {m.val_acc:.4f}"
+                )
+            )
+            self.reload()
+        elif isinstance(event, train.RunStarted | train.RunFinished):
+            self.reload()
+
+    def on_experiment_done(self, message: ExperimentDone) -> None:
+        text = f"Entry {message.entry_id} {message.status}."
+        if message.error:
+            text += f" {message.error}"
+        self.query_one("#status-line", Static).update(Text(text))
+        self.reload()

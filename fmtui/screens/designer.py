@@ -1,0 +1,397 @@
+"""Provides the experiment designer: arms, training set-up, seeds, device, then launch."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Header, Input, Label, Select, Static, TextArea
+
+from fmtui.core.design import build_design, format_duration
+from fmtui.core.journal import Entry
+from fmtui.core.model import parameter_count
+from fmtui.core.spec import (
+    ACTIVATIONS,
+    MONITORS,
+    OPTIMIZERS,
+    ExperimentSpec,
+    RunSpec,
+    SpecError,
+    format_layers,
+)
+
+if TYPE_CHECKING:
+    from fmtui.app import FmtuiApp
+
+# (field, label, hint) for text inputs; Selects are listed separately.
+INPUTS = (
+    ("baseline_name", "Baseline arm", "the arm the claim compares against"),
+    ("layers", "Hidden layers", "1–8 widths of 1–4096, e.g. 384x512"),
+    ("dropout", "Dropout", "0 ≤ p < 1"),
+    ("lr", "Learning rate", "> 0, at most 10"),
+    ("momentum", "Momentum (SGD)", "0 ≤ m < 1"),
+    ("weight_decay", "Weight decay", "0 to 1"),
+    ("batch_size", "Batch size", "1 to 60000"),
+    ("epochs", "Max epochs", "1 to 1000"),
+    ("patience", "Early-stop patience", "epochs without improvement; 0 = off"),
+    ("min_delta", "Min improvement", "0 to 1"),
+    ("seeds", "Seeds per arm", "1 to 100; 3 or more to judge noise"),
+    ("seed", "First seed", "0 to 2147483647"),
+    ("grid", "Grid of widths", "per-layer lists: 16,32,64x16,32,64 or 16..1024x16..1024"),
+)
+SELECTS = {
+    "activation": ("Activation", ACTIVATIONS),
+    "optimizer": ("Optimizer", OPTIMIZERS),
+    "monitor": ("Early stopping watches", MONITORS),
+}
+ORDER = (
+    "baseline_name",
+    "layers",
+    "activation",
+    "dropout",
+    "optimizer",
+    "lr",
+    "momentum",
+    "weight_decay",
+    "batch_size",
+    "epochs",
+    "patience",
+    "min_delta",
+    "monitor",
+    "seeds",
+    "seed",
+)
+VARIANTS_HINT = (
+    "Variants, one per line — name: field=value, … (fields: layers, activation, dropout, "
+    "optimizer, lr, momentum, weight_decay, batch_size, epochs, patience, min_delta, monitor)"
+)
+DEFAULT_SEEDS = 3
+
+
+def variants_text(experiment: ExperimentSpec) -> str:
+    """Variant lines that rebuild `experiment`'s non-baseline arms."""
+    base = experiment.baseline.spec.to_dict()
+    lines = []
+    for arm in experiment.arms[1:]:
+        spec = arm.spec.to_dict()
+        changes = []
+        for key, value in spec.items():
+            if key in ("seed",) or value == base[key]:
+                continue
+            shown = (
+                "x".join(map(str, value))
+                if key == "layers"
+                else f"{value:g}"
+                if isinstance(value, float)
+                else str(value)
+            )
+            changes.append(f"{key}={shown}")
+        lines.append(f"{arm.name}: {', '.join(changes)}")
+    return "\n".join(lines)
+
+
+class DesignerScreen(Screen[None]):
+    """Design the experiment that tests an entry's hypothesis; invalid designs can't launch."""
+
+    CSS_PATH = "designer.tcss"
+    BINDINGS = [
+        Binding("ctrl+l", "launch", "Launch", priority=True),
+        Binding("ctrl+s", "save", "Save design", priority=True),
+        Binding("ctrl+t", "estimate", "Estimate", priority=True),
+        Binding("escape", "back", "Back"),
+    ]
+
+    def __init__(self, entry: Entry) -> None:
+        super().__init__()
+        self.entry = entry
+        self.experiment: ExperimentSpec | None = None
+        self.errors: dict[str, str] = {}
+        self._initial: dict[str, Any] = {}
+
+    @property
+    def fm(self) -> FmtuiApp:
+        return self.app  # type: ignore[return-value]
+
+    def initial_values(self) -> dict[str, Any]:
+        spec = RunSpec(epochs=20, patience=3)
+        base_name = (self.entry.claim.baseline if self.entry.claim else "") or "baseline"
+        variants, seeds, mode, grid = "", DEFAULT_SEEDS, "variants", "16..1024x16..1024"
+        if self.entry.experiment:
+            try:
+                experiment = ExperimentSpec.from_dict(self.entry.experiment)
+            except SpecError:
+                experiment = None
+            if experiment is not None:
+                spec = experiment.baseline.spec
+                base_name = experiment.baseline.name
+                variants = variants_text(experiment)
+                seeds = experiment.seeds
+        values: dict[str, Any] = {
+            k: ("x".join(map(str, v)) if k == "layers" else v) for k, v in spec.to_dict().items()
+        }
+        values.update(baseline_name=base_name, seeds=seeds, variants=variants, mode=mode, grid=grid)
+        return values
+
+    def compose(self) -> ComposeResult:
+        values = self.initial_values()
+        yield Header()
+        yield Static(Text(f"Design: {self.entry.title or '(untitled)'}"), id="design-title")
+        with VerticalScroll(id="form"):
+            with Horizontal(classes="row"):
+                yield Label("Arms", classes="field-label")
+                yield Select(
+                    [("Baseline + variants", "variants"), ("Grid over widths", "grid")],
+                    value=values["mode"],
+                    compact=True,
+                    allow_blank=False,
+                    id="mode",
+                )
+            for name in ORDER:
+                yield from self._field(name, values)
+            with Horizontal(classes="row"):
+                yield Label("Device", classes="field-label")
+                devices = [
+                    ("auto (best available)", "auto"),
+                    *[(label, value) for value, label in self.fm.devices],
+                ]
+                current = (
+                    values["device"]
+                    if values["device"] in dict((v, 1) for _l, v in devices)
+                    else "auto"
+                )
+                yield Select(devices, value=current, allow_blank=False, id="device", compact=True)
+            yield from self._field("grid", values)
+            yield Label(VARIANTS_HINT, id="variants-label")
+            yield TextArea(values["variants"], id="variants", soft_wrap=True)
+            yield Static("", id="variants-error", classes="error")
+            yield Static("", id="summary")
+            yield Static("", id="estimate")
+            with Horizontal(id="buttons"):
+                yield Button("Estimate time (ctrl+t)", id="estimate-button", compact=True)
+                yield Button("Save design (ctrl+s)", id="save-button", compact=True)
+                yield Button(
+                    "Launch (ctrl+l)", id="launch", variant="success", disabled=True, compact=True
+                )
+        yield Footer()
+
+    def _field(self, name: str, values: dict[str, Any]) -> ComposeResult:
+        if name in SELECTS:
+            label, options = SELECTS[name]
+            with Horizontal(classes="row", id=f"row-{name}"):
+                yield Label(label, classes="field-label")
+                yield Select(
+                    [(o, o) for o in options],
+                    value=values[name],
+                    allow_blank=False,
+                    id=name,
+                    compact=True,
+                )
+            return
+        label, hint = next((lbl, h) for n, lbl, h in INPUTS if n == name)
+        with Horizontal(classes="row", id=f"row-{name}"):
+            yield Label(label, classes="field-label")
+            yield Input(str(values[name]), id=name, placeholder=hint, compact=True)
+            if name == "layers":
+                yield Button("+ layer", id="add-layer", classes="small", compact=True)
+                yield Button("− layer", id="remove-layer", classes="small", compact=True)
+            else:
+                yield Static(hint, classes="hint")
+        yield Static("", id=f"{name}-error", classes="error")
+
+    def on_mount(self) -> None:
+        self.fm.apply_blink(self)
+        self.validate()
+        self._initial = self.values()
+        self.query_one("#layers", Input).focus()
+
+    # -- values and validation
+
+    def values(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for widget in self.query("#form Input, #form Select, #form TextArea"):
+            if not widget.id:
+                continue
+            if isinstance(widget, Input):
+                out[widget.id] = widget.value
+            elif isinstance(widget, Select):
+                out[widget.id] = widget.value
+            elif isinstance(widget, TextArea):
+                out[widget.id] = widget.text
+        mode = out.get("mode", "variants")
+        if mode == "grid":
+            out.pop("variants", None)
+            out.pop("baseline_name", None)
+            out.pop("layers", None)
+        else:
+            out.pop("grid", None)
+        return out
+
+    def unsaved_changes(self) -> bool:
+        return bool(self._initial) and self.values() != self._initial
+
+    @on(Input.Changed)
+    @on(Select.Changed)
+    @on(TextArea.Changed)
+    def changed(self) -> None:
+        self.validate()
+
+    def validate(self) -> None:
+        values = self.values()
+        grid = values.get("mode") == "grid"
+        for name in ("baseline_name", "layers", "add-layer", "remove-layer"):
+            for widget in self.query(f"#row-{name}, #{name}-error"):
+                widget.display = not grid
+        for widget in self.query("#variants, #variants-label, #variants-error"):
+            widget.display = not grid
+        for widget in self.query("#row-grid, #grid-error"):
+            widget.display = grid
+        result = build_design(values)
+        self.errors = result.errors
+        self.experiment = result.experiment
+        for name in (*ORDER, "grid", "variants"):
+            message = self.errors.get(name, "")
+            for error in self.query(f"#{name}-error"):
+                assert isinstance(error, Static)
+                error.update(Text(message))
+                error.display = bool(message) and (
+                    (name == "grid") == grid
+                    or name not in ("grid", "variants", "layers", "baseline_name")
+                )
+            for widget in self.query(f"#{name}"):
+                widget.set_class(bool(message), "-invalid")
+        launch = self.query_one("#launch", Button)
+        launch.disabled = self.experiment is None
+        self.query_one("#summary", Static).update(self.summary())
+
+    def summary(self) -> Text:
+        experiment = self.experiment
+        if experiment is None:
+            count = len(self.errors)
+            return Text(
+                f"Fix {count} field{'s' if count != 1 else ''} in red to launch.", style="bold red"
+            )
+        arms = experiment.arms
+        runs = len(experiment.runs())
+        text = Text()
+        text.append(
+            f"{len(arms)} arm{'s' if len(arms) != 1 else ''} × {experiment.seeds} "
+            f"seed{'s' if experiment.seeds != 1 else ''} = {runs} runs",
+            style="bold",
+        )
+        if experiment.seeds == 1:
+            text.append(
+                "  (one seed per arm cannot tell a difference from seed noise)", style="yellow"
+            )
+        text.append("\n")
+        for arm in arms[:6]:
+            text.append(
+                f"  {arm.name}: {format_layers(arm.spec.layers)}, "
+                f"{parameter_count(arm.spec):,} parameters\n"
+            )
+        if len(arms) > 6:
+            text.append(f"  … and {len(arms) - 6} more arms\n")
+        return text
+
+    # -- layer editor
+
+    @on(Button.Pressed, "#add-layer")
+    def add_layer(self) -> None:
+        widget = self.query_one("#layers", Input)
+        parts = [p.strip() for p in widget.value.replace(",", "x").split("x") if p.strip()]
+        widget.value = "x".join([*parts, parts[-1] if parts else "128"])
+
+    @on(Button.Pressed, "#remove-layer")
+    def remove_layer(self) -> None:
+        widget = self.query_one("#layers", Input)
+        parts = [p.strip() for p in widget.value.replace(",", "x").split("x") if p.strip()]
+        if len(parts) > 1:
+            widget.value = "x".join(parts[:-1])
+
+    # -- actions
+
+    @on(Button.Pressed, "#estimate-button")
+    def action_estimate(self) -> None:
+        if self.experiment is None:
+            self.notify("Fix the fields in red first.", severity="warning")
+            return
+        self.query_one("#estimate", Static).update("Measuring a few steps on the device…")
+        self._estimate(self.experiment, str(self.query_one("#device", Select).value))
+
+    @work(thread=True, exclusive=True, group="estimate", exit_on_error=False)
+    def _estimate(self, experiment: ExperimentSpec, device: str) -> None:
+        try:
+            seconds, label = self.fm.estimator(experiment, device)
+            text = (
+                f"Estimated time on {label}: up to {format_duration(seconds)} "
+                "(early stopping usually ends sooner)."
+            )
+        except Exception as err:  # noqa: BLE001 - shown to the user, never a crash
+            text = f"Could not estimate: {err}"
+        self.app.call_from_thread(self.query_one("#estimate", Static).update, Text(text))
+
+    def _store(self) -> bool:
+        if self.experiment is None:
+            self.notify("The design has errors; fix the fields in red.", severity="error")
+            return False
+        experiment = self.experiment
+        device = str(self.query_one("#device", Select).value)
+        if device != "auto" or any(a.spec.device != device for a in experiment.arms):
+            experiment = ExperimentSpec(
+                arms=tuple(
+                    type(a)(a.name, a.spec.with_changes(device=device)) for a in experiment.arms
+                ),
+                seeds=experiment.seeds,
+            )
+            self.experiment = experiment
+        self.entry.experiment = experiment.to_dict()
+        if self.entry.claim is not None and experiment.baseline.name != self.entry.claim.baseline:
+            self.entry.claim.baseline = experiment.baseline.name
+        return self.fm.save_entry(self.entry)
+
+    @on(Button.Pressed, "#save-button")
+    def action_save(self) -> None:
+        if self._store():
+            self._initial = self.values()
+            self.notify(f"Saved the design of entry {self.entry.id}.", timeout=3)
+
+    @on(Button.Pressed, "#launch")
+    def action_launch(self) -> None:
+        if self.experiment is None:
+            self.notify("The design has errors; nothing was launched.", severity="error")
+            return
+        if self.entry.status == "running" and self.fm.is_training(self.entry.id):
+            self.notify("This entry is already training.", severity="warning")
+            return
+        if self.entry.runs:
+            self.notify(
+                "This entry already has runs; launching a duplicate (d) keeps both.",
+                severity="warning",
+            )
+            return
+        if not self._store():
+            return
+        assert self.experiment is not None
+        self.fm.launch(self.entry, self.experiment)
+        self._initial = self.values()
+        self.fm.back_to_browser(self.entry.id)
+
+    def action_back(self) -> None:
+        from fmtui.screens.dialogs import ConfirmDialog
+
+        if not self.unsaved_changes():
+            self.fm.back_to_browser(self.entry.id)
+            return
+
+        def done(discard: bool | None) -> None:
+            if discard:
+                self.fm.back_to_browser(self.entry.id)
+
+        self.app.push_screen(
+            ConfirmDialog("Leave the designer without saving the design?", "Leave", "Keep editing"),
+            done,
+        )

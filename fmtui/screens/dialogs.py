@@ -1,0 +1,214 @@
+"""Provides the modal dialogs: confirm, export, tags and help."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Select, Static
+
+from fmtui.core.export import FORMATS
+from fmtui.messages import ExportRequest
+
+DIALOG_CSS = """
+{name} {{ align: center middle; }}
+{name} > Vertical {{
+    width: 72; max-width: 95%; height: auto; max-height: 90%;
+    border: thick $accent; background: $surface; padding: 1 2;
+}}
+{name} .buttons {{ height: auto; margin-top: 1; align-horizontal: right; }}
+{name} .buttons Button {{ margin-left: 1; }}
+{name} .error {{ color: $error; height: auto; }}
+{name} Label {{ margin-top: 1; }}
+"""
+
+
+class ConfirmDialog(ModalScreen[bool]):
+    """Yes or no; `y`/`n`, Enter on a button, Escape means no."""
+
+    DEFAULT_CSS = DIALOG_CSS.format(name="ConfirmDialog")
+    BINDINGS = [
+        Binding("y", "answer(True)", "Yes"),
+        Binding("n", "answer(False)", "No"),
+        Binding("escape", "answer(False)", "Cancel"),
+    ]
+
+    def __init__(self, question: str, yes: str = "Yes", no: str = "No") -> None:
+        super().__init__()
+        self.question = question
+        self.yes, self.no = yes, no
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(self.question, id="question", markup=False)
+            with Horizontal(classes="buttons"):
+                yield Button(f"{self.no} (n)", id="no")
+                yield Button(f"{self.yes} (y)", id="yes", variant="error")
+
+    def on_mount(self) -> None:
+        self.query_one("#no", Button).focus()
+
+    @on(Button.Pressed)
+    def pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "yes")
+
+    def action_answer(self, value: bool) -> None:
+        self.dismiss(value)
+
+
+class ExportDialog(ModalScreen[ExportRequest | None]):
+    """Format, which entries and where; the browser writes and reports the path."""
+
+    DEFAULT_CSS = DIALOG_CSS.format(name="ExportDialog")
+    BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("ctrl+s", "export", "Export")]
+
+    def __init__(self, default_dir: Path, has_selection: bool, shown: int, total: int) -> None:
+        super().__init__()
+        self.default_dir = default_dir
+        self.has_selection = has_selection
+        self.shown = shown
+        self.total = total
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static("[b]Export the journal[/b]")
+            yield Label("Format")
+            yield Select(
+                [
+                    ("Markdown (the report's journal format)", "md"),
+                    ("JSON (lossless)", "json"),
+                    ("CSV (one row per run)", "csv"),
+                ],
+                value="md",
+                allow_blank=False,
+                id="format",
+            )
+            yield Label("Entries")
+            with RadioSet(id="scope"):
+                yield RadioButton(
+                    "The selected entry",
+                    value=self.has_selection,
+                    disabled=not self.has_selection,
+                    id="selected",
+                )
+                yield RadioButton(
+                    f"The {self.shown} entries shown", id="shown", value=not self.has_selection
+                )
+                yield RadioButton(f"All {self.total} entries", id="all")
+            yield Label("Write to")
+            yield Input(str(self.default_dir / "fmtui-journal.md"), id="path")
+            yield Static("", id="path-error", classes="error")
+            with Horizontal(classes="buttons"):
+                yield Button("Cancel", id="cancel")
+                yield Button("Export (ctrl+s)", id="export", variant="primary")
+
+    @on(Select.Changed, "#format")
+    def format_changed(self, event: Select.Changed) -> None:
+        path_input = self.query_one("#path", Input)
+        path = Path(path_input.value)
+        if path.suffix.lstrip(".") in FORMATS:
+            path_input.value = str(path.with_suffix(f".{event.value}"))
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    @on(Button.Pressed, "#export")
+    def action_export(self) -> None:
+        text = self.query_one("#path", Input).value.strip()
+        error = self.query_one("#path-error", Static)
+        if not text:
+            error.update("path: enter a file to write")
+            return
+        path = Path(text).expanduser()
+        if path.is_dir():
+            error.update(f"path: {path} is a folder; name a file inside it")
+            return
+        if not path.parent.is_dir():
+            error.update(f"path: the folder {path.parent} does not exist")
+            return
+        pressed = self.query_one("#scope", RadioSet).pressed_button
+        scope = pressed.id if pressed is not None and pressed.id else "shown"
+        fmt = str(self.query_one("#format", Select).value)
+        self.dismiss(ExportRequest(fmt, scope, str(path)))
+
+
+class TagDialog(ModalScreen[list[str] | None]):
+    """Edit an entry's tags: words separated by spaces or commas."""
+
+    DEFAULT_CSS = DIALOG_CSS.format(name="TagDialog")
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, tags: list[str]) -> None:
+        super().__init__()
+        self.tags = tags
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static("[b]Tags[/b] — words separated by spaces or commas; Enter saves")
+            yield Input(" ".join(self.tags), id="tags")
+
+    @on(Input.Submitted)
+    def submitted(self, event: Input.Submitted) -> None:
+        self.dismiss(split_tags(event.value))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+def split_tags(text: str) -> list[str]:
+    return [t for t in text.replace(",", " ").split() if t]
+
+
+HELP = """\
+[b]fmtui[/b] — disciplined experiments on Fashion-MNIST
+
+[b]The flow[/b]
+  1. [b]n[/b] drafts a hypothesis: what you test, what you expect, against which baseline.
+  2. [b]ctrl+d[/b] (in the form) or [b]l[/b] (in the journal) designs the experiment:
+     a baseline arm and variants like [i]b32: batch_size=32[/i], or a grid over widths.
+  3. [b]ctrl+l[/b] launches it; the entry shows [i]running[/i] and fills in as epochs end.
+  4. [b]e[/b] edits the write-up: results, evaluation, conclusion.
+  5. [b]x[/b] exports entries as Markdown (the report's format), JSON or CSV.
+
+[b]Journal[/b]
+  n new    e edit    l design & launch    d duplicate as a new draft
+  t tags   x export  delete remove         / search (status:draft tag:batch verdict:…)
+  s sort   enter edit   click a column header to sort by it
+
+[b]Forms[/b]
+  tab / shift+tab move between fields   ctrl+s save   escape back
+  ctrl+d continue to the designer (hypothesis form)
+  ctrl+l launch   ctrl+t estimate time (designer)
+
+[b]Anywhere[/b]
+  ctrl+p command palette   ? or f1 this help   q quit (asks when edits are unsaved)
+"""
+
+
+class HelpScreen(ModalScreen[None]):
+    """Every key, and the flow in five steps."""
+
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen > VerticalScroll {
+        width: 96; max-width: 98%; height: auto; max-height: 95%;
+        border: thick $accent; background: $surface; padding: 0 2;
+    }
+    """
+    BINDINGS = [
+        Binding("escape", "close", "Close"),
+        Binding("q", "close", "Close"),
+        Binding("question_mark", "close", "Close", show=False),
+    ]
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll():
+            yield Static(HELP, id="help-text")
+
+    def action_close(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,196 @@
+"""Provides the hypothesis form: the entry's text, tags and its specific claim."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import (
+    Footer,
+    Header,
+    Input,
+    Label,
+    Select,
+    Static,
+    TabbedContent,
+    TabPane,
+    TextArea,
+)
+
+from fmtui.core.journal import Claim, Entry
+from fmtui.core.spec import SpecError
+from fmtui.screens.dialogs import ConfirmDialog, split_tags
+
+if TYPE_CHECKING:
+    from fmtui.app import FmtuiApp
+
+METRIC_OPTIONS = [
+    ("test accuracy", "test_acc"),
+    ("validation accuracy", "val_acc"),
+    ("training time", "duration_s"),
+]
+DIRECTION_OPTIONS = [
+    ("higher than baseline", "higher"),
+    ("lower than baseline", "lower"),
+    ("no different", "same"),
+]
+HYPOTHESIS_AREAS = (
+    ("objective", "Objective — what are you testing?"),
+    ("hypothesis", "Hypothesis — what do you expect, specifically?"),
+    ("methodology", "Methodology — how will you test it? (the designer can fill this in)"),
+)
+WRITEUP_AREAS = (
+    ("results", "Results"),
+    ("evaluation", "Evaluation — does the result support the hypothesis?"),
+    ("conclusion", "Conclusion"),
+)
+
+
+class HypothesisScreen(Screen[None]):
+    """Draft or edit an entry. Drafts are saved to the journal as `draft`."""
+
+    CSS_PATH = "hypothesis.tcss"
+    BINDINGS = [
+        Binding("ctrl+s", "save", "Save", priority=True),
+        Binding("ctrl+d", "design", "Save & design", priority=True),
+        Binding("escape", "back", "Back"),
+    ]
+
+    def __init__(self, entry: Entry | None) -> None:
+        super().__init__()
+        self.entry = entry or Entry()
+        self._initial: dict[str, Any] = {}
+
+    @property
+    def fm(self) -> FmtuiApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        entry = self.entry
+        claim = entry.claim or Claim()
+        yield Header()
+        heading = f"Entry {entry.id} ({entry.status})" if entry.id else "New hypothesis"
+        yield Static(heading, id="form-title", markup=False)
+        with TabbedContent(id="tabs"):
+            with TabPane("Hypothesis", id="tab-hypothesis"), VerticalScroll():
+                yield Label("Title")
+                yield Input(entry.title, id="title", placeholder="Effect of batch size (32 vs 64)")
+                yield Static("", id="title-error", classes="error")
+                for name, label in HYPOTHESIS_AREAS:
+                    yield Label(label)
+                    yield TextArea(getattr(entry, name), id=name, soft_wrap=True)
+                yield Label("The claim: which metric, which way, against which arm")
+                with Horizontal(id="claim"):
+                    yield Select(METRIC_OPTIONS, value=claim.metric, allow_blank=False, id="metric")
+                    yield Select(
+                        DIRECTION_OPTIONS, value=claim.direction, allow_blank=False, id="direction"
+                    )
+                    yield Input(
+                        claim.baseline or "baseline", id="baseline", placeholder="baseline arm name"
+                    )
+                yield Static("", id="baseline-error", classes="error")
+                yield Label("Tags (words separated by spaces or commas)")
+                yield Input(" ".join(entry.tags), id="tags")
+            with TabPane("Write-up", id="tab-writeup"), VerticalScroll():
+                for name, label in WRITEUP_AREAS:
+                    yield Label(label)
+                    yield TextArea(getattr(entry, name), id=name, soft_wrap=True)
+        yield Static("", id="form-error", classes="error")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.fm.apply_blink(self)
+        for error in self.query(".error"):
+            error.display = False
+        self._initial = self.values()
+        self.query_one("#title", Input).focus()
+
+    def values(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"title": self.query_one("#title", Input).value}
+        for name, _label in HYPOTHESIS_AREAS + WRITEUP_AREAS:
+            out[name] = self.query_one(f"#{name}", TextArea).text
+        out["tags"] = split_tags(self.query_one("#tags", Input).value)
+        out["metric"] = self.query_one("#metric", Select).value
+        out["direction"] = self.query_one("#direction", Select).value
+        out["baseline"] = self.query_one("#baseline", Input).value.strip()
+        return out
+
+    def unsaved_changes(self) -> bool:
+        return bool(self._initial) and self.values() != self._initial
+
+    @on(Input.Changed, "#title")
+    def title_changed(self, event: Input.Changed) -> None:
+        self._show_error("title", "" if event.value.strip() else "title: required")
+
+    def _show_error(self, field: str, message: str) -> None:
+        widget = self.query_one(f"#{field}")
+        widget.set_class(bool(message), "-invalid")
+        error = self.query_one(f"#{field}-error", Static)
+        error.update(message)
+        error.display = bool(message)
+
+    def apply(self) -> bool:
+        """Copy the form into the entry, validating; False (with messages) when invalid."""
+        values = self.values()
+        error = self.query_one("#form-error", Static)
+        if not values["title"].strip():
+            self._show_error("title", "title: required — give the experiment a name")
+            self.query_one("#tabs", TabbedContent).active = "tab-hypothesis"
+            self.query_one("#title", Input).focus()
+            error.update("Fix the fields in red first.")
+            error.display = True
+            return False
+        try:
+            claim = Claim(values["metric"], values["direction"], values["baseline"] or "baseline")
+            candidate = Entry.from_dict(
+                self.entry.to_dict()
+                | {k: values[k] for k in ("title", "tags", *dict(HYPOTHESIS_AREAS + WRITEUP_AREAS))}
+                | {"claim": claim.__dict__}
+            )
+        except SpecError as err:
+            target = err.field if err.field in ("title", "baseline") else None
+            if target:
+                self._show_error(target, str(err))
+            error.update(str(err))
+            error.display = True
+            return False
+        for name in ("title", "tags", *dict(HYPOTHESIS_AREAS + WRITEUP_AREAS)):
+            setattr(self.entry, name, getattr(candidate, name))
+        self.entry.claim = candidate.claim
+        error.update("")
+        error.display = False
+        return True
+
+    def action_save(self) -> bool:
+        if not self.apply():
+            return False
+        if not self.fm.save_entry(self.entry):
+            return False
+        self._initial = self.values()
+        self.query_one("#form-title", Static).update(
+            f"Entry {self.entry.id} ({self.entry.status}) — saved"
+        )
+        self.notify(f"Saved entry {self.entry.id}.", timeout=3)
+        return True
+
+    def action_design(self) -> None:
+        if self.action_save():
+            self.fm.open_designer(self.entry, replace=True)
+
+    def action_back(self) -> None:
+        if not self.unsaved_changes():
+            self.fm.back_to_browser(self.entry.id)
+            return
+
+        def done(discard: bool | None) -> None:
+            if discard:
+                self.fm.back_to_browser(self.entry.id)
+
+        self.app.push_screen(
+            ConfirmDialog("Discard the unsaved changes to this entry?", "Discard", "Keep editing"),
+            done,
+        )

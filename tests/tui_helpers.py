@@ -1,0 +1,144 @@
+"""Provides a fake trainer with fixed metrics and an app factory for UI tests."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from fmtui.app import FmtuiApp, make_app
+from fmtui.core import train
+from fmtui.core.journal import Entry, Journal
+from fmtui.core.model import parameter_count
+from fmtui.core.spec import ExperimentSpec, RunSpec
+
+ENV = {"torch": "test", "device": "cpu", "device_name": "test CPU", "threads": 1}
+
+
+class FakeTrainer:
+    """Emits two epochs per run with fixed metrics; records what it was asked to run."""
+
+    def __init__(self, epochs: int = 2) -> None:
+        self.calls: list[ExperimentSpec] = []
+        self.epochs = epochs
+        self.release = threading.Event()
+        self.release.set()
+
+    def __call__(
+        self, experiment: ExperimentSpec, on_event: train.EventCallback, cancel: threading.Event
+    ) -> list[train.RunResult]:
+        self.calls.append(experiment)
+        results = []
+        for number, planned in enumerate(experiment.runs()):
+            spec = planned.spec
+            on_event(
+                train.RunStarted(
+                    planned.arm, planned.repeat, spec, "cpu", parameter_count(spec), ENV, 10
+                )
+            )
+            epochs = []
+            for epoch in range(1, self.epochs + 1):
+                self.release.wait(10)
+                if cancel.is_set():
+                    break
+                on_event(train.Progress(planned.arm, planned.repeat, epoch, 10, 10, 0.5, 1000.0))
+                metrics = train.EpochMetrics(
+                    epoch, 0.6 / epoch, 0.8, 0.5 / epoch, 0.82 + epoch / 100, 1.0
+                )
+                epochs.append(metrics)
+                on_event(train.EpochEnd(planned.arm, planned.repeat, metrics, epoch, None))
+            status = "cancelled" if cancel.is_set() else "completed"
+            result = train.RunResult(
+                arm=planned.arm,
+                repeat=planned.repeat,
+                spec=spec,
+                status=status,
+                parameters=parameter_count(spec),
+                environment=ENV,
+                epochs=tuple(epochs),
+                best_epoch=len(epochs) or None,
+                duration_s=2.0,
+                test_acc=0.85 + number / 1000 if status == "completed" else None,
+                per_class_acc=(0.8,) * 10 if status == "completed" else None,
+            )
+            on_event(train.RunFinished(result))
+            results.append(result)
+            if cancel.is_set():
+                break
+        return results
+
+
+def fixed_estimator(experiment: ExperimentSpec, device: str) -> tuple[float, str]:
+    return 95.0, "cpu (test CPU)"
+
+
+def build_app(
+    journal_path: Path, trainer: FakeTrainer | None = None, export_dir: Path | None = None
+) -> FmtuiApp:
+    return make_app(
+        journal_path,
+        trainer=trainer or FakeTrainer(),
+        estimator=fixed_estimator,
+        devices=[("cpu", "CPU (test)")],
+        export_dir=export_dir or journal_path.parent,
+        blink=False,
+    )
+
+
+def seed_journal(path: Path) -> None:
+    """A few fixed entries, one with runs, for browser tests and snapshots."""
+    spec = RunSpec(epochs=20, patience=3)
+    runs = [
+        {
+            "arm": arm,
+            "repeat": i,
+            "spec": spec.with_changes(batch_size=bs, seed=i).to_dict(),
+            "status": "completed",
+            "test_acc": acc,
+            "epochs": [{"epoch": 1}] * 16,
+            "best_epoch": 13,
+            "duration_s": 61.0,
+            "device": "cpu",
+        }
+        for arm, bs, accs in (
+            ("b64", 64, (0.8945, 0.8921, 0.8950)),
+            ("b32", 32, (0.8943, 0.8930, 0.8911)),
+        )
+        for i, acc in enumerate(accs)
+    ]
+    with Journal(path) as journal:
+        journal.add(
+            Entry(
+                title="Effect of Hidden Units on Accuracy",
+                status="completed",
+                created="2025-10-07 15:00:51",
+                updated="2025-10-07 15:00:51",
+                origin="imported",
+                objective="Test whether increasing the number of hidden units increases accuracy.",
+                hypothesis="More hidden units will increase accuracy.",
+                results="Combination of 512 x 512 units achieved 0.8708 accuracy.",
+                conclusion="There is an optimal range for the number of hidden units.",
+            )
+        )
+        journal.add(
+            Entry(
+                title="Effect of Batch Size (32 vs 64) on Accuracy",
+                status="completed",
+                created="2025-10-07 16:30:14",
+                updated="2025-10-07 16:30:14",
+                tags=["batch"],
+                objective="Test whether using a batch size of 32 instead of 64 increases accuracy.",
+                hypothesis="Batch size of 32 will achieve higher accuracy than batch size of 64.",
+                methodology="Two arms, three seeds each.",
+                runs=runs,
+                results="Arm b64 achieved the highest test accuracy, 0.8939 (mean of 3 seeds).",
+                claim={"metric": "test_acc", "direction": "higher", "baseline": "b64"},
+            )
+        )
+        journal.add(
+            Entry(
+                title="Title with [/bold] markup | pipes `ticks`",
+                created="2025-10-08 09:00:00",
+                updated="2025-10-08 09:00:00",
+                hypothesis="[red]not red[/red]",
+            )
+        )
