@@ -490,7 +490,8 @@ def cmd_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 atomic_write(target, text)
             except OSError as exc:
                 raise JournalError(f"cannot write {target}: {exc.strerror or exc}") from exc
-            print(f"wrote {len(entries)} entries as {fmt} to {target.resolve()}", file=err)
+            noun = "entry" if len(entries) == 1 else "entries"
+            print(f"wrote {len(entries)} {noun} as {fmt} to {target.resolve()}", file=err)
         else:
             out.write(text)
     except (JournalError, SpecError) as exc:

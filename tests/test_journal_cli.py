@@ -107,7 +107,7 @@ def test_journal_list_show_export_import(tmp_path: Path, capsys) -> None:
         )
         == 0
     )
-    assert f"wrote 1 entries as json to {target}" in capsys.readouterr().err
+    assert f"wrote 1 entry as json to {target}" in capsys.readouterr().err
     assert [e["title"] for e in json.loads(target.read_text())["entries"]] == ["First"]
     other = tmp_path / "other.json"
     assert main(["import", str(target), "--journal", str(other)]) == 0

@@ -313,7 +313,8 @@ class BrowserScreen(Screen[None]):
         except JournalError as err:
             self.notify(str(err), severity="error", markup=False, timeout=8)
             return
-        message = f"Wrote {len(entries)} entries as {request.fmt} to {written}"
+        noun = "entry" if len(entries) == 1 else "entries"
+        message = f"Wrote {len(entries)} {noun} as {request.fmt} to {written}"
         self.query_one("#status-line", Static).update(Text(message))
         self.notify(message, markup=False, timeout=8)
 
