@@ -20,6 +20,7 @@ from textual.widgets import Input, TextArea
 
 from fmtui.core import data, design, export, train
 from fmtui.core.journal import Entry, Journal, JournalError, atomic_write, open_journal
+from fmtui.core.live import LiveState
 from fmtui.core.record import ExperimentRecorder
 from fmtui.core.spec import ExperimentSpec
 from fmtui.messages import ExperimentDone, JournalChanged, TrainingEvent
@@ -27,8 +28,13 @@ from fmtui.screens.browser import BrowserScreen
 from fmtui.screens.designer import DesignerScreen
 from fmtui.screens.dialogs import ConfirmDialog, HelpScreen
 from fmtui.screens.hypothesis import HypothesisScreen
+from fmtui.screens.training import TrainingScreen
 
-Trainer = Callable[[ExperimentSpec, train.EventCallback, threading.Event], list[train.RunResult]]
+# trainer(experiment, on_event, cancel, skip): `skip` cancels only the run in progress.
+Trainer = Callable[
+    [ExperimentSpec, train.EventCallback, threading.Event, threading.Event],
+    list[train.RunResult],
+]
 Estimator = Callable[[ExperimentSpec, str], tuple[float, str]]
 
 
@@ -36,11 +42,19 @@ def core_trainer(data_dir: str | Path | None = None, require_full: bool = True) 
     """The real engine on the real data (found or downloaded as `fmtui run` does)."""
 
     def run(
-        experiment: ExperimentSpec, on_event: train.EventCallback, cancel: threading.Event
+        experiment: ExperimentSpec,
+        on_event: train.EventCallback,
+        cancel: threading.Event,
+        skip: threading.Event,
     ) -> list[train.RunResult]:
         source = data.resolve(data_dir)
         return train.run_experiment(
-            experiment, source, on_event=on_event, cancel=cancel, require_full=require_full
+            experiment,
+            source,
+            on_event=on_event,
+            cancel=cancel,
+            skip=skip,
+            require_full=require_full,
         )
 
     return run
@@ -73,15 +87,21 @@ class FmtuiApp(App[None]):
         devices: Sequence[tuple[str, str]] | None = None,
         export_dir: Path | None = None,
         blink: bool = True,
+        live_clock: bool = True,
     ) -> None:
         super().__init__()
+        self.live_clock = live_clock  # off in snapshots: no ETAs or elapsed times
         self.journal = journal
         self.trainer = trainer
         self.estimator = estimator
         self.devices = list(devices) if devices is not None else train.available_devices()
         self.export_dir = export_dir or Path.cwd()
         self.blink = blink
-        self.cancel_event = threading.Event()
+        self.cancel_event = threading.Event()  # set when the app quits
+        self.cancels: dict[int, threading.Event] = {}
+        self.skips: dict[int, threading.Event] = {}
+        self.live: dict[int, LiveState] = {}
+        self.queue: list[int] = []
         self._queue_lock = threading.Lock()
         self._training: set[int] = set()
         self._jobs = 0
@@ -101,6 +121,12 @@ class FmtuiApp(App[None]):
                 timeout=10,
                 markup=False,
             )
+
+    def on_unmount(self) -> None:
+        """Closing the app cancels training cooperatively; finished epochs are saved."""
+        self.cancel_event.set()
+        for event in self.cancels.values():
+            event.set()
 
     def apply_blink(self, screen: Screen[Any]) -> None:
         """Tests and screenshots turn the cursor blink off for stable pictures."""
@@ -138,6 +164,7 @@ class FmtuiApp(App[None]):
         yield SystemCommand("Export journal", "Markdown, JSON or CSV", self._cmd_export)
         yield SystemCommand("Journal", "Back to the journal browser", self.back_to_browser)
         yield SystemCommand("Help", "Every key and the flow", self.action_help)
+        yield SystemCommand("Training", "Watch the experiment in training", self.open_training)
         for entry in self.journal.query():
             yield SystemCommand(
                 f"Open entry {entry.id}: {entry.title}",
@@ -188,21 +215,61 @@ class FmtuiApp(App[None]):
 
     def launch(self, entry: Entry, experiment: ExperimentSpec) -> None:
         """Queue an experiment; it trains in a thread worker after those before it."""
-        self.cancel_event.clear()
-        self._training.add(entry.id or 0)
+        entry_id = entry.id or 0
+        self._training.add(entry_id)
+        self.cancels[entry_id] = threading.Event()
+        self.skips[entry_id] = threading.Event()
+        self.live[entry_id] = LiveState.for_experiment(entry_id, entry.title, experiment)
+        self.queue.append(entry_id)
         with self._jobs_changed:
             self._jobs += 1
         self._train(entry, experiment)
-        self.notify(f"Launched entry {entry.id}: {len(experiment.runs())} runs.", timeout=4)
+        waiting = len(self.queue) - 1
+        note = f", after {waiting} queued before it" if waiting else ""
+        self.notify(f"Launched entry {entry_id}: {len(experiment.runs())} runs{note}.", timeout=4)
+        self.open_training(entry_id)
+
+    def open_training(self, entry_id: int | None = None) -> None:
+        """Show an experiment's training (the given one, else the newest)."""
+        if entry_id is None:
+            if not self.live:
+                self.notify("Nothing has been launched yet.", severity="warning")
+                return
+            entry_id = next(reversed(self.live))
+        if entry_id not in self.live:
+            self.notify(
+                f"Entry {entry_id} has not been launched in this session.", severity="warning"
+            )
+            return
+        if isinstance(self.screen, TrainingScreen):
+            self.screen.show_entry(entry_id)
+            return
+        self.back_to_browser(entry_id)
+        self.push_screen(TrainingScreen(entry_id))
+
+    def cancel_run(self, entry_id: int) -> bool:
+        if entry_id not in self._training or entry_id in self.queue[1:]:
+            return self.cancel_experiment(entry_id)
+        self.skips[entry_id].set()
+        return True
+
+    def cancel_experiment(self, entry_id: int) -> bool:
+        if entry_id not in self._training:
+            return False
+        self.cancels[entry_id].set()
+        return True
 
     @work(thread=True, exit_on_error=False, group="training")
     def _train(self, entry: Entry, experiment: ExperimentSpec) -> None:
         entry_id = entry.id or 0
         status, error = "failed", None
+        cancel = self.cancels[entry_id]
         try:
             with self._queue_lock:
-                if self.cancel_event.is_set():
+                if cancel.is_set() or self.cancel_event.is_set():
                     status = "cancelled"
+                    entry.status = "cancelled"
+                    self.journal.update(entry)
                     return
                 recorder = ExperimentRecorder(self.journal, entry, experiment)
                 recorder.start()
@@ -213,28 +280,38 @@ class FmtuiApp(App[None]):
                     self.post_message(TrainingEvent(entry_id, event))  # … then shown
 
                 try:
-                    self.trainer(experiment, on_event, self.cancel_event)
+                    self.trainer(experiment, on_event, cancel, self.skips[entry_id])
                 except Exception as err:  # noqa: BLE001 - reported, never a crash
                     error = str(err)
-                finished = recorder.finish(cancelled=self.cancel_event.is_set())
+                finished = recorder.finish(cancelled=cancel.is_set())
                 if error and not finished.runs:
                     finished.status = "failed"
                     self.journal.update(finished)
                 status = finished.status
                 error = error or recorder.write_error
+        except JournalError as err:
+            error = str(err)
         finally:
             self._training.discard(entry_id)
+            if entry_id in self.queue:
+                self.queue.remove(entry_id)
             with self._jobs_changed:
                 self._jobs -= 1
                 self._jobs_changed.notify_all()
             self.post_message(ExperimentDone(entry_id, status, error))
 
     def on_training_event(self, message: TrainingEvent) -> None:
+        state = self.live.get(message.entry_id)
+        if state is not None:
+            state.apply(message.event)
         for screen in self.screen_stack:
             if isinstance(screen, BrowserScreen):
                 screen.post_message(TrainingEvent(message.entry_id, message.event))
 
     def on_experiment_done(self, message: ExperimentDone) -> None:
+        state = self.live.get(message.entry_id)
+        if state is not None:
+            state.finish(message.status)
         severity = "information" if message.status == "completed" else "warning"
         text = f"Entry {message.entry_id} {message.status}."
         if message.error:
@@ -252,6 +329,8 @@ class FmtuiApp(App[None]):
     def join_training(self, timeout: float = 5.0) -> bool:
         """Cancel and wait for training jobs to save and end; True when none is left."""
         self.cancel_event.set()
+        for event in self.cancels.values():
+            event.set()
         with self._jobs_changed:
             return self._jobs_changed.wait_for(lambda: self._jobs == 0, timeout)
 
@@ -272,6 +351,8 @@ class FmtuiApp(App[None]):
         def done(yes: bool | None) -> None:
             if yes:
                 self.cancel_event.set()
+                for event in self.cancels.values():
+                    event.set()
                 self.exit()
 
         if not isinstance(self.screen, ConfirmDialog):
@@ -288,6 +369,7 @@ def make_app(
     devices: Sequence[tuple[str, str]] | None = None,
     export_dir: Path | None = None,
     blink: bool = True,
+    live_clock: bool = True,
 ) -> FmtuiApp:
     """Build the app; the CLI and the tests both call this. Opens the journal for writing."""
     return FmtuiApp(
@@ -297,4 +379,5 @@ def make_app(
         devices=devices,
         export_dir=export_dir,
         blink=blink,
+        live_clock=live_clock,
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -9,6 +11,7 @@ from textual.pilot import Pilot
 from textual.widgets import Input
 
 from fmtui.app import FmtuiApp
+from fmtui.core.spec import Arm, ExperimentSpec, RunSpec, grid_arms, parse_grid
 from tests.tui_helpers import build_app, seed_journal
 
 SIZE = (120, 40)
@@ -41,6 +44,52 @@ async def _help(pilot: Pilot) -> None:
     await pilot.pause()
 
 
+async def _launch(pilot: Pilot, experiment: ExperimentSpec, epochs_done: int | None) -> None:
+    app = pilot.app
+    trainer = app.trainer
+    if epochs_done is not None:
+        trainer.gate = threading.Semaphore(epochs_done)
+    entry = app.journal.get(3)
+    app.launch(entry, experiment)
+    for _ in range(400):
+        state = app.live[entry.id]
+        done = sum(len(r.epochs) for r in state.runs)
+        if (epochs_done is None and state.status != "running" and state.status != "queued") or (
+            epochs_done is not None and done >= epochs_done
+        ):
+            break
+        await asyncio.sleep(0.02)
+    await pilot.pause()
+    screen = app.screen
+    screen.refresh_view()
+    screen.refresh_charts()
+    await pilot.pause()
+
+
+def _batch_experiment() -> ExperimentSpec:
+    base = RunSpec(epochs=3, patience=2, device="cpu")
+    arms = (Arm("b64", base), Arm("b32", base.with_changes(batch_size=32)))
+    return ExperimentSpec(arms=arms, seeds=2)
+
+
+async def _training_mid_run(pilot: Pilot) -> None:
+    await _launch(pilot, _batch_experiment(), epochs_done=4)
+
+
+async def _training_finished(pilot: Pilot) -> None:
+    await _launch(pilot, _batch_experiment(), epochs_done=None)
+
+
+async def _training_grid(pilot: Pilot) -> None:
+    base = RunSpec(epochs=2, patience=0, device="cpu")
+    experiment = ExperimentSpec(arms=grid_arms(parse_grid("64,128,256x64,128,256"), base))
+    await _launch(pilot, experiment, epochs_done=None)
+    pilot.app.screen.query_one("#charts").active = "tab-arms"
+    await pilot.pause(0.3)
+    pilot.app.screen.refresh_charts()
+    await pilot.pause(0.3)
+
+
 # name → (whether the journal has entries, what to do before the picture)
 SCENARIOS: dict[str, tuple[bool, Callable[[Pilot], Awaitable[None]]]] = {
     "browser": (True, _nothing),
@@ -49,6 +98,9 @@ SCENARIOS: dict[str, tuple[bool, Callable[[Pilot], Awaitable[None]]]] = {
     "designer-validation-error": (True, _designer_error),
     "export-dialog": (True, _export),
     "help": (True, _help),
+    "training-mid-run": (True, _training_mid_run),
+    "training-finished": (True, _training_finished),
+    "training-grid": (True, _training_grid),
 }
 
 

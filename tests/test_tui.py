@@ -13,6 +13,7 @@ from fmtui.screens.browser import BrowserScreen
 from fmtui.screens.designer import DesignerScreen
 from fmtui.screens.dialogs import ConfirmDialog, ExportDialog, HelpScreen
 from fmtui.screens.hypothesis import HypothesisScreen
+from fmtui.screens.training import TrainingScreen
 from tests.tui_helpers import FakeTrainer, build_app, seed_journal
 
 SIZE = (120, 40)
@@ -56,6 +57,8 @@ async def test_full_keyboard_flow_new_draft_design_launch(journal_path: Path) ->
         await pilot.press("ctrl+l")
         await app.workers.wait_for_complete()
         await pilot.pause()
+        assert isinstance(app.screen, TrainingScreen)
+        await pilot.press("j")
         assert isinstance(app.screen, BrowserScreen)
         assert _table_titles(app) == ["Effect of Batch Size (32 vs 64)"]
         detail = app.screen.query_one("#detail", Markdown)

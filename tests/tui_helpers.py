@@ -17,18 +17,29 @@ ENV = {"torch": "test", "device": "cpu", "device_name": "test CPU", "threads": 1
 class FakeTrainer:
     """Emits two epochs per run with fixed metrics; records what it was asked to run."""
 
-    def __init__(self, epochs: int = 2) -> None:
+    def __init__(self, epochs: int = 2, outcomes: dict[int, tuple[str, str]] | None = None) -> None:
         self.calls: list[ExperimentSpec] = []
         self.epochs = epochs
         self.release = threading.Event()
         self.release.set()
+        self.outcomes = outcomes or {}  # run number → (status, error)
+        self.gate: threading.Semaphore | None = None  # when set: one permit per epoch
 
     def __call__(
-        self, experiment: ExperimentSpec, on_event: train.EventCallback, cancel: threading.Event
+        self,
+        experiment: ExperimentSpec,
+        on_event: train.EventCallback,
+        cancel: threading.Event,
+        skip: threading.Event | None = None,
     ) -> list[train.RunResult]:
         self.calls.append(experiment)
+        skip = skip or threading.Event()
         results = []
         for number, planned in enumerate(experiment.runs()):
+            if cancel.is_set():
+                break
+            skip.clear()
+            stop = train.AnyEvent(cancel, skip)
             spec = planned.spec
             on_event(
                 train.RunStarted(
@@ -36,9 +47,13 @@ class FakeTrainer:
                 )
             )
             epochs = []
+            forced = self.outcomes.get(number)
             for epoch in range(1, self.epochs + 1):
                 self.release.wait(10)
-                if cancel.is_set():
+                while self.gate is not None and not self.gate.acquire(timeout=0.05):
+                    if stop.is_set():
+                        break
+                if stop.is_set() or (forced and epoch > 1):
                     break
                 on_event(train.Progress(planned.arm, planned.repeat, epoch, 10, 10, 0.5, 1000.0))
                 metrics = train.EpochMetrics(
@@ -46,7 +61,10 @@ class FakeTrainer:
                 )
                 epochs.append(metrics)
                 on_event(train.EpochEnd(planned.arm, planned.repeat, metrics, epoch, None))
-            status = "cancelled" if cancel.is_set() else "completed"
+            status = "cancelled" if stop.is_set() else "completed"
+            error = None
+            if forced:
+                status, error = forced
             result = train.RunResult(
                 arm=planned.arm,
                 repeat=planned.repeat,
@@ -57,13 +75,19 @@ class FakeTrainer:
                 epochs=tuple(epochs),
                 best_epoch=len(epochs) or None,
                 duration_s=2.0,
+                error=error,
                 test_acc=0.85 + number / 1000 if status == "completed" else None,
-                per_class_acc=(0.8,) * 10 if status == "completed" else None,
+                per_class_acc=tuple(0.7 + i / 40 for i in range(10))
+                if status == "completed"
+                else None,
+                confusion=tuple(tuple(90 if i == j else 1 for j in range(10)) for i in range(10))
+                if status == "completed"
+                else None,
+                misclassified=((3, 0, 6), (7, 4, 2)) if status == "completed" else (),
             )
-            on_event(train.RunFinished(result))
+            images = (bytes(range(0, 252, 9)) * 28, bytes(reversed(range(0, 252, 9))) * 28)
+            on_event(train.RunFinished(result, images if status == "completed" else ()))
             results.append(result)
-            if cancel.is_set():
-                break
         return results
 
 
@@ -74,14 +98,17 @@ def fixed_estimator(experiment: ExperimentSpec, device: str) -> tuple[float, str
 def build_app(
     journal_path: Path, trainer: FakeTrainer | None = None, export_dir: Path | None = None
 ) -> FmtuiApp:
-    return make_app(
+    app = make_app(
         journal_path,
         trainer=trainer or FakeTrainer(),
         estimator=fixed_estimator,
         devices=[("cpu", "CPU (test)")],
         export_dir=export_dir or journal_path.parent,
         blink=False,
+        live_clock=False,
     )
+    app.animation_level = "none"  # no sliding tab underlines mid-snapshot
+    return app
 
 
 def seed_journal(path: Path) -> None:

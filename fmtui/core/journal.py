@@ -346,6 +346,8 @@ def pid_alive(pid: int) -> bool:
 
 
 _process_locks: dict[Path, tuple[threading.RLock, int]] = {}
+# Writers of one file in one process share its storage, so none works from a stale copy.
+_shared_storage: dict[Path, AtomicJSONStorage] = {}
 _registry_lock = threading.Lock()
 
 
@@ -402,6 +404,7 @@ def _release_process_lock(path: Path) -> None:
             _process_locks[path] = (lock, count - 1)
             return
         del _process_locks[path]
+        _shared_storage.pop(path, None)
         lock_path = path.with_name(path.name + ".lock")
         try:
             if lock_path.read_text().strip() == str(os.getpid()):
@@ -547,7 +550,7 @@ class Journal:
     """
 
     def __init__(self, path: str | Path, *, read_only: bool = False) -> None:
-        self.path = Path(path).expanduser()
+        self.path = Path(path).expanduser().absolute()
         self.read_only = read_only
         self.recovery: Recovery | None = None
         self.migrated_from: int | None = None
@@ -565,12 +568,18 @@ class Journal:
                     f"Cannot create the journal folder {self.path.parent}: {err.strerror or err}."
                 ) from err
             self._lock = _acquire_process_lock(self.path)
-            try:
-                doc = self._open_for_writing()
-            except BaseException:
-                _release_process_lock(self.path)
-                raise
-        self._storage = AtomicJSONStorage(self.path, doc)
+            shared = _shared_storage.get(self.path)
+            if shared is None:
+                try:
+                    doc = self._open_for_writing()
+                except BaseException:
+                    _release_process_lock(self.path)
+                    raise
+                shared = _shared_storage[self.path] = AtomicJSONStorage(self.path, doc)
+        if read_only:
+            self._storage = AtomicJSONStorage(self.path, doc)
+        else:
+            self._storage = shared
         self._db = TinyDB(storage=lambda: self._storage)  # type: ignore[arg-type]
         self._table = self._db.table(ENTRIES_TABLE, cache_size=0)
         self._mark_interrupted()

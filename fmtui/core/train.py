@@ -106,6 +106,18 @@ class RunResult:
 @dataclass(frozen=True)
 class RunFinished:
     result: RunResult
+    # 28×28 uint8 pixels of the first misclassified test images (not stored).
+    images: tuple[bytes, ...] = ()
+
+
+class AnyEvent:
+    """Set when any of its events is set: an experiment's cancel or a run's skip."""
+
+    def __init__(self, *events: threading.Event) -> None:
+        self.events = events
+
+    def is_set(self) -> bool:
+        return any(e.is_set() for e in self.events)
 
 
 Event = RunStarted | Progress | EpochEnd | RunFinished
@@ -270,7 +282,7 @@ def train_run(
     data: data_mod.DataSource | data_mod.Dataset,
     *,
     on_event: EventCallback | None = None,
-    cancel: threading.Event | None = None,
+    cancel: threading.Event | AnyEvent | None = None,
     arm: str = "",
     repeat: int = 0,
     require_full: bool = True,
@@ -285,6 +297,8 @@ def train_run(
     device_name = spec.device
     params = parameter_count(spec)
     best_epoch: int | None = None
+
+    images: tuple[bytes, ...] = ()
 
     def finish(status: str, error: str | None = None, **extra: Any) -> RunResult:
         result = RunResult(
@@ -301,7 +315,7 @@ def train_run(
             duration_s=time.perf_counter() - started,
             **extra,
         )
-        emit(RunFinished(result))
+        emit(RunFinished(result, images))
         return result
 
     try:
@@ -410,6 +424,8 @@ def train_run(
         per_class = (confusion.diag().double() / totals.double()).tolist()
         wrong = (pred != target).nonzero().flatten()[:16].cpu().tolist()
         target_cpu, pred_cpu = target.cpu(), pred.cpu()
+        pixels = (dataset.test_x[wrong[:8]] * 255).round().to(torch.uint8).cpu()
+        images = tuple(bytes(row.tolist()) for row in pixels)
         return finish(
             "completed",
             stopped_early=stopped_early,
@@ -435,19 +451,26 @@ def run_experiment(
     cancel: threading.Event | None = None,
     require_full: bool = True,
     progress_every: int = 50,
+    skip: threading.Event | None = None,
 ) -> list[RunResult]:
-    """Run every (arm, seed) of an `ExperimentSpec` in order; stops early on cancel."""
+    """Run every (arm, seed) of an `ExperimentSpec` in order.
+
+    `cancel` stops the experiment; `skip` cancels only the run in progress (it is
+    cleared before the next run starts).
+    """
     cancel = cancel or threading.Event()
+    skip = skip or threading.Event()
     results = []
     for planned in experiment.runs():
         if cancel.is_set():
             break
+        skip.clear()
         results.append(
             train_run(
                 planned.spec,
                 data,
                 on_event=on_event,
-                cancel=cancel,
+                cancel=AnyEvent(cancel, skip),
                 arm=planned.arm,
                 repeat=planned.repeat,
                 require_full=require_full,

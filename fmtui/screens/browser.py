@@ -81,6 +81,8 @@ class BrowserScreen(Screen[None]):
         Binding("d", "duplicate", "Duplicate"),
         Binding("t", "tag", "Tag"),
         Binding("x", "export", "Export"),
+        Binding("w", "watch", "Watch training"),
+        Binding("c", "cancel_training", "Cancel training"),
         Binding("delete", "delete", "Delete"),
         Binding("slash", "search", "Search"),
         Binding("s", "cycle_sort", "Sort"),
@@ -291,6 +293,32 @@ class BrowserScreen(Screen[None]):
 
         question = f"Delete entry {entry.id}, “{entry.title}”, and its {len(entry.runs)} runs?"
         self.app.push_screen(ConfirmDialog(question + " This cannot be undone.", "Delete"), done)
+
+    def action_watch(self) -> None:
+        entry = self.selected()
+        if entry is not None and entry.id in self.fm.live:
+            self.fm.open_training(entry.id)
+        else:
+            self.fm.open_training(None)
+
+    def action_cancel_training(self) -> None:
+        entry = self.selected()
+        if entry is None or not self.fm.is_training(entry.id):
+            self.notify("The selected entry is not training or queued.", severity="warning")
+            return
+
+        def done(yes: bool | None) -> None:
+            if yes and self.fm.cancel_experiment(entry.id or 0):
+                self.notify(f"Cancelling entry {entry.id}; finished epochs are kept.")
+
+        self.app.push_screen(
+            ConfirmDialog(
+                f"Cancel the training of entry {entry.id}, “{entry.title}”?",
+                "Cancel training",
+                "Keep training",
+            ),
+            done,
+        )
 
     def action_export(self) -> None:
         dialog = ExportDialog(

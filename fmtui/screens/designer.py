@@ -376,9 +376,8 @@ class DesignerScreen(Screen[None]):
         if not self._store():
             return
         assert self.experiment is not None
-        self.fm.launch(self.entry, self.experiment)
         self._initial = self.values()
-        self.fm.back_to_browser(self.entry.id)
+        self.fm.launch(self.entry, self.experiment)
 
     def action_back(self) -> None:
         from fmtui.screens.dialogs import ConfirmDialog

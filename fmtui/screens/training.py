@@ -1,0 +1,293 @@
+"""Provides the training screen: progress, live curves, results, and the write-up."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import (
+    DataTable,
+    Footer,
+    Header,
+    Label,
+    ProgressBar,
+    Static,
+    TabbedContent,
+    TabPane,
+    TextArea,
+)
+
+from fmtui.core.journal import JournalError
+from fmtui.core.live import LiveState
+from fmtui.widgets.charts import (
+    BarPlot,
+    LinePlot,
+    class_bars,
+    confusion_table,
+    curve_series,
+    heatmap,
+    misclassified_text,
+    step_series,
+)
+
+if TYPE_CHECKING:
+    from fmtui.app import FmtuiApp
+
+REFRESH_S = 0.5  # progress and table
+CHART_S = 1.0  # plotext renders cost 15–80 ms each: at most once a second, only on change
+
+
+class TrainingScreen(Screen[None]):
+    """Watch an experiment train; cancel a run or all of it; write the conclusion."""
+
+    CSS_PATH = "training.tcss"
+    BINDINGS = [
+        Binding("c", "cancel_run", "Cancel run"),
+        Binding("C", "cancel_experiment", "Cancel experiment"),
+        Binding("j,escape", "journal", "Journal"),
+        Binding("ctrl+s", "save", "Save write-up", priority=True),
+    ]
+
+    def __init__(self, entry_id: int) -> None:
+        super().__init__()
+        self.entry_id = entry_id
+        self._table_version = -1
+        self._chart_version = -1
+        self._writeup_loaded = False
+
+    @property
+    def fm(self) -> FmtuiApp:
+        return self.app  # type: ignore[return-value]
+
+    @property
+    def state(self) -> LiveState | None:
+        return self.fm.live.get(self.entry_id)
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("", id="headline")
+        with Horizontal(id="top"):
+            with Vertical(id="bars"):
+                yield Label("Epoch", id="epoch-label")
+                yield ProgressBar(id="epoch-bar", show_eta=self.fm.live_clock)
+                yield Label("Run", id="run-label")
+                yield ProgressBar(id="run-bar", show_eta=False)
+                yield Label("Experiment", id="experiment-label")
+                yield ProgressBar(id="experiment-bar", show_eta=self.fm.live_clock)
+            yield DataTable(id="runs", cursor_type="row", zebra_stripes=True)
+        with TabbedContent(id="charts"):
+            with TabPane("Curves", id="tab-curves"):
+                with Horizontal(classes="plots"):
+                    yield LinePlot(id="loss-plot")
+                    yield LinePlot(id="acc-plot")
+                yield LinePlot(id="step-plot", classes="short")
+            with TabPane("Arms", id="tab-arms"):
+                yield Static("", id="heatmap")
+                yield BarPlot(id="arm-plot")
+            with TabPane("Last run", id="tab-last"), VerticalScroll():
+                with Horizontal(id="last-top"):
+                    yield Static("", id="class-bars")
+                    yield Static("", id="confusion")
+                yield Static("", id="samples")
+            with TabPane("Write-up", id="tab-writeup"), VerticalScroll():
+                yield Label("Results (drafted by fmtui when the runs end; edit freely)")
+                yield TextArea("", id="results", soft_wrap=True)
+                yield Label("Conclusion")
+                yield TextArea("", id="conclusion", soft_wrap=True)
+                yield Static("", id="writeup-status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.fm.apply_blink(self)
+        table = self.query_one("#runs", DataTable)
+        for key, label in (
+            ("arm", "Arm"),
+            ("seed", "Seed"),
+            ("epoch", "Epoch"),
+            ("best", "Best val"),
+            ("test", "Test acc"),
+            ("status", "Status"),
+            ("time", "Time"),
+        ):
+            table.add_column(label, key=key)
+        self.refresh_view()
+        self.refresh_charts()
+        self.set_interval(REFRESH_S, self.refresh_view)
+        self.set_interval(CHART_S, self.refresh_charts)
+
+    def show_entry(self, entry_id: int) -> None:
+        """Switch this screen to another experiment."""
+        self.entry_id = entry_id
+        self._table_version = self._chart_version = -1
+        self._writeup_loaded = False
+        if not self.is_mounted:
+            return  # on_mount draws it
+        self.query_one("#runs", DataTable).clear()
+        self.refresh_view()
+        self.refresh_charts()
+
+    # -- drawing
+
+    def refresh_view(self) -> None:
+        state = self.state
+        if state is None:
+            self.query_one("#headline", Static).update("Nothing is training.")
+            return
+        current = state.current
+        head = Text()
+        head.append(f"Entry {state.entry_id}: ", style="bold")
+        head.append(state.title)
+        head.append(f" — {state.status}", style="bold")
+        if current is not None:
+            head.append(
+                f" · run {state.done_runs + 1}/{len(state.runs)}: arm {current.arm}, "
+                f"seed {current.seed}"
+            )
+            if state.samples_per_s and self.fm.live_clock:
+                head.append(f" · {state.samples_per_s:,.0f} samples/s", style="dim")
+        queued = [i for i in self.fm.queue if i != state.entry_id]
+        if queued:
+            head.append(f" · queued next: {', '.join(map(str, queued))}", style="dim")
+        self.query_one("#headline", Static).update(head)
+        epoch_bar = self.query_one("#epoch-bar", ProgressBar)
+        run_bar = self.query_one("#run-bar", ProgressBar)
+        exp_bar = self.query_one("#experiment-bar", ProgressBar)
+        if current is not None:
+            epoch_bar.update(total=max(state.steps_per_epoch, 1), progress=state.step)
+            run_bar.update(total=current.max_epochs, progress=len(current.epochs))
+            patience = (
+                f", patience left {current.patience_left}"
+                if current.patience_left is not None
+                else ""
+            )
+            self.query_one("#epoch-label", Label).update(
+                f"Epoch {state.epoch}: step {state.step}/{state.steps_per_epoch}"
+            )
+            self.query_one("#run-label", Label).update(
+                f"Run: epoch {len(current.epochs)}/{current.max_epochs}{patience}"
+            )
+        else:  # queued or finished: definite bars, never the animated indeterminate kind
+            finished = 1 if state.status not in ("queued", "running") else 0
+            epoch_bar.update(total=1, progress=finished)
+            run_bar.update(total=1, progress=finished)
+            self.query_one("#epoch-label", Label).update("Epoch")
+            self.query_one("#run-label", Label).update("Run")
+        exp_bar.update(total=max(len(state.runs), 1), progress=state.done_runs)
+        self.query_one("#experiment-label", Label).update(
+            f"Experiment: run {state.done_runs}/{len(state.runs)} done"
+        )
+        if state.version != self._table_version:
+            self._table_version = state.version
+            self._fill_table(state)
+        if state.status not in ("queued", "running") and not self._writeup_loaded:
+            self._load_writeup()
+
+    def _fill_table(self, state: LiveState) -> None:
+        table = self.query_one("#runs", DataTable)
+        for run in state.runs:
+            key = f"{run.arm}#{run.repeat}"
+            elapsed = run.elapsed() if self.fm.live_clock else run.duration_s
+            status = run.status if not run.error else f"{run.status}: {run.error}"
+            cells = (
+                Text(run.arm),
+                Text(str(run.seed)),
+                Text(str(len(run.epochs))),
+                Text(f"{run.best_val_acc:.4f}" if run.best_val_acc is not None else "—"),
+                Text(f"{run.test_acc:.4f}" if run.test_acc is not None else "—"),
+                Text(status[:60], style="red" if run.error else ""),
+                Text(f"{elapsed:.0f} s" if elapsed is not None else "—"),
+            )
+            if key in table.rows:
+                for column, cell in zip(
+                    ("arm", "seed", "epoch", "best", "test", "status", "time"), cells, strict=True
+                ):
+                    table.update_cell(key, column, cell, update_width=True)
+            else:
+                table.add_row(*cells, key=key)
+
+    def refresh_charts(self) -> None:
+        state = self.state
+        if state is None or state.version == self._chart_version:
+            return
+        self._chart_version = state.version
+        active = self.query_one("#charts", TabbedContent).active
+        if active == "tab-curves":
+            self.query_one("#loss-plot", LinePlot).draw(
+                curve_series(state, "train_loss", "val_loss"), "Loss"
+            )
+            self.query_one("#acc-plot", LinePlot).draw(
+                curve_series(state, "train_acc", "val_acc"), "Accuracy"
+            )
+            self.query_one("#step-plot", LinePlot).draw(
+                step_series(state),
+                "Smoothed training loss this epoch",
+                xlabel="step",
+                x_start=state.progress_every,
+                x_step=state.progress_every,
+            )
+        elif active == "tab-arms":
+            accuracy = state.arm_accuracy()
+            self.query_one("#heatmap", Static).update(heatmap(state))
+            labels = [f"{a} (n={n})" for a, (_m, _s, n) in accuracy.items()]
+            self.query_one("#arm-plot", BarPlot).draw(
+                labels, [m for m, _s, _n in accuracy.values()], "Mean test accuracy per arm"
+            )
+        elif active == "tab-last":
+            run = state.last_finished()
+            if run is None:
+                self.query_one("#samples", Static).update("No run has finished yet.")
+                return
+            self.query_one("#class-bars", Static).update(class_bars(run))
+            self.query_one("#confusion", Static).update(confusion_table(run))
+            self.query_one("#samples", Static).update(misclassified_text(run))
+
+    @on(TabbedContent.TabActivated, "#charts")
+    def tab_changed(self) -> None:
+        self._chart_version = -1
+        self.refresh_charts()
+
+    # -- write-up
+
+    def _load_writeup(self) -> None:
+        try:
+            entry = self.fm.journal.get(self.entry_id)
+        except JournalError:
+            return
+        self._writeup_loaded = True
+        self.query_one("#results", TextArea).text = entry.results
+        self.query_one("#conclusion", TextArea).text = entry.conclusion
+
+    def action_save(self) -> None:
+        if self.fm.is_training(self.entry_id):
+            self.notify("Save the write-up when the runs have finished.", severity="warning")
+            return
+        try:
+            entry = self.fm.journal.get(self.entry_id)
+        except JournalError as err:
+            self.notify(str(err), severity="error", markup=False)
+            return
+        entry.results = self.query_one("#results", TextArea).text
+        entry.conclusion = self.query_one("#conclusion", TextArea).text
+        if self.fm.save_entry(entry):
+            self.query_one("#writeup-status", Static).update(
+                Text(f"Saved; entry {entry.id} is {entry.status}.")
+            )
+            self.notify(f"Saved the write-up of entry {entry.id}.", timeout=3)
+
+    # -- actions
+
+    def action_cancel_run(self) -> None:
+        if self.fm.cancel_run(self.entry_id):
+            self.notify("Cancelling the current run; the next one will start.", timeout=3)
+
+    def action_cancel_experiment(self) -> None:
+        if self.fm.cancel_experiment(self.entry_id):
+            self.notify("Cancelling the experiment; finished epochs are kept.", timeout=3)
+
+    def action_journal(self) -> None:
+        self.fm.back_to_browser(self.entry_id)

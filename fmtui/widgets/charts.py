@@ -1,0 +1,171 @@
+"""Provides the charts of the training screen: plotext plots and Rich renderings."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.table import Table
+from rich.text import Text
+from textual_plotext import PlotextPlot
+
+from fmtui.core.data import CLASSES
+from fmtui.core.live import LiveState, RunView, downsample, half_block_rows, smooth
+
+MAX_CURVE_ARMS = 6
+
+
+class LinePlot(PlotextPlot):
+    """A line chart redrawn only when `draw` is given new data."""
+
+    DEFAULT_CSS = "LinePlot { height: 1fr; min-height: 8; }"
+    series: dict[str, list[float]] = {}
+
+    def draw(
+        self,
+        series: dict[str, Sequence[float]],
+        title: str,
+        xlabel: str = "epoch",
+        x_start: float = 1,
+        x_step: float = 1,
+    ) -> None:
+        self.series = {k: list(v) for k, v in series.items()}
+        plt = self.plt
+        plt.clear_data()
+        plt.title(title)
+        plt.xlabel(xlabel)
+        width = max(self.size.width, 20)
+        drawn = False
+        for label, values in series.items():
+            points = downsample(values, 2 * width)
+            if not points:
+                continue
+            step = len(values) / len(points) * x_step
+            xs = [x_start + i * step for i in range(len(points))]
+            plt.plot(xs, points, label=label, marker="braille")
+            drawn = True
+        if not drawn:
+            plt.title(f"{title} — waiting for the first epoch")
+        self.refresh()
+
+
+class BarPlot(PlotextPlot):
+    """Horizontal bars with labels (per-class accuracy, accuracy per arm)."""
+
+    DEFAULT_CSS = "BarPlot { height: 1fr; min-height: 8; }"
+
+    def draw(self, labels: Sequence[str], values: Sequence[float], title: str) -> None:
+        plt = self.plt
+        plt.clear_data()
+        plt.title(title)
+        if labels:
+            plt.bar(list(labels), list(values), orientation="horizontal", width=0.3)
+            plt.xlim(min(0.0, min(values)), max(1.0, max(values)))
+        self.refresh()
+
+
+def curve_series(state: LiveState, train_metric: str, val_metric: str) -> dict[str, list[float]]:
+    """Train and validation curves for the arms worth showing (best first, at most six)."""
+    train_curves = state.arm_curves(train_metric)
+    val_curves = state.arm_curves(val_metric)
+    accuracy = state.arm_accuracy()
+    arms = list(val_curves)
+    if len(arms) > MAX_CURVE_ARMS:
+        arms.sort(key=lambda a: -(accuracy.get(a, (0.0, None, 0))[0]))
+        arms = arms[:MAX_CURVE_ARMS]
+    series: dict[str, list[float]] = {}
+    for arm in arms:
+        series[f"{arm} train"] = train_curves.get(arm, [])
+        series[f"{arm} val"] = val_curves[arm]
+    return series
+
+
+def step_series(state: LiveState) -> dict[str, list[float]]:
+    if not state.step_losses:
+        return {}
+    label = f"{state.current.arm} epoch {state.epoch}" if state.current else "loss"
+    return {label: smooth(state.step_losses)}
+
+
+def heatmap(state: LiveState) -> Table | Text:
+    """Mean test accuracy over a two-layer grid, best cells brightest."""
+    axes = state.grid_axes()
+    accuracy = state.arm_accuracy()
+    if axes is None:
+        return Text("Not a two-layer width grid: see the bars of accuracy per arm.")
+    rows, cols = axes
+    values = [v[0] for v in accuracy.values()]
+    lo, hi = (min(values), max(values)) if values else (0.0, 1.0)
+    by_layers = {a.spec.layers: a.name for a in state.experiment.arms}
+    table = Table(title="Mean test accuracy by width (layer 1 ↓, layer 2 →)", box=None)
+    table.add_column("", justify="right", style="bold")
+    for col in cols:
+        table.add_column(str(col), justify="center")
+    for row in rows:
+        cells: list[Text | str] = [str(row)]
+        for col in cols:
+            name = by_layers.get((row, col))
+            if name is None or name not in accuracy:
+                cells.append(Text("·", style="dim"))
+                continue
+            mean = accuracy[name][0]
+            shade = 0.0 if hi == lo else (mean - lo) / (hi - lo)
+            green = int(60 + 160 * shade)
+            style = f"black on rgb({40 + int(40 * shade)},{green},{60})"
+            cells.append(Text(f"{mean:.4f}", style=style))
+        table.add_row(*cells)
+    return table
+
+
+def confusion_table(run: RunView) -> Table | Text:
+    if run.confusion is None:
+        return Text("")
+    table = Table(
+        title=f"Confusion matrix — arm {run.arm}, seed {run.seed} (rows: true)",
+        box=None,
+        padding=(0, 1),
+    )
+    table.add_column("", style="bold")
+    short = [c[:3] for c in CLASSES]
+    for name in short:
+        table.add_column(name, justify="right")
+    for i, row in enumerate(run.confusion):
+        total = sum(row) or 1
+        cells = []
+        for j, count in enumerate(row):
+            style = "bold green" if i == j else ("red" if count / total > 0.05 else "dim")
+            cells.append(Text(str(count), style=style))
+        table.add_row(short[i], *cells)
+    return table
+
+
+def class_bars(run: RunView, width: int = 30) -> Text:
+    """Per-class test accuracy as labelled bars, weakest classes in red."""
+    text = Text(f"Per-class test accuracy — arm {run.arm}, seed {run.seed}\n", style="bold")
+    for name, acc in zip(CLASSES, run.per_class_acc or (), strict=False):
+        filled = round(acc * width)
+        style = "red" if acc < 0.8 else "green"
+        text.append(f"{name:>11} ")
+        text.append("█" * filled, style=style)
+        text.append("░" * (width - filled), style="dim")
+        text.append(f" {acc:.3f}\n")
+    return text
+
+
+def misclassified_text(run: RunView, limit: int = 4) -> Text:
+    """A few misclassified test images in half-block characters, true → predicted."""
+    text = Text()
+    pairs = list(zip(run.images, run.misclassified, strict=False))[:limit]
+    if not pairs:
+        return Text("No misclassified images to show.", style="dim")
+    rendered = [half_block_rows(pixels) for pixels, _ in pairs]
+    captions = [f"{CLASSES[t]} → {CLASSES[p]}"[:28] for _, (_, t, p) in pairs]
+    for caption in captions:
+        text.append(caption.ljust(30), style="bold")
+    text.append("\n")
+    for y in range(len(rendered[0])):
+        for rows in rendered:
+            for top, bottom in rows[y]:
+                text.append("▀", style=f"rgb({top},{top},{top}) on rgb({bottom},{bottom},{bottom})")
+            text.append("  ")
+        text.append("\n")
+    return text

@@ -1,0 +1,228 @@
+"""Pilot tests of live training: plots, tables, cancel, failures, queue, real engine."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+
+import pytest
+from textual.widgets import DataTable, Static
+
+from fmtui.app import core_trainer
+from fmtui.core.journal import Entry, Journal
+from fmtui.core.spec import ExperimentSpec, RunSpec, layer_arms
+from fmtui.screens.browser import BrowserScreen
+from fmtui.screens.dialogs import ConfirmDialog
+from fmtui.screens.training import TrainingScreen
+from fmtui.widgets.charts import LinePlot, confusion_table
+from tests.tui_helpers import FakeTrainer, build_app
+
+SIZE = (120, 40)
+
+
+def _experiment(arms=((16,), (8, 8)), seeds=2, **spec) -> ExperimentSpec:
+    base = RunSpec(**{"epochs": 2, "patience": 0, "device": "cpu", **spec})
+    return ExperimentSpec(arms=layer_arms(list(arms), base), seeds=seeds)
+
+
+def _draft(journal_path: Path, title: str = "Live") -> Entry:
+    with Journal(journal_path) as journal:
+        entry = Entry(title=title)
+        journal.add(entry)
+    return entry
+
+
+async def _wait(pilot, predicate, timeout: float = 10.0) -> None:
+    for _ in range(int(timeout / 0.05)):
+        if predicate():
+            return
+        await asyncio.sleep(0.05)
+        await pilot.pause()
+    raise AssertionError("condition not reached")
+
+
+def _statuses(screen: TrainingScreen) -> list[str]:
+    table = screen.query_one("#runs", DataTable)
+    return [str(table.get_row_at(i)[5]) for i in range(table.row_count)]
+
+
+async def test_plots_and_table_update_and_entry_is_saved_each_epoch(journal_path: Path) -> None:
+    import threading
+
+    trainer = FakeTrainer(epochs=3)
+    trainer.gate = threading.Semaphore(0)
+    app = build_app(journal_path, trainer)
+    entry = app.journal.add(Entry(title="Live"))
+    entry = app.journal.get(entry)
+    async with app.run_test(size=SIZE) as pilot:
+        app.launch(entry, _experiment())
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, TrainingScreen)
+        for _ in range(3):
+            trainer.gate.release()
+        await _wait(pilot, lambda: len(app.live[entry.id].runs[0].epochs) == 3)
+        await _wait(pilot, lambda: app.live[entry.id].runs[0].status == "completed")
+        screen.refresh_view()
+        screen.refresh_charts()
+        assert _statuses(screen)[0] == "completed"
+        loss = screen.query_one("#loss-plot", LinePlot).series
+        assert loss["16 val"] == pytest.approx([0.5, 0.25, 0.5 / 3])
+        with Journal(journal_path, read_only=True) as reader:  # saved before shown
+            saved = reader.get(entry.id)
+        assert saved.status == "running" and len(saved.runs[0]["epochs"]) == 3
+        for _ in range(9):
+            trainer.gate.release()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        screen.refresh_view()
+        assert _statuses(screen) == ["completed"] * 4
+        assert "completed" in str(screen.query_one("#headline", Static).render())
+        await pilot.press("tab")  # the runs table → the tabs
+        screen.query_one("#charts").active = "tab-last"
+        await pilot.pause()
+        screen.refresh_charts()
+        bars = str(screen.query_one("#class-bars", Static).render())
+        assert "Ankle boot" in bars and "T-shirt/top" in bars
+        from rich.console import Console
+
+        console = Console(width=120, record=True, file=open(os.devnull, "w"))  # noqa: SIM115
+        console.print(confusion_table(app.live[entry.id].last_finished()))
+        matrix = console.export_text()
+        assert "Pul" in matrix and "90" in matrix
+        assert "T-shirt/top → Shirt" in str(screen.query_one("#samples", Static).render())
+
+
+async def test_cancel_run_then_cancel_experiment(journal_path: Path) -> None:
+    import threading
+
+    trainer = FakeTrainer(epochs=50)
+    trainer.gate = threading.Semaphore(2)
+    app = build_app(journal_path, trainer)
+    entry = _draft(journal_path)
+    async with app.run_test(size=SIZE) as pilot:
+        app.launch(app.journal.get(entry.id), _experiment(seeds=1))
+        await _wait(pilot, lambda: len(app.live[entry.id].runs[0].epochs) == 2)
+        await pilot.press("c")
+        trainer.gate.release()
+        await _wait(pilot, lambda: app.live[entry.id].runs[1].status == "running")
+        assert app.live[entry.id].runs[0].status == "cancelled"
+        await pilot.press("C")
+        for _ in range(3):
+            trainer.gate.release()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+    with Journal(journal_path, read_only=True) as reader:
+        saved = reader.get(entry.id)
+    assert saved.status == "cancelled"
+    assert [r["status"] for r in saved.runs] == ["cancelled", "cancelled"]
+    assert len(saved.runs[0]["epochs"]) >= 2
+
+
+async def test_failing_and_diverging_runs_show_reasons_and_the_queue_goes_on(
+    journal_path: Path,
+) -> None:
+    trainer = FakeTrainer(
+        outcomes={
+            0: ("failed", "RuntimeError: boom"),
+            1: ("diverged", "loss became nan in epoch 1"),
+        }
+    )
+    app = build_app(journal_path, trainer)
+    entry = _draft(journal_path)
+    async with app.run_test(size=SIZE) as pilot:
+        app.launch(app.journal.get(entry.id), _experiment())
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        screen = app.screen
+        screen.refresh_view()
+        statuses = _statuses(screen)
+    assert statuses[0] == "failed: RuntimeError: boom"
+    assert statuses[1] == "diverged: loss became nan in epoch 1"
+    assert statuses[2:] == ["completed", "completed"]
+    with Journal(journal_path, read_only=True) as reader:
+        assert reader.get(entry.id).status == "completed"
+
+
+async def test_second_experiment_queues_and_can_be_cancelled(journal_path: Path) -> None:
+    trainer = FakeTrainer(epochs=3)
+    trainer.release.clear()
+    app = build_app(journal_path, trainer)
+    first = _draft(journal_path, "first")
+    second = _draft(journal_path, "second")
+    async with app.run_test(size=SIZE) as pilot:
+        app.launch(app.journal.get(first.id), _experiment(seeds=1))
+        app.launch(app.journal.get(second.id), _experiment(seeds=1))
+        await pilot.pause()
+        assert app.queue == [first.id, second.id]
+        await pilot.press("j")
+        assert isinstance(app.screen, BrowserScreen)
+        table = app.screen.query_one("#entries", DataTable)
+        row = [str(table.get_row_at(i)[1]) for i in range(table.row_count)].index("second")
+        table.move_cursor(row=row)
+        await pilot.press("c")
+        assert isinstance(app.screen, ConfirmDialog)
+        await pilot.press("y")
+        trainer.release.set()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        await pilot.press("w")
+        assert isinstance(app.screen, TrainingScreen)
+    assert len(trainer.calls) == 1
+    with Journal(journal_path, read_only=True) as reader:
+        assert reader.get(first.id).status == "completed"
+        assert reader.get(second.id).status == "cancelled"
+        assert reader.get(second.id).runs == []
+
+
+async def test_write_up_is_saved_from_the_training_screen(journal_path: Path) -> None:
+    app = build_app(journal_path, FakeTrainer())
+    entry = _draft(journal_path)
+    async with app.run_test(size=SIZE) as pilot:
+        app.launch(app.journal.get(entry.id), _experiment(seeds=1))
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        screen = app.screen
+        screen.refresh_view()
+        from textual.widgets import TextArea
+
+        results = screen.query_one("#results", TextArea)
+        assert results.text.startswith("Arm ")
+        screen.query_one("#conclusion", TextArea).text = "Width barely matters here."
+        await pilot.press("ctrl+s")
+    with Journal(journal_path, read_only=True) as reader:
+        saved = reader.get(entry.id)
+    assert saved.conclusion == "Width barely matters here." and saved.status == "completed"
+
+
+async def test_real_engine_on_fixture_data(journal_path: Path, fixture_dir: Path) -> None:
+    from fmtui.app import make_app
+    from tests.tui_helpers import fixed_estimator
+
+    app = make_app(
+        journal_path,
+        trainer=core_trainer(fixture_dir, require_full=False),
+        estimator=fixed_estimator,
+        devices=[("cpu", "CPU")],
+        blink=False,
+        live_clock=False,
+    )
+    entry = _draft(journal_path)
+    async with app.run_test(size=SIZE) as pilot:
+        app.launch(app.journal.get(entry.id), _experiment(arms=((32,),), seeds=1, epochs=3))
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        state = app.live[entry.id]
+        assert state.status == "completed"
+        assert state.runs[0].test_acc > 0.5 and len(state.runs[0].images) == len(
+            state.runs[0].misclassified[:8]
+        )
+    with Journal(journal_path, read_only=True) as reader:
+        saved = reader.get(entry.id)
+    assert saved.status == "completed" and saved.runs[0]["test_acc"] > 0.5
+
+
+@pytest.fixture
+def journal_path(tmp_path: Path) -> Path:
+    return tmp_path / "journal.json"
