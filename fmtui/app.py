@@ -7,6 +7,7 @@ to the UI as messages, never applied to widgets from the training thread.
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -110,6 +111,10 @@ class FmtuiApp(App[None]):
     # -- life cycle
 
     def on_mount(self) -> None:
+        # The UI thread and the training thread share the GIL; with the default 5 ms
+        # switch interval every torch call in the training loop can wait that long for
+        # the UI to let go. A shorter interval keeps training near full speed.
+        sys.setswitchinterval(0.0005)
         self.push_screen(BrowserScreen())
         if self.journal.recovery is not None:
             self.notify(
