@@ -61,7 +61,7 @@ async def sample(app, rng: random.Random, out: list[float], until) -> None:
     while not until():
         await asyncio.sleep(rng.uniform(0.01, 0.1))
         out.append(await ping(app))
-        if rng.random() < 0.1:  # journal and back, as a user would while waiting
+        if rng.random() < 0.03:  # journal and back, as a user would while waiting
             app.back_to_browser() if not isinstance(app.screen, BrowserScreen) else (
                 app.open_training() if app.live else None
             )

@@ -7,12 +7,14 @@ to the UI as messages, never applied to widgets from the training thread.
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+import torch
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
@@ -36,6 +38,8 @@ Trainer = Callable[
     [ExperimentSpec, train.EventCallback, threading.Event, threading.Event],
     list[train.RunResult],
 ]
+# Steps between progress events in the app: fewer messages for the UI to handle.
+PROGRESS_EVERY = 100
 Estimator = Callable[[ExperimentSpec, str], tuple[float, str]]
 
 
@@ -49,6 +53,9 @@ def core_trainer(data_dir: str | Path | None = None, require_full: bool = True) 
         skip: threading.Event,
     ) -> list[train.RunResult]:
         source = data.resolve(data_dir)
+        # Leave a core to the UI: torch's worker threads spin while they wait for each
+        # other, so one of them losing its core to the UI stalls every step.
+        torch.set_num_threads(max(1, (os.cpu_count() or 2) - 1))
         return train.run_experiment(
             experiment,
             source,
@@ -56,6 +63,7 @@ def core_trainer(data_dir: str | Path | None = None, require_full: bool = True) 
             cancel=cancel,
             skip=skip,
             require_full=require_full,
+            progress_every=PROGRESS_EVERY,
         )
 
     return run
@@ -250,7 +258,15 @@ class FmtuiApp(App[None]):
             self.screen.show_entry(entry_id)
             return
         self.back_to_browser(entry_id)
-        self.push_screen(TrainingScreen(entry_id))
+        # One installed training screen, kept between visits: remounting its charts
+        # each time the user comes back is what made switching screens slow.
+        if not self.is_screen_installed("training"):
+            self.install_screen(TrainingScreen(entry_id), "training")
+        else:
+            screen = self.get_screen("training")
+            assert isinstance(screen, TrainingScreen)
+            screen.show_entry(entry_id)
+        self.push_screen("training")
 
     def cancel_run(self, entry_id: int) -> bool:
         if entry_id not in self._training or entry_id in self.queue[1:]:

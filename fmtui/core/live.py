@@ -68,7 +68,8 @@ class LiveState:
     progress_every: int = 1
     samples_per_s: float = 0.0
     status: str = "queued"
-    version: int = 0
+    version: int = 0  # changes with every event
+    epoch_version: int = 0  # changes when runs start, epochs end and runs finish
 
     @classmethod
     def for_experiment(cls, entry_id: int, title: str, experiment: ExperimentSpec) -> LiveState:
@@ -89,6 +90,8 @@ class LiveState:
     def apply(self, event: train.Event) -> None:
         """Fold one engine event into the state."""
         self.version += 1
+        if not isinstance(event, train.Progress):
+            self.epoch_version += 1
         if isinstance(event, train.RunStarted):
             run = self._run(event.arm, event.repeat)
             run.status, run.started = "running", time.monotonic()
@@ -129,6 +132,7 @@ class LiveState:
             if run.status in ("queued", "running"):
                 run.status = "cancelled" if status == "cancelled" else run.status
         self.version += 1
+        self.epoch_version += 1
 
     # -- what the charts need
 

@@ -95,6 +95,8 @@ class BrowserScreen(Screen[None]):
         self.reverse: bool | None = None
         self.entries: list[Entry] = []
         self._last_progress = 0.0
+        self._stale = False
+        self._detail_source: str | None = None
 
     @property
     def fm(self) -> FmtuiApp:
@@ -168,10 +170,22 @@ class BrowserScreen(Screen[None]):
     def show_detail(self) -> None:
         entry = self.selected()
         detail = self.query_one("#detail", Markdown)
-        if entry is None:
-            detail.update("")
-            return
-        detail.update(export.entry_markdown(entry) + runs_markdown(entry))
+        source = "" if entry is None else export.entry_markdown(entry) + runs_markdown(entry)
+        if source != self._detail_source:  # a Markdown update rebuilds its widget tree
+            self._detail_source = source
+            detail.update(source)
+
+    def _hidden(self) -> bool:
+        """Under another screen: remember to reload instead of redrawing unseen."""
+        if self.app.screen is not self:
+            self._stale = True
+            return True
+        return False
+
+    def on_screen_resume(self) -> None:
+        if self._stale:
+            self._stale = False
+            self.reload()
 
     @on(DataTable.RowHighlighted, "#entries")
     def row_highlighted(self) -> None:
@@ -349,9 +363,12 @@ class BrowserScreen(Screen[None]):
     # -- app-wide messages
 
     def on_journal_changed(self, message: JournalChanged) -> None:
-        self.reload(select=message.entry_id)
+        if not self._hidden():
+            self.reload(select=message.entry_id)
 
     def on_training_event(self, message: TrainingEvent) -> None:
+        if self._hidden():
+            return
         event = message.event
         line = self.query_one("#status-line", Static)
         if isinstance(event, train.Progress):
@@ -382,4 +399,5 @@ class BrowserScreen(Screen[None]):
         if message.error:
             text += f" {message.error}"
         self.query_one("#status-line", Static).update(Text(text))
-        self.reload()
+        if not self._hidden():
+            self.reload()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -39,7 +40,18 @@ if TYPE_CHECKING:
     from fmtui.app import FmtuiApp
 
 REFRESH_S = 0.5  # progress and table
+COLUMNS = ("arm", "seed", "epoch", "best", "test", "status", "time")
+COLUMN_LABELS = (
+    ("Arm", 10),
+    ("Seed", 4),
+    ("Epoch", 5),
+    ("Best val", 8),
+    ("Test acc", 8),
+    ("Status", 24),
+    ("Time", 6),
+)
 CHART_S = 1.0  # plotext renders cost 15–80 ms each: at most once a second, only on change
+STEP_CHART_S = 2.0
 
 
 class TrainingScreen(Screen[None]):
@@ -56,9 +68,11 @@ class TrainingScreen(Screen[None]):
     def __init__(self, entry_id: int) -> None:
         super().__init__()
         self.entry_id = entry_id
-        self._table_version = -1
         self._chart_version = -1
         self._writeup_loaded = False
+        self._shown: dict[str, object] = {}
+        self._rows: dict[str, tuple[str, ...]] = {}
+        self._step_drawn = 0.0
 
     @property
     def fm(self) -> FmtuiApp:
@@ -105,16 +119,8 @@ class TrainingScreen(Screen[None]):
     def on_mount(self) -> None:
         self.fm.apply_blink(self)
         table = self.query_one("#runs", DataTable)
-        for key, label in (
-            ("arm", "Arm"),
-            ("seed", "Seed"),
-            ("epoch", "Epoch"),
-            ("best", "Best val"),
-            ("test", "Test acc"),
-            ("status", "Status"),
-            ("time", "Time"),
-        ):
-            table.add_column(label, key=key)
+        for key, (label, width) in zip(COLUMNS, COLUMN_LABELS, strict=True):
+            table.add_column(label, key=key, width=width)
         self.refresh_view()
         self.refresh_charts()
         self.set_interval(REFRESH_S, self.refresh_view)
@@ -123,8 +129,10 @@ class TrainingScreen(Screen[None]):
     def show_entry(self, entry_id: int) -> None:
         """Switch this screen to another experiment."""
         self.entry_id = entry_id
-        self._table_version = self._chart_version = -1
+        self._chart_version = -1
         self._writeup_loaded = False
+        self._shown.clear()
+        self._rows.clear()
         if not self.is_mounted:
             return  # on_mount draws it
         self.query_one("#runs", DataTable).clear()
@@ -133,10 +141,23 @@ class TrainingScreen(Screen[None]):
 
     # -- drawing
 
+    def _set(self, selector: str, content: str | Text) -> None:
+        """Update a Static or Label only when its content changed: each update costs
+        a layout pass, and the UI shares two cores with training."""
+        key = str(content) if isinstance(content, str) else content.markup
+        if self._shown.get(selector) != key:
+            self._shown[selector] = key
+            self.query_one(selector, Static).update(content)
+
+    def _bar(self, selector: str, total: float, progress: float) -> None:
+        if self._shown.get(selector) != (total, progress):
+            self._shown[selector] = (total, progress)
+            self.query_one(selector, ProgressBar).update(total=total, progress=progress)
+
     def refresh_view(self) -> None:
         state = self.state
         if state is None:
-            self.query_one("#headline", Static).update("Nothing is training.")
+            self._set("#headline", "Nothing is training.")
             return
         current = state.current
         head = Text()
@@ -153,83 +174,96 @@ class TrainingScreen(Screen[None]):
         queued = [i for i in self.fm.queue if i != state.entry_id]
         if queued:
             head.append(f" · queued next: {', '.join(map(str, queued))}", style="dim")
-        self.query_one("#headline", Static).update(head)
-        epoch_bar = self.query_one("#epoch-bar", ProgressBar)
-        run_bar = self.query_one("#run-bar", ProgressBar)
-        exp_bar = self.query_one("#experiment-bar", ProgressBar)
+        self._set("#headline", head)
         if current is not None:
-            epoch_bar.update(total=max(state.steps_per_epoch, 1), progress=state.step)
-            run_bar.update(total=current.max_epochs, progress=len(current.epochs))
+            self._bar("#epoch-bar", max(state.steps_per_epoch, 1), state.step)
+            self._bar("#run-bar", current.max_epochs, len(current.epochs))
             patience = (
                 f", patience left {current.patience_left}"
                 if current.patience_left is not None
                 else ""
             )
-            self.query_one("#epoch-label", Label).update(
-                f"Epoch {state.epoch}: step {state.step}/{state.steps_per_epoch}"
+            self._set(
+                "#epoch-label", f"Epoch {state.epoch}: step {state.step}/{state.steps_per_epoch}"
             )
-            self.query_one("#run-label", Label).update(
-                f"Run: epoch {len(current.epochs)}/{current.max_epochs}{patience}"
+            self._set(
+                "#run-label", f"Run: epoch {len(current.epochs)}/{current.max_epochs}{patience}"
             )
         else:  # queued or finished: definite bars, never the animated indeterminate kind
             finished = 1 if state.status not in ("queued", "running") else 0
-            epoch_bar.update(total=1, progress=finished)
-            run_bar.update(total=1, progress=finished)
-            self.query_one("#epoch-label", Label).update("Epoch")
-            self.query_one("#run-label", Label).update("Run")
-        exp_bar.update(total=max(len(state.runs), 1), progress=state.done_runs)
-        self.query_one("#experiment-label", Label).update(
-            f"Experiment: run {state.done_runs}/{len(state.runs)} done"
-        )
-        if state.version != self._table_version:
-            self._table_version = state.version
-            self._fill_table(state)
+            self._bar("#epoch-bar", 1, finished)
+            self._bar("#run-bar", 1, finished)
+            self._set("#epoch-label", "Epoch")
+            self._set("#run-label", "Run")
+        self._bar("#experiment-bar", max(len(state.runs), 1), state.done_runs)
+        self._set("#experiment-label", f"Experiment: run {state.done_runs}/{len(state.runs)} done")
+        self._fill_table(state)
         if state.status not in ("queued", "running") and not self._writeup_loaded:
             self._load_writeup()
 
     def _fill_table(self, state: LiveState) -> None:
+        """Add new rows; rewrite only the cells whose text changed."""
         table = self.query_one("#runs", DataTable)
         for run in state.runs:
             key = f"{run.arm}#{run.repeat}"
             elapsed = run.elapsed() if self.fm.live_clock else run.duration_s
             status = run.status if not run.error else f"{run.status}: {run.error}"
             cells = (
-                Text(run.arm),
-                Text(str(run.seed)),
-                Text(str(len(run.epochs))),
-                Text(f"{run.best_val_acc:.4f}" if run.best_val_acc is not None else "—"),
-                Text(f"{run.test_acc:.4f}" if run.test_acc is not None else "—"),
-                Text(status[:60], style="red" if run.error else ""),
-                Text(f"{elapsed:.0f} s" if elapsed is not None else "—"),
+                run.arm,
+                str(run.seed),
+                str(len(run.epochs)),
+                f"{run.best_val_acc:.4f}" if run.best_val_acc is not None else "—",
+                f"{run.test_acc:.4f}" if run.test_acc is not None else "—",
+                status[:60],
+                f"{elapsed:.0f} s" if elapsed is not None else "—",
             )
-            if key in table.rows:
-                for column, cell in zip(
-                    ("arm", "seed", "epoch", "best", "test", "status", "time"), cells, strict=True
-                ):
-                    table.update_cell(key, column, cell, update_width=True)
-            else:
-                table.add_row(*cells, key=key)
+            before = self._rows.get(key)
+            if before == cells:
+                continue
+            self._rows[key] = cells
+            styled = [Text(c) for c in cells]
+            if run.error:
+                styled[5] = Text(cells[5], style="red")
+            if before is None or key not in table.rows:
+                table.add_row(*styled, key=key)
+                continue
+            for column, old, new, cell in zip(COLUMNS, before, cells, styled, strict=True):
+                if old != new:
+                    table.update_cell(key, column, cell)
 
-    def refresh_charts(self) -> None:
+    def refresh_charts(self, force: bool = False) -> None:
+        """Redraw the visible charts whose data changed.
+
+        Epoch curves change only when an epoch ends; the per-step loss is redrawn at
+        most every STEP_CHART_S. Each plotext render costs tens of milliseconds of UI
+        thread time that training would otherwise have.
+        """
         state = self.state
-        if state is None or state.version == self._chart_version:
+        if state is None:
             return
-        self._chart_version = state.version
         active = self.query_one("#charts", TabbedContent).active
+        epochs_changed = force or state.epoch_version != self._chart_version
+        self._chart_version = state.epoch_version
         if active == "tab-curves":
-            self.query_one("#loss-plot", LinePlot).draw(
-                curve_series(state, "train_loss", "val_loss"), "Loss"
-            )
-            self.query_one("#acc-plot", LinePlot).draw(
-                curve_series(state, "train_acc", "val_acc"), "Accuracy"
-            )
-            self.query_one("#step-plot", LinePlot).draw(
-                step_series(state),
-                "Smoothed training loss this epoch",
-                xlabel="step",
-                x_start=state.progress_every,
-                x_step=state.progress_every,
-            )
+            if epochs_changed:
+                self.query_one("#loss-plot", LinePlot).draw(
+                    curve_series(state, "train_loss", "val_loss"), "Loss"
+                )
+                self.query_one("#acc-plot", LinePlot).draw(
+                    curve_series(state, "train_acc", "val_acc"), "Accuracy"
+                )
+            now = time.monotonic()
+            if force or epochs_changed or now - self._step_drawn >= STEP_CHART_S:
+                self._step_drawn = now
+                self.query_one("#step-plot", LinePlot).draw(
+                    step_series(state),
+                    "Smoothed training loss this epoch",
+                    xlabel="step",
+                    x_start=state.progress_every,
+                    x_step=state.progress_every,
+                )
+        elif not epochs_changed:
+            return
         elif active == "tab-arms":
             accuracy = state.arm_accuracy()
             self.query_one("#heatmap", Static).update(heatmap(state))
@@ -248,8 +282,7 @@ class TrainingScreen(Screen[None]):
 
     @on(TabbedContent.TabActivated, "#charts")
     def tab_changed(self) -> None:
-        self._chart_version = -1
-        self.refresh_charts()
+        self.refresh_charts(force=True)
 
     # -- write-up
 
