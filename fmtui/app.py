@@ -7,25 +7,24 @@ to the UI as messages, never applied to widgets from the training thread.
 
 from __future__ import annotations
 
-import os
 import sys
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-import torch
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Input, TextArea
 
-from fmtui.core import data, design, export, train
+from fmtui.core import design, export, train
 from fmtui.core.journal import Entry, Journal, JournalError, atomic_write, open_journal
 from fmtui.core.live import LiveState
 from fmtui.core.record import ExperimentRecorder
 from fmtui.core.spec import ExperimentSpec
+from fmtui.core.subprocess_trainer import prepare_subprocesses, run_in_subprocess
 from fmtui.messages import ExperimentDone, JournalChanged, TrainingEvent
 from fmtui.screens.browser import BrowserScreen
 from fmtui.screens.designer import DesignerScreen
@@ -44,7 +43,12 @@ Estimator = Callable[[ExperimentSpec, str], tuple[float, str]]
 
 
 def core_trainer(data_dir: str | Path | None = None, require_full: bool = True) -> Trainer:
-    """The real engine on the real data (found or downloaded as `fmtui run` does)."""
+    """The real engine on the real data (found or downloaded as `fmtui run` does).
+
+    It trains in a child process: in this one it would share the interpreter lock
+    with the UI, and every redraw would stall the training loop.
+    """
+    prepare_subprocesses()  # now, while stderr is still the real one
 
     def run(
         experiment: ExperimentSpec,
@@ -52,16 +56,12 @@ def core_trainer(data_dir: str | Path | None = None, require_full: bool = True) 
         cancel: threading.Event,
         skip: threading.Event,
     ) -> list[train.RunResult]:
-        source = data.resolve(data_dir)
-        # Leave a core to the UI: torch's worker threads spin while they wait for each
-        # other, so one of them losing its core to the UI stalls every step.
-        torch.set_num_threads(max(1, (os.cpu_count() or 2) - 1))
-        return train.run_experiment(
+        return run_in_subprocess(
             experiment,
-            source,
-            on_event=on_event,
-            cancel=cancel,
-            skip=skip,
+            on_event,
+            cancel,
+            skip,
+            data_dir=data_dir,
             require_full=require_full,
             progress_every=PROGRESS_EVERY,
         )
@@ -304,6 +304,7 @@ class FmtuiApp(App[None]):
                     self.trainer(experiment, on_event, cancel, self.skips[entry_id])
                 except Exception as err:  # noqa: BLE001 - reported, never a crash
                     error = str(err)
+                    self.log.error(f"training of entry {entry_id} failed: {error}")
                 finished = recorder.finish(cancelled=cancel.is_set())
                 if error and not finished.runs:
                     finished.status = "failed"
