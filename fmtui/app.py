@@ -7,6 +7,7 @@ to the UI as messages, never applied to widgets from the training thread.
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 from collections.abc import Callable, Iterable, Sequence
@@ -39,6 +40,9 @@ Trainer = Callable[
 ]
 # Steps between progress events in the app: fewer messages for the UI to handle.
 PROGRESS_EVERY = 100
+# Torch threads in the training process (None: torch's default, one per core).
+CHILD_THREADS: int | None = int(os.environ["FMTUI_TRAIN_THREADS"]) if os.environ.get(
+    "FMTUI_TRAIN_THREADS") else None
 Estimator = Callable[[ExperimentSpec, str], tuple[float, str]]
 
 
@@ -64,6 +68,7 @@ def core_trainer(data_dir: str | Path | None = None, require_full: bool = True) 
             data_dir=data_dir,
             require_full=require_full,
             progress_every=PROGRESS_EVERY,
+            threads=CHILD_THREADS,
         )
 
     return run
