@@ -41,8 +41,9 @@ Trainer = Callable[
 # Steps between progress events in the app: fewer messages for the UI to handle.
 PROGRESS_EVERY = 100
 # Torch threads in the training process (None: torch's default, one per core).
-CHILD_THREADS: int | None = int(os.environ["FMTUI_TRAIN_THREADS"]) if os.environ.get(
-    "FMTUI_TRAIN_THREADS") else None
+CHILD_THREADS: int | None = (
+    int(os.environ["FMTUI_TRAIN_THREADS"]) if os.environ.get("FMTUI_TRAIN_THREADS") else None
+)
 Estimator = Callable[[ExperimentSpec, str], tuple[float, str]]
 
 
