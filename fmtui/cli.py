@@ -33,6 +33,14 @@ FLAG_FOR_FIELD = {
     "seeds": "--seeds",
     "device": "--device",
     "val_fraction": "--val-fraction",
+    "variant": "--variant",
+    "variants": "--variant",
+    "arm": "--arm-name",
+    "metric": "--metric",
+    "direction": "--direction",
+    "baseline": "--baseline",
+    "alpha": "--alpha",
+    "margin": "--margin",
 }
 
 
@@ -65,6 +73,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="a grid of widths per layer, layers separated by x: 16,32,64x16,32,64 "
         "(a doubling range 16..1024 also works)",
     )
+    arch.add_argument(
+        "--variant",
+        action="append",
+        metavar="LINE",
+        help="a variant of the baseline arm, like 'b32: batch_size=32' (repeatable)",
+    )
+    arch.add_argument("--arm-name", default="baseline", help="the baseline arm's name")
     arch.add_argument("--activation", default="relu", help="relu, tanh, gelu, sigmoid, leaky_relu")
     arch.add_argument("--dropout", default="0", help="dropout probability, 0 ≤ p < 1")
     opt = run.add_argument_group("training")
@@ -92,6 +107,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="accept a data set smaller than the full 60000/10000 (quick trials)",
     )
     out.add_argument("--no-download", action="store_true", help="never download the data set")
+    claim = run.add_argument_group("the claim (with several arms: a verdict per variant)")
+    claim.add_argument("--metric", help="test_acc (default), val_acc or duration_s")
+    claim.add_argument("--direction", help="the variants are higher, lower or the same")
+    claim.add_argument("--baseline", help="the baseline arm (default: the first)")
+    claim.add_argument("--alpha", help="significance level, default 0.05")
+    claim.add_argument("--margin", help="equivalence margin for --direction same, default 0.005")
     rec = run.add_argument_group("journal")
     rec.add_argument("--title", help="entry title (default: from the arms)")
     for name in ("objective", "hypothesis", "methodology"):
@@ -221,11 +242,41 @@ def build_experiment(args: argparse.Namespace) -> Any:
         device=args.device,
         val_fraction=args.val_fraction,
     )
+    if args.variant and (args.grid or (args.layers and len(args.layers) > 1)):
+        raise SpecError("variant", "use --variant with one --layers (the baseline), not a grid")
     if args.grid:
         arms = grid_arms(parse_grid(args.grid), base)
+    elif args.variant:
+        from fmtui.core.design import parse_variants
+        from fmtui.core.spec import Arm
+
+        if args.layers:
+            base = base.with_changes(layers=parse_layers(args.layers[0]))
+        arms = (Arm(args.arm_name, base), *parse_variants("\n".join(args.variant), base))
     else:
         arms = layer_arms([parse_layers(text) for text in (args.layers or ["384,512"])], base)
     return ExperimentSpec(arms=arms, seeds=args.seeds)
+
+
+def build_claim(args: argparse.Namespace, experiment: Any) -> Any:
+    """The claim from --metric/--direction/--baseline/--alpha/--margin, or None."""
+    from fmtui.core.journal import Claim
+    from fmtui.core.spec import SpecError
+
+    given = [args.metric, args.direction, args.baseline, args.alpha, args.margin]
+    if all(v is None for v in given):
+        return None
+    names = [a.name for a in experiment.arms]
+    baseline = args.baseline or names[0]
+    if baseline not in names:
+        raise SpecError("baseline", f"no arm named {baseline!r}; arms: {', '.join(names)}")
+    return Claim(
+        metric=args.metric or "test_acc",
+        direction=args.direction or "higher",
+        baseline=baseline,
+        alpha=args.alpha if args.alpha is not None else 0.05,
+        margin=args.margin if args.margin is not None else 0.005,
+    )
 
 
 def _finite(value: Any) -> Any:
@@ -252,6 +303,7 @@ def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     try:
         experiment = build_experiment(args)
+        claim = build_claim(args, experiment)
     except SpecError as exc:
         print(f"fmtui run: {FLAG_FOR_FIELD.get(exc.field, exc.field)}: {exc.message}", file=err)
         return 2
@@ -286,6 +338,7 @@ def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 methodology=args.methodology,
                 tags=args.tag,
             )
+            entry.claim = claim
             recorder = ExperimentRecorder(journal, entry, experiment)
             entry_id = recorder.start()
         except (JournalError, SpecError) as exc:
@@ -372,6 +425,13 @@ def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             signal.signal(signal.SIGINT, previous)
 
     summaries = summarize_arms(results)
+    from fmtui.core.stats import entry_verdict, format_comparison, judge
+
+    comparisons = []
+    if claim is not None and len(experiment.arms) > 1:
+        comparisons = judge(
+            [r.to_dict() for r in results], [a.name for a in experiment.arms], claim
+        )
     if recorder is not None:
         recorder.finish(cancelled=cancel.is_set())
         recorder.journal.close()
@@ -387,6 +447,8 @@ def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 "experiment": experiment.to_dict(),
                 "runs": [_run_json(r) for r in results],
                 "arms": [s.to_dict() for s in summaries],
+                "comparisons": [c.to_dict() for c in comparisons],
+                "verdict": entry_verdict(comparisons),
                 "status": "completed" if _all_completed(results, total_runs) else "incomplete",
             },
         )
@@ -402,6 +464,10 @@ def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 f"{format_mean_sd(s.mean_acc, s.sd_acc):<17} {epochs:>6}",
                 file=out,
             )
+        for comparison in comparisons:
+            print(format_comparison(comparison), file=out)
+        if comparisons:
+            print(f"verdict: {entry_verdict(comparisons)}", file=out)
         if cancel.is_set():
             print("cancelled by the user", file=out)
     if cancel.is_set():

@@ -144,9 +144,26 @@ class ExperimentRecorder:
                 self.entry.status = "completed"
             if not self.entry.results.strip():
                 self.entry.results = draft_results(self.entry)
+            self._judge()
             self.entry.pid = None
             self._save()
             return self.entry
+
+    def _judge(self) -> None:
+        """With a claim and two or more arms: the verdict, its numbers and a draft."""
+        from fmtui.core.stats import draft_evaluation, entry_verdict, judge
+
+        arms = [a.name for a in self.experiment.arms]
+        if self.entry.claim is None or len(arms) < 2:
+            return
+        comparisons = judge(self.entry.runs, arms, self.entry.claim)
+        self.entry.verdict = entry_verdict(comparisons)
+        self.entry.stats = {
+            "claim": self.entry.claim.__dict__,
+            "comparisons": [c.to_dict() for c in comparisons],
+        }
+        if not self.entry.evaluation.strip():
+            self.entry.evaluation = draft_evaluation(comparisons)
 
     def _save(self) -> None:
         try:

@@ -1,9 +1,10 @@
-"""Provides per-arm summaries of run results (mean ± sd over seeds)."""
+"""Provides per-arm summaries (mean ± sd over seeds) and verdicts on a hypothesis's claim."""
 
 from __future__ import annotations
 
+import math
 import statistics
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from fmtui.core.train import RunResult
@@ -51,3 +52,217 @@ def format_mean_sd(mean: float | None, sd: float | None) -> str:
     if mean is None:
         return "—"
     return f"{mean:.4f}" if sd is None else f"{mean:.4f} ± {sd:.4f}"
+
+
+# ---------------------------------------------------------------- verdicts
+
+VERDICTS = ("supported", "contradicted", "inconclusive", "not tested")
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """A variant arm against the baseline on one metric, with the verdict on the claim."""
+
+    variant: str
+    baseline: str
+    metric: str
+    direction: str
+    n_variant: int
+    n_baseline: int
+    mean_variant: float | None
+    mean_baseline: float | None
+    sd_variant: float | None
+    sd_baseline: float | None
+    difference: float | None
+    ci_low: float | None
+    ci_high: float | None
+    p_value: float | None
+    cohens_d: float | None
+    seeds_needed: int | None
+    verdict: str
+    reason: str
+
+    def to_dict(self) -> dict[str, object]:
+        return dict(self.__dict__)
+
+
+def metric_values(runs: Iterable[dict], arm: str, metric: str) -> list[float]:
+    """The per-seed values of `metric` for an arm's completed runs (stored run dicts)."""
+    values = []
+    for run in runs:
+        if run.get("arm") != arm or run.get("status") != "completed":
+            continue
+        if metric == "val_acc":
+            accs = [e.get("val_acc") for e in run.get("epochs") or []]
+            value = max((a for a in accs if isinstance(a, int | float)), default=None)
+        else:
+            value = run.get(metric)
+        if isinstance(value, int | float) and math.isfinite(value):
+            values.append(float(value))
+    return values
+
+
+def compare(
+    baseline: Sequence[float],
+    variant: Sequence[float],
+    *,
+    direction: str = "higher",
+    alpha: float = 0.05,
+    margin: float = 0.005,
+    metric: str = "test_acc",
+    names: tuple[str, str] = ("variant", "baseline"),
+) -> Comparison:
+    """Welch's t-test, a confidence interval and Cohen's d, and what they say of the claim.
+
+    `direction` is the claim: the variant is `higher`, `lower` or the `same` (within
+    ±margin) as the baseline. One seed per arm gives no verdict.
+    """
+    from scipy import stats as st
+
+    n_v, n_b = len(variant), len(baseline)
+    mean_v = statistics.fmean(variant) if variant else None
+    mean_b = statistics.fmean(baseline) if baseline else None
+    sd_v = statistics.stdev(variant) if n_v > 1 else None
+    sd_b = statistics.stdev(baseline) if n_b > 1 else None
+    base = dict(
+        variant=names[0],
+        baseline=names[1],
+        metric=metric,
+        direction=direction,
+        n_variant=n_v,
+        n_baseline=n_b,
+        mean_variant=mean_v,
+        mean_baseline=mean_b,
+        sd_variant=sd_v,
+        sd_baseline=sd_b,
+    )
+    empty = dict(
+        difference=None, ci_low=None, ci_high=None, p_value=None, cohens_d=None, seeds_needed=None
+    )
+    if n_v == 0 or n_b == 0:
+        arm = names[0] if n_v == 0 else names[1]
+        return Comparison(
+            **base, **empty, verdict="not tested", reason=f"arm {arm} has no completed run"
+        )
+    diff = mean_v - mean_b  # type: ignore[operator]
+    if n_v < 2 or n_b < 2:
+        return Comparison(
+            **base,
+            **{**empty, "difference": diff},
+            verdict="not tested",
+            reason="one seed per arm cannot separate a difference from seed "
+            "noise; run 3 or more seeds",
+        )
+    var_v, var_b = sd_v**2, sd_b**2  # type: ignore[operator]
+    se = math.sqrt(var_v / n_v + var_b / n_b)
+    pooled = math.sqrt(((n_v - 1) * var_v + (n_b - 1) * var_b) / (n_v + n_b - 2))
+    cohens_d = diff / pooled if pooled > 0 else None
+    if se == 0:
+        p_value = 1.0 if diff == 0 else 0.0
+        ci_low = ci_high = diff
+        ci90 = (diff, diff)
+    else:
+        df = (var_v / n_v + var_b / n_b) ** 2 / (
+            (var_v / n_v) ** 2 / (n_v - 1) + (var_b / n_b) ** 2 / (n_b - 1)
+        )
+        p_value = float(st.ttest_ind(variant, baseline, equal_var=False).pvalue)
+        half = float(st.t.ppf(1 - alpha / 2, df)) * se
+        ci_low, ci_high = diff - half, diff + half
+        half90 = float(st.t.ppf(1 - alpha, df)) * se
+        ci90 = (diff - half90, diff + half90)
+    significant = p_value < alpha
+    if direction == "same":
+        if -margin <= ci90[0] and ci90[1] <= margin:
+            verdict, reason = "supported", f"the difference is within ±{margin:g} (TOST)"
+        elif ci_low > margin or ci_high < -margin:
+            verdict, reason = "contradicted", f"the difference lies beyond ±{margin:g}"
+        else:
+            verdict, reason = "inconclusive", f"cannot tell whether it is within ±{margin:g}"
+    else:
+        wanted = diff > 0 if direction == "higher" else diff < 0
+        if significant and wanted:
+            verdict, reason = "supported", f"significant at α = {alpha:g} in the claimed direction"
+        elif significant:
+            verdict, reason = "contradicted", f"significant at α = {alpha:g} the other way"
+        else:
+            verdict, reason = "inconclusive", f"not significant at α = {alpha:g}"
+    seeds_needed = None
+    if verdict == "inconclusive" and pooled > 0 and diff != 0:
+        z = float(st.norm.ppf(1 - alpha / 2) + st.norm.ppf(0.8))
+        seeds_needed = max(2, math.ceil(2 * (z * pooled / diff) ** 2))
+        reason += f"; about {seeds_needed} seeds per arm would detect this difference"
+    return Comparison(
+        **base,
+        difference=diff,
+        ci_low=ci_low,
+        ci_high=ci_high,
+        p_value=p_value,
+        cohens_d=cohens_d,
+        seeds_needed=seeds_needed,
+        verdict=verdict,
+        reason=reason,
+    )
+
+
+def entry_verdict(comparisons: Sequence[Comparison]) -> str | None:
+    """One word for the entry: every variant supported, any contradicted, or neither."""
+    if not comparisons:
+        return None
+    words = {c.verdict for c in comparisons}
+    if words == {"supported"}:
+        return "supported"
+    if "contradicted" in words:
+        return "contradicted"
+    if words == {"not tested"}:
+        return "not tested"
+    return "inconclusive"
+
+
+def judge(runs: Sequence[dict], arms: Sequence[str], claim: object) -> list[Comparison]:
+    """Every variant arm against the claim's baseline arm (stored run dicts)."""
+    metric = getattr(claim, "metric", "test_acc")
+    baseline = getattr(claim, "baseline", "") or (arms[0] if arms else "")
+    if baseline not in arms:
+        baseline = arms[0] if arms else baseline
+    base_values = metric_values(runs, baseline, metric)
+    return [
+        compare(
+            base_values,
+            metric_values(runs, arm, metric),
+            direction=getattr(claim, "direction", "higher"),
+            alpha=getattr(claim, "alpha", 0.05),
+            margin=getattr(claim, "margin", 0.005),
+            metric=metric,
+            names=(arm, baseline),
+        )
+        for arm in arms
+        if arm != baseline
+    ]
+
+
+def format_comparison(c: Comparison) -> str:
+    """One line a person can read: the numbers and the verdict."""
+    if c.difference is None or c.p_value is None:
+        return f"{c.variant} vs {c.baseline}: {c.verdict} — {c.reason}"
+    d = f", d = {c.cohens_d:.2f}" if c.cohens_d is not None else ""
+    return (
+        f"{c.variant} vs {c.baseline}: {c.metric} "
+        f"{format_mean_sd(c.mean_variant, c.sd_variant)} vs "
+        f"{format_mean_sd(c.mean_baseline, c.sd_baseline)}, difference {c.difference:+.4f} "
+        f"(95% CI {c.ci_low:+.4f} to {c.ci_high:+.4f}), Welch p = {c.p_value:.3g}{d}: "
+        f"{c.verdict.upper()} — {c.reason}"
+    )
+
+
+def draft_evaluation(comparisons: Sequence[Comparison]) -> str:
+    """A plain-language Evaluation paragraph; the numbers stay in the entry's stats."""
+    if not comparisons:
+        return ""
+    verdict = entry_verdict(comparisons)
+    lead = {
+        "supported": "The results support the hypothesis.",
+        "contradicted": "The results contradict the hypothesis.",
+        "inconclusive": "The results neither support nor contradict the hypothesis.",
+        "not tested": "The hypothesis was not tested: each arm needs several seeds.",
+    }[verdict or "inconclusive"]
+    return " ".join([lead, *(format_comparison(c) + "." for c in comparisons)])
