@@ -342,12 +342,31 @@ class FmtuiApp(App[None]):
             state.finish(message.status)
         severity = "information" if message.status == "completed" else "warning"
         text = f"Entry {message.entry_id} {message.status}."
+        text += self._reproduction_note(message.entry_id)
         if message.error:
             text += f" {message.error}"
         self.notify(text, severity=severity, timeout=8, markup=False)
         for screen in self.screen_stack:
             if isinstance(screen, BrowserScreen):
                 screen.post_message(ExperimentDone(message.entry_id, message.status, message.error))
+
+    def _reproduction_note(self, entry_id: int) -> str:
+        """For a rerun: whether it matched the original to the last digit."""
+        from fmtui.core.record import reproduction_report
+
+        try:
+            entry = self.journal.get(entry_id)
+            if entry.parent_id is None or entry.status != "completed":
+                return ""
+            original = self.journal.get(entry.parent_id)
+        except JournalError:
+            return ""
+        if not original.runs:
+            return ""
+        same, differences = reproduction_report(original, entry)
+        if same:
+            return f" It reproduces entry {original.id} exactly."
+        return f" It differs from entry {original.id}: {differences[0]}"
 
     def on_journal_changed(self, message: JournalChanged) -> None:
         for screen in self.screen_stack:

@@ -143,6 +143,12 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
     export.add_argument("--journal", dest="sub_journal", metavar="PATH", help=argparse.SUPPRESS)
 
+    rerun = sub.add_parser("rerun", help="repeat an entry exactly and check the metrics match")
+    rerun.add_argument("id", help="entry id (see journal list)")
+    rerun.add_argument("--data-dir", dest="run_data_dir", metavar="DIR", help=argparse.SUPPRESS)
+    rerun.add_argument("--allow-subset", action="store_true", help=argparse.SUPPRESS)
+    rerun.add_argument("--journal", dest="sub_journal", metavar="PATH", help=argparse.SUPPRESS)
+
     imp = sub.add_parser("import", help="import seed-format Markdown or a JSON export")
     imp.add_argument("file", help="a .md journal or an fmtui .json export")
     imp.add_argument("--journal", dest="sub_journal", metavar="PATH", help=argparse.SUPPRESS)
@@ -173,6 +179,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cmd_export(args, sys.stdout, sys.stderr)
     if args.command == "import":
         return cmd_import(args, sys.stdout, sys.stderr)
+    if args.command == "rerun":
+        return cmd_rerun(args, sys.stdout, sys.stderr)
     parser.error(f"unknown command {args.command}")
     return 2
 
@@ -585,6 +593,60 @@ def cmd_import(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return 2
     print(f"imported {len(ids)} entries into {journal.path} (ids {ids[0]}–{ids[-1]})", file=out)
     return 0
+
+
+def cmd_rerun(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """Repeat an entry with the same specs and seeds, as a new linked entry."""
+    from fmtui.core import data, train
+    from fmtui.core.journal import JournalError
+    from fmtui.core.record import ExperimentRecorder, reproduction_report, rerun_copy
+    from fmtui.core.spec import SpecError
+
+    try:
+        journal = _open_journal(args, err)
+    except JournalError as exc:
+        print(f"fmtui rerun: {exc}", file=err)
+        return 2
+    with journal:
+        try:
+            original = journal.get(_entry_id(args.id))
+            copy, experiment = rerun_copy(original)
+            source = data.resolve(_data_dir(args))
+            data.load(source, "cpu", require_full=not args.allow_subset)
+        except (JournalError, SpecError, data.DataError) as exc:
+            print(f"fmtui rerun: {exc}", file=err)
+            return 2
+        recorder = ExperimentRecorder(journal, copy, experiment)
+        new_id = recorder.start()
+        print(
+            f"rerunning entry {original.id} as entry {new_id}: {len(experiment.runs())} runs",
+            file=out,
+            flush=True,
+        )
+
+        def on_event(event: train.Event) -> None:
+            recorder.on_event(event)
+            if isinstance(event, train.RunFinished):
+                r = event.result
+                acc = f"{r.test_acc:.4f}" if r.test_acc is not None else "—"
+                print(
+                    f"  {r.arm} seed {r.spec.seed}: {r.status}, test accuracy {acc}",
+                    file=out,
+                    flush=True,
+                )
+
+        results = train.run_experiment(
+            experiment, source, on_event=on_event, require_full=not args.allow_subset
+        )
+        finished = recorder.finish()
+        same, differences = reproduction_report(original, finished)
+    if same:
+        print(f"entry {new_id} reproduces entry {original.id} exactly", file=out)
+    else:
+        print(f"entry {new_id} differs from entry {original.id}:", file=out)
+        for line in differences:
+            print(f"  {line}", file=out)
+    return 0 if all(r.status == "completed" for r in results) else 1
 
 
 def _all_completed(results: list[Any], expected: int) -> bool:

@@ -90,6 +90,11 @@ async def _training_grid(pilot: Pilot) -> None:
     await pilot.pause(0.3)
 
 
+async def _compare(pilot: Pilot) -> None:
+    await pilot.press("down", "m", "down", "m", "c")
+    await pilot.pause(0.2)
+
+
 # name → (whether the journal has entries, what to do before the picture)
 SCENARIOS: dict[str, tuple[bool, Callable[[Pilot], Awaitable[None]]]] = {
     "browser": (True, _nothing),
@@ -101,6 +106,7 @@ SCENARIOS: dict[str, tuple[bool, Callable[[Pilot], Awaitable[None]]]] = {
     "training-mid-run": (True, _training_mid_run),
     "training-finished": (True, _training_finished),
     "training-grid": (True, _training_grid),
+    "compare": (True, _compare),
 }
 
 

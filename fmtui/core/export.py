@@ -28,6 +28,7 @@ from typing import Any
 
 from fmtui import __version__
 from fmtui.core.journal import Entry, Journal, JournalError, now_text, to_json_safe
+from fmtui.core.record import run_command
 from fmtui.core.spec import RunSpec, SpecError, format_layers
 
 FORMATS = ("md", "json", "csv")
@@ -212,7 +213,7 @@ def to_json(entries: Iterable[Entry]) -> str:
         "format_version": JSON_FORMAT_VERSION,
         "fmtui": __version__,
         "exported": now_text(),
-        "entries": [e.to_dict() for e in entries],
+        "entries": [e.to_dict() | {"rerun_command": run_command(e)} for e in entries],
     }
     return json.dumps(to_json_safe(doc), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 

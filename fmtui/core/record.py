@@ -154,6 +154,18 @@ class ExperimentRecorder:
         from fmtui.core.stats import draft_evaluation, entry_verdict, judge
 
         arms = [a.name for a in self.experiment.arms]
+        if len(arms) > 2 and self.entry.claim is None:
+            from fmtui.core.stats import plateau
+
+            found = plateau(self.entry.runs, arms)
+            if found is not None:
+                self.entry.stats = {"plateau": found.to_dict()}
+                if not self.entry.evaluation.strip():
+                    self.entry.evaluation = (
+                        f"Best arm: {found.best} ({found.best_mean:.4f}). {found.reason}"
+                        + (f": {', '.join(found.plateau)}." if found.tested else ".")
+                    )
+            return
         if self.entry.claim is None or len(arms) < 2:
             return
         comparisons = judge(self.entry.runs, arms, self.entry.claim)
@@ -171,6 +183,117 @@ class ExperimentRecorder:
             self.write_error = None
         except JournalError as err:
             self.write_error = str(err)
+
+
+def rerun_copy(entry: Entry) -> tuple[Entry, ExperimentSpec]:
+    """A new draft that repeats `entry` exactly: same specs, seeds and claim."""
+    if not entry.experiment:
+        raise JournalError(f"Entry {entry.id} has no experiment to rerun.")
+    experiment = ExperimentSpec.from_dict(entry.experiment)
+    copy = Entry(
+        title=f"{entry.title} (rerun of {entry.id})",
+        objective=entry.objective,
+        hypothesis=entry.hypothesis,
+        methodology=entry.methodology,
+        tags=list(entry.tags),
+        claim=entry.claim,
+        experiment=experiment.to_dict(),
+        parent_id=entry.id,
+    )
+    return copy, experiment
+
+
+def reproduction_report(original: Entry, rerun: Entry) -> tuple[bool, list[str]]:
+    """Whether every run of `rerun` matches the original's to the last digit."""
+
+    def key(run: dict[str, Any]) -> tuple[str, int]:
+        return (run.get("arm", ""), run.get("spec", {}).get("seed", 0))
+
+    before = {key(r): r for r in original.runs}
+    differences = []
+    for run in rerun.runs:
+        old = before.get(key(run))
+        if old is None:
+            differences.append(f"arm {run.get('arm')} seed {key(run)[1]}: not in the original")
+            continue
+        for name in ("status", "test_acc", "test_loss", "best_epoch"):
+            if old.get(name) != run.get(name):
+                differences.append(
+                    f"arm {run.get('arm')} seed {key(run)[1]}: {name} {old.get(name)} → "
+                    f"{run.get(name)}"
+                )
+        if [e.get("train_loss") for e in old.get("epochs", [])] != [
+            e.get("train_loss") for e in run.get("epochs", [])
+        ]:
+            differences.append(f"arm {run.get('arm')} seed {key(run)[1]}: epoch losses differ")
+        old_env, new_env = old.get("environment") or {}, run.get("environment") or {}
+        for name in ("device", "torch"):
+            if old_env.get(name) != new_env.get(name):
+                differences.append(
+                    f"{name} differs ({old_env.get(name)} vs {new_env.get(name)}): exact "
+                    "agreement is only expected on the same CPU set-up"
+                )
+    return not differences and len(rerun.runs) == len(original.runs), differences
+
+
+def run_command(entry: Entry) -> str | None:
+    """The `fmtui run` command line that repeats an entry's experiment."""
+    if not entry.experiment:
+        return None
+    import shlex
+
+    experiment = ExperimentSpec.from_dict(entry.experiment)
+    base = experiment.baseline.spec
+    flags = {
+        "--layers": "x".join(map(str, base.layers)),
+        "--activation": base.activation,
+        "--dropout": f"{base.dropout:g}",
+        "--optimizer": base.optimizer,
+        "--lr": f"{base.lr:g}",
+        "--momentum": f"{base.momentum:g}",
+        "--weight-decay": f"{base.weight_decay:g}",
+        "--batch-size": str(base.batch_size),
+        "--epochs": str(base.epochs),
+        "--patience": str(base.patience),
+        "--min-delta": f"{base.min_delta:g}",
+        "--monitor": base.monitor,
+        "--seed": str(base.seed),
+        "--seeds": str(experiment.seeds),
+        "--device": base.device,
+        "--val-fraction": f"{base.val_fraction:g}",
+    }
+    parts = ["fmtui", "run"]
+    for flag, value in flags.items():
+        parts += [flag, value]
+    if len(experiment.arms) > 1:
+        parts += ["--arm-name", experiment.baseline.name]
+        base_dict = base.to_dict()
+        for arm in experiment.arms[1:]:
+            changes = []
+            for name, value in arm.spec.to_dict().items():
+                if name != "seed" and value != base_dict[name]:
+                    shown = (
+                        "x".join(map(str, value))
+                        if name == "layers"
+                        else (f"{value:g}" if isinstance(value, float) else str(value))
+                    )
+                    changes.append(f"{name}={shown}")
+            parts += ["--variant", f"{arm.name}: {', '.join(changes)}"]
+    claim = entry.claim
+    if claim is not None and len(experiment.arms) > 1:
+        parts += [
+            "--metric",
+            claim.metric,
+            "--direction",
+            claim.direction,
+            "--baseline",
+            claim.baseline or experiment.baseline.name,
+            "--alpha",
+            f"{claim.alpha:g}",
+            "--margin",
+            f"{claim.margin:g}",
+        ]
+    return shlex.join(parts)
 
 
 def new_entry(**text: Any) -> Entry:

@@ -266,3 +266,114 @@ def draft_evaluation(comparisons: Sequence[Comparison]) -> str:
         "not tested": "The hypothesis was not tested: each arm needs several seeds.",
     }[verdict or "inconclusive"]
     return " ".join([lead, *(format_comparison(c) + "." for c in comparisons)])
+
+
+@dataclass(frozen=True)
+class Plateau:
+    """The best arm and the arms not significantly worse than it."""
+
+    metric: str
+    best: str
+    best_mean: float
+    plateau: tuple[str, ...]
+    tested: bool
+    reason: str
+
+    def to_dict(self) -> dict[str, object]:
+        return {**self.__dict__, "plateau": list(self.plateau)}
+
+
+def plateau(
+    runs: Sequence[dict], arms: Sequence[str], metric: str = "test_acc", alpha: float = 0.05
+) -> Plateau | None:
+    """Which arms are statistically indistinguishable from the best (Welch, one seed refuses)."""
+    values = {arm: metric_values(runs, arm, metric) for arm in arms}
+    values = {arm: v for arm, v in values.items() if v}
+    if not values:
+        return None
+    best = max(values, key=lambda a: statistics.fmean(values[a]))
+    best_mean = statistics.fmean(values[best])
+    if any(len(v) < 2 for v in values.values()):
+        return Plateau(
+            metric,
+            best,
+            best_mean,
+            (best,),
+            False,
+            "one seed per arm: the tool cannot say which arms tie with the best",
+        )
+    same = [best]
+    for arm, vals in values.items():
+        if arm == best:
+            continue
+        c = compare(values[best], vals, direction="lower", alpha=alpha, metric=metric)
+        if c.verdict != "supported":  # not significantly lower than the best
+            same.append(arm)
+    reason = (
+        f"{len(same)} arm(s) are not significantly worse than {best} at α = {alpha:g}"
+        if len(same) > 1
+        else f"{best} is significantly better than every other arm"
+    )
+    return Plateau(metric, best, best_mean, tuple(same), True, reason)
+
+
+@dataclass(frozen=True)
+class EntryComparison:
+    """Two journal entries side by side: what differs, how they scored, whether it is real."""
+
+    spec_diff: list[tuple[str, str, str]]  # field, first entry, second entry
+    comparison: Comparison | None
+    warnings: list[str]
+
+
+def _runs_values(entry_runs: Sequence[dict], metric: str) -> list[float]:
+    arms = list(dict.fromkeys(r.get("arm", "") for r in entry_runs))
+    best: list[float] = []
+    for arm in arms:
+        values = metric_values(entry_runs, arm, metric)
+        if values and (not best or statistics.fmean(values) > statistics.fmean(best)):
+            best = values
+    return best
+
+
+def compare_entries(
+    first: object, second: object, metric: str = "test_acc", alpha: float = 0.05
+) -> EntryComparison:
+    """Spec differences of the two baselines, and the best arms' metric compared (Welch)."""
+
+    def spec(entry: object) -> dict:
+        experiment = getattr(entry, "experiment", None) or {}
+        arms = experiment.get("arms") or []
+        out = dict(arms[0]["spec"]) if arms else {}
+        out["arms"] = ", ".join(a["name"] for a in arms) if arms else "—"
+        out["seeds"] = experiment.get("seeds", "—")
+        return out
+
+    a, b = spec(first), spec(second)
+    diff = [
+        (k, str(a.get(k, "—")), str(b.get(k, "—")))
+        for k in dict.fromkeys([*a, *b])
+        if k != "seed" and a.get(k) != b.get(k)
+    ]
+    runs_a, runs_b = getattr(first, "runs", []), getattr(second, "runs", [])
+    values_a, values_b = _runs_values(runs_a, metric), _runs_values(runs_b, metric)
+    comparison = None
+    if values_a or values_b:
+        comparison = compare(
+            values_a,
+            values_b,
+            direction="higher",
+            alpha=alpha,
+            metric=metric,
+            names=(f"entry {getattr(second, 'id', 2)}", f"entry {getattr(first, 'id', 1)}"),
+        )
+    warnings = []
+    for name, label in (("device", "devices"), ("torch", "torch versions"), ("data", "data")):
+        seen_a = {(r.get("environment") or {}).get(name) for r in runs_a} - {None}
+        seen_b = {(r.get("environment") or {}).get(name) for r in runs_b} - {None}
+        if seen_a and seen_b and seen_a != seen_b:
+            warnings.append(
+                f"The runs used different {label}: {', '.join(map(str, seen_a))} vs "
+                f"{', '.join(map(str, seen_b))}."
+            )
+    return EntryComparison(diff, comparison, warnings)

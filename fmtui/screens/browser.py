@@ -79,10 +79,13 @@ class BrowserScreen(Screen[None]):
         Binding("e", "edit", "Edit"),
         Binding("l", "design", "Design/launch"),
         Binding("d", "duplicate", "Duplicate"),
+        Binding("r", "rerun", "Rerun"),
         Binding("t", "tag", "Tag"),
         Binding("x", "export", "Export"),
         Binding("w", "watch", "Watch training"),
-        Binding("c", "cancel_training", "Cancel training"),
+        Binding("k", "cancel_training", "Cancel training"),
+        Binding("m", "mark", "Mark"),
+        Binding("c", "compare", "Compare"),
         Binding("delete", "delete", "Delete"),
         Binding("slash", "search", "Search"),
         Binding("s", "cycle_sort", "Sort"),
@@ -97,6 +100,7 @@ class BrowserScreen(Screen[None]):
         self._last_progress = 0.0
         self._stale = False
         self._detail_source: str | None = None
+        self.marked: list[int] = []
 
     @property
     def fm(self) -> FmtuiApp:
@@ -141,7 +145,10 @@ class BrowserScreen(Screen[None]):
             best = entry.best_accuracy
             table.add_row(
                 Text(entry.created),
-                Text(entry.title.replace("\n", " ") or "(untitled)"),
+                Text(
+                    ("● " if entry.id in self.marked else "")
+                    + (entry.title.replace("\n", " ") or "(untitled)")
+                ),
                 Text(entry.status),
                 Text(entry.verdict or "—"),
                 Text(f"{best:.4f}" if best is not None else "—", justify="right"),
@@ -272,6 +279,21 @@ class BrowserScreen(Screen[None]):
             self.reload(select=copy.id)
             self.notify(f"Entry {copy.id} is a new draft copied from entry {entry.id}.")
 
+    def action_rerun(self) -> None:
+        """Repeat the selected entry exactly (same specs and seeds) as a new entry."""
+        from fmtui.core.record import rerun_copy
+
+        entry = self.selected()
+        if entry is None:
+            return
+        try:
+            copy, experiment = rerun_copy(entry)
+        except JournalError as err:
+            self.notify(str(err), severity="warning", markup=False)
+            return
+        if self.fm.save_entry(copy):
+            self.fm.launch(copy, experiment)
+
     def action_tag(self) -> None:
         entry = self.selected()
         if entry is None:
@@ -314,6 +336,34 @@ class BrowserScreen(Screen[None]):
             self.fm.open_training(entry.id)
         else:
             self.fm.open_training(None)
+
+    def action_mark(self) -> None:
+        """Mark entries to compare (at most two; the oldest mark makes way)."""
+        entry = self.selected()
+        if entry is None or entry.id is None:
+            return
+        if entry.id in self.marked:
+            self.marked.remove(entry.id)
+        else:
+            self.marked.append(entry.id)
+            del self.marked[:-2]
+        self.notify(f"Marked: {', '.join(map(str, self.marked)) or 'none'}", timeout=2)
+        self.reload()
+
+    def action_compare(self) -> None:
+        from fmtui.screens.compare import CompareScreen
+
+        if len(self.marked) != 2:
+            self.notify(
+                "Mark two entries with m, then press c to compare them.", severity="warning"
+            )
+            return
+        try:
+            first, second = (self.fm.journal.get(i) for i in self.marked)
+        except JournalError as err:
+            self.notify(str(err), severity="error", markup=False)
+            return
+        self.app.push_screen(CompareScreen(first, second))
 
     def action_cancel_training(self) -> None:
         entry = self.selected()

@@ -176,9 +176,13 @@ HELP = """\
   5. [b]x[/b] exports entries as Markdown (the report's format), JSON or CSV.
 
 [b]Journal[/b]
-  n new    e edit    l design & launch    d duplicate as a new draft
+  n new    e edit    l design & launch    d duplicate as a new draft   r rerun exactly
   t tags   x export  delete remove         / search (status:draft tag:batch verdict:…)
-  s sort   enter edit   click a column header to sort by it
+  s sort   enter edit   m mark, c compare two marked entries   w watch training
+  k cancel the selected entry's training (queued or running)
+
+[b]Training[/b]
+  c cancel the current run   C cancel the experiment   j journal   ctrl+s save write-up
 
 [b]Forms[/b]
   tab / shift+tab move between fields   ctrl+s save   escape back

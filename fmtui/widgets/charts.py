@@ -10,6 +10,7 @@ from textual_plotext import PlotextPlot
 
 from fmtui.core.data import CLASSES
 from fmtui.core.live import LiveState, RunView, downsample, half_block_rows, smooth
+from fmtui.core.stats import plateau
 
 MAX_CURVE_ARMS = 6
 
@@ -96,7 +97,19 @@ def heatmap(state: LiveState) -> Table | Text:
     values = [v[0] for v in accuracy.values()]
     lo, hi = (min(values), max(values)) if values else (0.0, 1.0)
     by_layers = {a.spec.layers: a.name for a in state.experiment.arms}
-    table = Table(title="Mean test accuracy by width (layer 1 ↓, layer 2 →)", box=None)
+    runs = [{"arm": r.arm, "status": r.status, "test_acc": r.test_acc} for r in state.runs]
+    found = plateau(runs, [a.name for a in state.experiment.arms])
+    marked = set(found.plateau) if found is not None and found.tested else set()
+    caption = (
+        f"* not significantly worse than the best ({found.best})"
+        if marked
+        else "one seed per arm: no plateau can be told from noise"
+    )
+    table = Table(
+        title="Mean test accuracy by width (layer 1 ↓, layer 2 →)",
+        box=None,
+        caption=caption if found is not None else None,
+    )
     table.add_column("", justify="right", style="bold")
     for col in cols:
         table.add_column(str(col), justify="center")
@@ -111,7 +124,8 @@ def heatmap(state: LiveState) -> Table | Text:
             shade = 0.0 if hi == lo else (mean - lo) / (hi - lo)
             green = int(60 + 160 * shade)
             style = f"black on rgb({40 + int(40 * shade)},{green},{60})"
-            cells.append(Text(f"{mean:.4f}", style=style))
+            mark = "*" if name in marked else " "
+            cells.append(Text(f"{mean:.4f}{mark}", style=style))
         table.add_row(*cells)
     return table
 

@@ -1,0 +1,98 @@
+"""Provides the compare view: two entries' differences, scores, curves and a verdict."""
+
+from __future__ import annotations
+
+import statistics
+from typing import TYPE_CHECKING
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static
+
+from fmtui.core.journal import Entry
+from fmtui.core.stats import compare_entries, format_comparison, format_mean_sd
+from fmtui.widgets.charts import LinePlot
+
+if TYPE_CHECKING:
+    from fmtui.app import FmtuiApp
+
+
+def mean_curve(entry: Entry, metric: str = "val_acc") -> list[float]:
+    """The mean over all of an entry's runs of `metric` per epoch."""
+    series = [[e.get(metric) for e in r.get("epochs") or []] for r in entry.runs]
+    series = [[v for v in s if isinstance(v, int | float)] for s in series]
+    series = [s for s in series if s]
+    if not series:
+        return []
+    length = max(len(s) for s in series)
+    return [statistics.fmean(s[i] for s in series if len(s) > i) for i in range(length)]
+
+
+def _summary(entry: Entry) -> str:
+    accs = [r.get("test_acc") for r in entry.runs if r.get("status") == "completed"]
+    accs = [a for a in accs if isinstance(a, int | float)]
+    sd = statistics.stdev(accs) if len(accs) > 1 else None
+    mean = statistics.fmean(accs) if accs else None
+    return f"{len(entry.runs)} runs, test accuracy {format_mean_sd(mean, sd)}"
+
+
+class CompareScreen(Screen[None]):
+    """Side by side: only the spec fields that differ, the scores, the curves, the verdict."""
+
+    CSS_PATH = "compare.tcss"
+    BINDINGS = [Binding("escape,j", "back", "Journal")]
+
+    def __init__(self, first: Entry, second: Entry) -> None:
+        super().__init__()
+        self.first, self.second = first, second
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with VerticalScroll():
+            yield Static(self._report(), id="report")
+            yield LinePlot(id="curves")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#curves", LinePlot).draw(
+            {
+                f"entry {self.first.id} val acc": mean_curve(self.first),
+                f"entry {self.second.id} val acc": mean_curve(self.second),
+            },
+            "Validation accuracy per epoch (mean over runs)",
+        )
+
+    def _report(self) -> Table:
+        result = compare_entries(self.first, self.second)
+        table = Table(box=None, show_header=True, title="Compare entries", expand=True)
+        table.add_column("", style="bold")
+        table.add_column(Text(f"entry {self.first.id}: {self.first.title}"), ratio=1)
+        table.add_column(Text(f"entry {self.second.id}: {self.second.title}"), ratio=1)
+        table.add_row("created", self.first.created, self.second.created)
+        table.add_row("runs", _summary(self.first), _summary(self.second))
+        table.add_row("verdict", self.first.verdict or "—", self.second.verdict or "—")
+        if result.spec_diff:
+            for name, a, b in result.spec_diff:
+                table.add_row(Text(name, style="yellow"), Text(a), Text(b))
+        else:
+            table.add_row("spec", "the same set-up", "the same set-up")
+        outer = Table.grid()
+        outer.add_row(table)
+        if result.comparison is not None:
+            outer.add_row(
+                Text(
+                    "\nDifference of the best arms (second − first): "
+                    + format_comparison(result.comparison)
+                )
+            )
+        for warning in result.warnings:
+            outer.add_row(Text(f"⚠ {warning}", style="bold yellow"))
+        return outer
+
+    def action_back(self) -> None:
+        app: FmtuiApp = self.app  # type: ignore[assignment]
+        app.back_to_browser(self.second.id)

@@ -1,0 +1,62 @@
+"""The compare view: spec diff, scores, a verdict on the difference, and warnings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from textual.widgets import DataTable
+
+from fmtui.core.journal import Entry
+from fmtui.core.spec import Arm, ExperimentSpec, RunSpec
+from fmtui.core.stats import compare_entries
+from fmtui.screens.compare import CompareScreen, mean_curve
+from fmtui.widgets.charts import LinePlot
+from tests.tui_helpers import build_app
+
+
+def _entry(title: str, batch: int, accs: list[float], device: str = "cpu") -> Entry:
+    spec = RunSpec(batch_size=batch, epochs=3, patience=0)
+    experiment = ExperimentSpec(arms=(Arm("a", spec),), seeds=len(accs))
+    runs = [
+        {
+            "arm": "a",
+            "status": "completed",
+            "test_acc": acc,
+            "spec": spec.with_changes(seed=i).to_dict(),
+            "epochs": [{"val_acc": acc - 0.02}, {"val_acc": acc - 0.01}],
+            "environment": {"device": device, "torch": "2.14.1"},
+        }
+        for i, acc in enumerate(accs)
+    ]
+    return Entry(title=title, status="completed", experiment=experiment.to_dict(), runs=runs)
+
+
+def test_compare_entries_core() -> None:
+    first = _entry("b64", 64, [0.8945, 0.8921, 0.8950])
+    second = _entry("b32", 32, [0.9010, 0.9032, 0.9025], device="cuda")
+    result = compare_entries(first, second)
+    assert result.spec_diff == [("batch_size", "64", "32")]
+    assert result.comparison.verdict == "supported" and result.comparison.p_value < 0.05
+    assert "different devices: cpu vs cuda" in result.warnings[0]
+    curve = mean_curve(first)
+    assert len(curve) == 2 and curve[1] - curve[0] == pytest.approx(0.01)
+
+
+async def test_mark_two_and_compare(tmp_path: Path) -> None:
+    app = build_app(tmp_path / "journal.json")
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.journal.add(_entry("b64", 64, [0.8945, 0.8921, 0.8950]))
+        app.journal.add(_entry("b32", 32, [0.9010, 0.9032, 0.9025]))
+        app.screen.reload()
+        await pilot.press("c")  # nothing marked yet: a hint, no screen
+        assert not isinstance(app.screen, CompareScreen)
+        await pilot.press("m", "down", "m")
+        table = app.screen.query_one("#entries", DataTable)
+        assert str(table.get_row_at(0)[1]).startswith("● ")
+        await pilot.press("c")
+        assert isinstance(app.screen, CompareScreen)
+        plot = app.screen.query_one("#curves", LinePlot)
+        assert len(plot.series) == 2
+        await pilot.press("escape")
+        assert not isinstance(app.screen, CompareScreen)
