@@ -25,6 +25,7 @@ from textual.widgets import (
 
 from fmtui.core.journal import JournalError
 from fmtui.core.live import LiveState
+from fmtui.core.stats import format_mean_sd
 from fmtui.widgets.charts import (
     BarPlot,
     LinePlot,
@@ -267,7 +268,9 @@ class TrainingScreen(Screen[None]):
         elif active == "tab-arms":
             accuracy = state.arm_accuracy()
             self.query_one("#heatmap", Static).update(heatmap(state))
-            labels = [f"{a} (n={n})" for a, (_m, _s, n) in accuracy.items()]
+            labels = [  # mean ± sd: the error bar, in words, beside each bar
+                f"{a} {format_mean_sd(m, sd)} n={n}" for a, (m, sd, n) in accuracy.items()
+            ]
             self.query_one("#arm-plot", BarPlot).draw(
                 labels, [m for m, _s, _n in accuracy.values()], "Mean test accuracy per arm"
             )
