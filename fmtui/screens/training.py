@@ -155,7 +155,13 @@ class TrainingScreen(Screen[None]):
             self._shown[selector] = (total, progress)
             self.query_one(selector, ProgressBar).update(total=total, progress=progress)
 
+    def on_screen_resume(self) -> None:
+        self.refresh_view()
+        self.refresh_charts(force=True)
+
     def refresh_view(self) -> None:
+        if self.app.screen is not self:  # kept installed while the journal shows: idle
+            return
         state = self.state
         if state is None:
             self._set("#headline", "Nothing is training.")
@@ -240,7 +246,7 @@ class TrainingScreen(Screen[None]):
         thread time that training would otherwise have.
         """
         state = self.state
-        if state is None:
+        if state is None or self.app.screen is not self:
             return
         active = self.query_one("#charts", TabbedContent).active
         epochs_changed = force or state.epoch_version != self._chart_version
