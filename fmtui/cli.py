@@ -536,12 +536,17 @@ def cmd_journal(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if not entries:
         print("The journal is empty." if not args.search else "No entry matches.", file=out)
         return 0
-    print(f"{'id':>4}  {'created':<19}  {'status':<11}  {'best':>6}  {'runs':>4}  title", file=out)
+    print(
+        f"{'id':>4}  {'created':<19}  {'status':<11}  {'verdict':<12}  {'best':>6}  {'runs':>4}  "
+        "title",
+        file=out,
+    )
     for e in entries:
         best = f"{e.best_accuracy:.4f}" if e.best_accuracy is not None else "—"
         title = e.title.replace("\n", " ").replace("\r", " ")
         print(
-            f"{e.id:>4}  {e.created:<19}  {e.status:<11}  {best:>6}  {len(e.runs):>4}  {title}",
+            f"{e.id:>4}  {e.created:<19}  {e.status:<11}  {e.verdict or '—':<12}  {best:>6}  "
+            f"{len(e.runs):>4}  {title}",
             file=out,
         )
     return 0

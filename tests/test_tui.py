@@ -331,3 +331,26 @@ async def test_quit_during_training_cancels_and_keeps_epochs(journal_path: Path)
     with Journal(journal_path, read_only=True) as reader:
         entry = reader.get(4)
     assert entry.status == "cancelled"
+
+
+@pytest.mark.parametrize(
+    ("field", "bad", "needle"),
+    [
+        ("alpha", "nan", "alpha: expected a finite number in (0, 0.5]"),
+        ("alpha", "0", "alpha: expected a finite number in (0, 0.5]"),
+        ("margin", "-1", "margin: expected a finite number in [0, 1]"),
+    ],
+)
+async def test_claim_numbers_are_validated(journal_path: Path, field, bad, needle) -> None:
+    app = build_app(journal_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("n", *"Claimed")
+        app.screen.query_one(f"#{field}", Input).value = bad
+        await pilot.press("ctrl+s")
+        assert needle in str(app.screen.query_one(f"#{field}-error", Static).render())
+        app.screen.query_one(f"#{field}", Input).value = "0.01"
+        await pilot.press("ctrl+s")
+        assert not app.screen.query_one(f"#{field}-error", Static).display
+    with Journal(journal_path, read_only=True) as reader:
+        claim = reader.get(1).claim
+    assert getattr(claim, field) == 0.01

@@ -93,6 +93,13 @@ class HypothesisScreen(Screen[None]):
                         claim.baseline or "baseline", id="baseline", placeholder="baseline arm name"
                     )
                 yield Static("", id="baseline-error", classes="error")
+                with Horizontal(id="claim-numbers"):
+                    yield Label("significance level α", classes="inline")
+                    yield Input(f"{claim.alpha:g}", id="alpha")
+                    yield Label("equivalence margin (for 'no different')", classes="inline")
+                    yield Input(f"{claim.margin:g}", id="margin")
+                yield Static("", id="alpha-error", classes="error")
+                yield Static("", id="margin-error", classes="error")
                 yield Label("Tags (words separated by spaces or commas)")
                 yield Input(" ".join(entry.tags), id="tags")
             with TabPane("Write-up", id="tab-writeup"), VerticalScroll():
@@ -117,6 +124,8 @@ class HypothesisScreen(Screen[None]):
         out["metric"] = self.query_one("#metric", Select).value
         out["direction"] = self.query_one("#direction", Select).value
         out["baseline"] = self.query_one("#baseline", Input).value.strip()
+        out["alpha"] = self.query_one("#alpha", Input).value
+        out["margin"] = self.query_one("#margin", Input).value
         return out
 
     def unsaved_changes(self) -> bool:
@@ -145,14 +154,20 @@ class HypothesisScreen(Screen[None]):
             error.display = True
             return False
         try:
-            claim = Claim(values["metric"], values["direction"], values["baseline"] or "baseline")
+            claim = Claim(
+                values["metric"],
+                values["direction"],
+                values["baseline"] or "baseline",
+                values["alpha"],
+                values["margin"],
+            )
             candidate = Entry.from_dict(
                 self.entry.to_dict()
                 | {k: values[k] for k in ("title", "tags", *dict(HYPOTHESIS_AREAS + WRITEUP_AREAS))}
                 | {"claim": claim.__dict__}
             )
         except SpecError as err:
-            target = err.field if err.field in ("title", "baseline") else None
+            target = err.field if err.field in ("title", "baseline", "alpha", "margin") else None
             if target:
                 self._show_error(target, str(err))
             error.update(str(err))
@@ -161,6 +176,8 @@ class HypothesisScreen(Screen[None]):
         for name in ("title", "tags", *dict(HYPOTHESIS_AREAS + WRITEUP_AREAS)):
             setattr(self.entry, name, getattr(candidate, name))
         self.entry.claim = candidate.claim
+        for name in ("baseline", "alpha", "margin"):
+            self._show_error(name, "")
         error.update("")
         error.display = False
         return True
