@@ -165,6 +165,18 @@ class FmtuiApp(App[None]):
             self.pop_screen()
         self.browser().reload(select=select)
 
+    def leave(self, unsaved: bool, question: str, yes: str, select: int | None) -> None:
+        """Back to the journal; with unsaved edits, only after the user agrees."""
+        if not unsaved:
+            self.back_to_browser(select)
+            return
+
+        def done(discard: bool | None) -> None:
+            if discard:
+                self.back_to_browser(select)
+
+        self.push_screen(ConfirmDialog(question, yes, "Keep editing"), done)
+
     def open_hypothesis(self, entry: Entry | None) -> None:
         self.push_screen(HypothesisScreen(entry))
 

@@ -185,22 +185,26 @@ class ExperimentRecorder:
             self.write_error = str(err)
 
 
-def rerun_copy(entry: Entry) -> tuple[Entry, ExperimentSpec]:
-    """A new draft that repeats `entry` exactly: same specs, seeds and claim."""
-    if not entry.experiment:
-        raise JournalError(f"Entry {entry.id} has no experiment to rerun.")
-    experiment = ExperimentSpec.from_dict(entry.experiment)
-    copy = Entry(
-        title=f"{entry.title} (rerun of {entry.id})",
+def copy_entry(entry: Entry, title: str) -> Entry:
+    """A new draft with `entry`'s hypothesis, claim and design, linked to it."""
+    return Entry(
+        title=title,
         objective=entry.objective,
         hypothesis=entry.hypothesis,
         methodology=entry.methodology,
         tags=list(entry.tags),
         claim=entry.claim,
-        experiment=experiment.to_dict(),
+        experiment=entry.experiment,
         parent_id=entry.id,
     )
-    return copy, experiment
+
+
+def rerun_copy(entry: Entry) -> tuple[Entry, ExperimentSpec]:
+    """A new draft that repeats `entry` exactly: same specs, seeds and claim."""
+    if not entry.experiment:
+        raise JournalError(f"Entry {entry.id} has no experiment to rerun.")
+    experiment = ExperimentSpec.from_dict(entry.experiment)
+    return copy_entry(entry, f"{entry.title} (rerun of {entry.id})"), experiment
 
 
 def reproduction_report(original: Entry, rerun: Entry) -> tuple[bool, list[str]]:

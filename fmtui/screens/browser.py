@@ -265,16 +265,9 @@ class BrowserScreen(Screen[None]):
         entry = self.selected()
         if entry is None:
             return
-        copy = Entry(
-            title=f"{entry.title} (rerun)",
-            objective=entry.objective,
-            hypothesis=entry.hypothesis,
-            methodology=entry.methodology,
-            tags=list(entry.tags),
-            claim=entry.claim,
-            experiment=entry.experiment,
-            parent_id=entry.id,
-        )
+        from fmtui.core.record import copy_entry
+
+        copy = copy_entry(entry, f"{entry.title} (rerun)")
         if self.fm.save_entry(copy):
             self.reload(select=copy.id)
             self.notify(f"Entry {copy.id} is a new draft copied from entry {entry.id}.")

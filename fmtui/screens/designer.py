@@ -380,17 +380,9 @@ class DesignerScreen(Screen[None]):
         self.fm.launch(self.entry, self.experiment)
 
     def action_back(self) -> None:
-        from fmtui.screens.dialogs import ConfirmDialog
-
-        if not self.unsaved_changes():
-            self.fm.back_to_browser(self.entry.id)
-            return
-
-        def done(discard: bool | None) -> None:
-            if discard:
-                self.fm.back_to_browser(self.entry.id)
-
-        self.app.push_screen(
-            ConfirmDialog("Leave the designer without saving the design?", "Leave", "Keep editing"),
-            done,
+        self.fm.leave(
+            self.unsaved_changes(),
+            "Leave the designer without saving the design?",
+            "Leave",
+            self.entry.id,
         )

@@ -23,7 +23,7 @@ from textual.widgets import (
 
 from fmtui.core.journal import Claim, Entry
 from fmtui.core.spec import SpecError
-from fmtui.screens.dialogs import ConfirmDialog, split_tags
+from fmtui.screens.dialogs import split_tags
 
 if TYPE_CHECKING:
     from fmtui.app import FmtuiApp
@@ -199,15 +199,9 @@ class HypothesisScreen(Screen[None]):
             self.fm.open_designer(self.entry, replace=True)
 
     def action_back(self) -> None:
-        if not self.unsaved_changes():
-            self.fm.back_to_browser(self.entry.id)
-            return
-
-        def done(discard: bool | None) -> None:
-            if discard:
-                self.fm.back_to_browser(self.entry.id)
-
-        self.app.push_screen(
-            ConfirmDialog("Discard the unsaved changes to this entry?", "Discard", "Keep editing"),
-            done,
+        self.fm.leave(
+            self.unsaved_changes(),
+            "Discard the unsaved changes to this entry?",
+            "Discard",
+            self.entry.id,
         )
