@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import signal
 import sys
@@ -297,19 +296,10 @@ def build_claim(args: argparse.Namespace, experiment: Any) -> Any:
     )
 
 
-def _finite(value: Any) -> Any:
-    """JSON-safe: non-finite floats become null."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_finite(v) for v in value]
-    return value
-
-
 def _json_line(out: TextIO, obj: dict[str, Any]) -> None:
-    out.write(json.dumps(_finite(obj), allow_nan=False) + "\n")
+    from fmtui.core.journal import to_json_safe
+
+    out.write(json.dumps(to_json_safe(obj), allow_nan=False) + "\n")
     out.flush()
 
 

@@ -101,6 +101,29 @@ def parse_variants(text: str, base: RunSpec) -> list[Arm]:
     return arms
 
 
+def format_value(key: str, value: Any) -> str:
+    """A spec value as the flags and variant lines take it; floats exactly (repr)."""
+    if key == "layers":
+        return "x".join(map(str, value))
+    return repr(value) if isinstance(value, float) else str(value)
+
+
+def variants_text(experiment: ExperimentSpec) -> str:
+    """Variant lines that rebuild `experiment`'s non-baseline arms (parse_variants' inverse)."""
+    base = experiment.baseline.spec.to_dict()
+    lines = []
+    for arm in experiment.arms[1:]:
+        spec = arm.spec.to_dict()
+        changes = []
+        for key, value in spec.items():
+            if key in ("seed",) or value == base[key]:
+                continue
+            shown = format_value(key, value)
+            changes.append(f"{key}={shown}")
+        lines.append(f"{arm.name}: {', '.join(changes)}")
+    return "\n".join(lines)
+
+
 @dataclass(frozen=True)
 class DesignResult:
     """A validated design, or the errors by field."""

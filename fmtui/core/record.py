@@ -248,41 +248,35 @@ def run_command(entry: Entry) -> str | None:
 
     experiment = ExperimentSpec.from_dict(entry.experiment)
     base = experiment.baseline.spec
-    flags = {
-        "--layers": "x".join(map(str, base.layers)),
-        "--activation": base.activation,
-        "--dropout": f"{base.dropout:g}",
-        "--optimizer": base.optimizer,
-        "--lr": f"{base.lr:g}",
-        "--momentum": f"{base.momentum:g}",
-        "--weight-decay": f"{base.weight_decay:g}",
-        "--batch-size": str(base.batch_size),
-        "--epochs": str(base.epochs),
-        "--patience": str(base.patience),
-        "--min-delta": f"{base.min_delta:g}",
-        "--monitor": base.monitor,
-        "--seed": str(base.seed),
-        "--seeds": str(experiment.seeds),
-        "--device": base.device,
-        "--val-fraction": f"{base.val_fraction:g}",
-    }
+    from fmtui.core.design import format_value, variants_text
+
+    spec = base.to_dict()
+    fields = (
+        "layers",
+        "activation",
+        "dropout",
+        "optimizer",
+        "lr",
+        "momentum",
+        "weight_decay",
+        "batch_size",
+        "epochs",
+        "patience",
+        "min_delta",
+        "monitor",
+        "seed",
+        "device",
+        "val_fraction",
+    )
+    flags = {f"--{name.replace('_', '-')}": format_value(name, spec[name]) for name in fields}
+    flags["--seeds"] = str(experiment.seeds)
     parts = ["fmtui", "run"]
     for flag, value in flags.items():
         parts += [flag, value]
     if len(experiment.arms) > 1:
         parts += ["--arm-name", experiment.baseline.name]
-        base_dict = base.to_dict()
-        for arm in experiment.arms[1:]:
-            changes = []
-            for name, value in arm.spec.to_dict().items():
-                if name != "seed" and value != base_dict[name]:
-                    shown = (
-                        "x".join(map(str, value))
-                        if name == "layers"
-                        else (f"{value:g}" if isinstance(value, float) else str(value))
-                    )
-                    changes.append(f"{name}={shown}")
-            parts += ["--variant", f"{arm.name}: {', '.join(changes)}"]
+        for line in variants_text(experiment).splitlines():
+            parts += ["--variant", line]
     claim = entry.claim
     if claim is not None and len(experiment.arms) > 1:
         parts += [

@@ -12,7 +12,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Input, Label, Select, Static, TextArea
 
-from fmtui.core.design import build_design, format_duration
+from fmtui.core.design import build_design, format_duration, variants_text
 from fmtui.core.journal import Entry
 from fmtui.core.model import parameter_count
 from fmtui.core.spec import (
@@ -71,28 +71,6 @@ VARIANTS_HINT = (
     "optimizer, lr, momentum, weight_decay, batch_size, epochs, patience, min_delta, monitor)"
 )
 DEFAULT_SEEDS = 3
-
-
-def variants_text(experiment: ExperimentSpec) -> str:
-    """Variant lines that rebuild `experiment`'s non-baseline arms."""
-    base = experiment.baseline.spec.to_dict()
-    lines = []
-    for arm in experiment.arms[1:]:
-        spec = arm.spec.to_dict()
-        changes = []
-        for key, value in spec.items():
-            if key in ("seed",) or value == base[key]:
-                continue
-            shown = (
-                "x".join(map(str, value))
-                if key == "layers"
-                else f"{value:g}"
-                if isinstance(value, float)
-                else str(value)
-            )
-            changes.append(f"{key}={shown}")
-        lines.append(f"{arm.name}: {', '.join(changes)}")
-    return "\n".join(lines)
 
 
 class DesignerScreen(Screen[None]):
