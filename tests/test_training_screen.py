@@ -196,6 +196,29 @@ async def test_write_up_is_saved_from_the_training_screen(journal_path: Path) ->
     assert saved.conclusion == "Width barely matters here." and saved.status == "completed"
 
 
+async def test_timers_after_teardown_do_not_raise(journal_path: Path) -> None:
+    """A redraw timer may fire while the app takes its screens down on exit."""
+    app = build_app(journal_path, FakeTrainer())
+    entry = _draft(journal_path)
+    async with app.run_test(size=SIZE) as pilot:
+        app.launch(app.journal.get(entry.id), _experiment(seeds=1))
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, TrainingScreen)
+        browser = app.screen_stack[1]
+        assert isinstance(browser, BrowserScreen)
+        stack = app._screen_stack  # as it is during shutdown: empty
+        saved = stack[:]
+        stack.clear()
+        try:
+            screen.refresh_view()
+            screen.refresh_charts()
+            assert browser._hidden()
+        finally:
+            stack.extend(saved)
+
+
 async def test_real_engine_on_fixture_data(journal_path: Path, fixture_dir: Path) -> None:
     from fmtui.app import make_app
     from tests.tui_helpers import fixed_estimator

@@ -184,7 +184,7 @@ class BrowserScreen(Screen[None]):
 
     def _hidden(self) -> bool:
         """Under another screen: remember to reload instead of redrawing unseen."""
-        if self.app.screen is not self:
+        if not self.is_current:
             self._stale = True
             return True
         return False

@@ -160,7 +160,7 @@ class TrainingScreen(Screen[None]):
         self.refresh_charts(force=True)
 
     def refresh_view(self) -> None:
-        if self.app.screen is not self:  # kept installed while the journal shows: idle
+        if not self.is_current:  # kept installed while the journal shows: idle
             return
         state = self.state
         if state is None:
@@ -246,7 +246,7 @@ class TrainingScreen(Screen[None]):
         thread time that training would otherwise have.
         """
         state = self.state
-        if state is None or self.app.screen is not self:
+        if state is None or not self.is_current:
             return
         active = self.query_one("#charts", TabbedContent).active
         epochs_changed = force or state.epoch_version != self._chart_version
