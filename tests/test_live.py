@@ -1,4 +1,4 @@
-"""The headless live state behind the training screen, and its grid heatmap."""
+"""The headless live state behind the training screen, its grid heatmap and its plots."""
 
 from __future__ import annotations
 
@@ -61,3 +61,34 @@ def test_helpers() -> None:
     assert smooth([1.0, 0.0], alpha=0.5) == [1.0, 0.5]
     rows = half_block_rows(bytes(range(28)) * 28)
     assert len(rows) == 14 and rows[0][3] == (3, 3)
+
+
+async def test_a_plot_is_built_once_per_drawing_and_size() -> None:
+    """Showing the training screen again must not rebuild charts that did not change."""
+    from textual.app import App, ComposeResult
+
+    from fmtui.widgets.charts import LinePlot
+
+    class OnePlot(App[None]):
+        def compose(self) -> ComposeResult:
+            yield LinePlot(id="plot")
+
+    app = OnePlot()
+    async with app.run_test(size=(60, 20)) as pilot:
+        plot = app.query_one(LinePlot)
+        builds: list[int] = []
+        build = plot.plt.build
+        plot.plt.build = lambda: builds.append(1) or build()  # type: ignore[method-assign]
+        plot.draw({"a val": [0.5, 0.7, 0.8]}, "Accuracy")
+        await pilot.pause()
+        first = plot.render()
+        assert len(builds) == 1
+        plot.refresh()  # a repaint, as a screen switch or restyle causes
+        await pilot.pause()
+        assert plot.render() is first and len(builds) == 1
+        plot.draw({"a val": [0.5, 0.7, 0.8, 0.85]}, "Accuracy")
+        await pilot.pause()
+        assert len(builds) == 2
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        assert len(builds) == 3

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from rich.table import Table
 from rich.text import Text
+from textual.app import RenderResult
 from textual_plotext import PlotextPlot
 
 from fmtui.core.data import CLASSES
@@ -15,7 +16,32 @@ from fmtui.core.stats import plateau
 MAX_CURVE_ARMS = 6
 
 
-class LinePlot(PlotextPlot):
+class CachedPlot(PlotextPlot):
+    """A plotext plot built once per drawing, size and theme.
+
+    PlotextPlot builds the whole plot on every render, and Textual renders a
+    widget again whenever its screen is shown or restyled: a switch to the
+    training screen would cost three plot builds for charts that had not changed.
+    """
+
+    _drawn = 0  # bumped by each new drawing
+    _built: tuple[object, Text] | None = None
+
+    def redraw(self) -> None:
+        """The data changed: build the plot again at the next render."""
+        self._drawn += 1
+        self.refresh()
+
+    def render(self) -> RenderResult:
+        key = (self._drawn, self.size, self.app.theme, self.theme)
+        if self._built is None or self._built[0] != key:
+            built = super().render()
+            assert isinstance(built, Text)
+            self._built = (key, built)
+        return self._built[1]
+
+
+class LinePlot(CachedPlot):
     """A line chart redrawn only when `draw` is given new data."""
 
     DEFAULT_CSS = "LinePlot { height: 1fr; min-height: 8; }"
@@ -46,10 +72,10 @@ class LinePlot(PlotextPlot):
             drawn = True
         if not drawn:
             plt.title(f"{title} — waiting for the first epoch")
-        self.refresh()
+        self.redraw()
 
 
-class BarPlot(PlotextPlot):
+class BarPlot(CachedPlot):
     """Horizontal bars with labels (per-class accuracy, accuracy per arm)."""
 
     DEFAULT_CSS = "BarPlot { height: 1fr; min-height: 8; }"
@@ -61,7 +87,7 @@ class BarPlot(PlotextPlot):
         if labels:
             plt.bar(list(labels), list(values), orientation="horizontal", width=0.3)
             plt.xlim(min(0.0, min(values)), max(1.0, max(values)))
-        self.refresh()
+        self.redraw()
 
 
 def curve_series(state: LiveState, train_metric: str, val_metric: str) -> dict[str, list[float]]:
