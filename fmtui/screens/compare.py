@@ -11,11 +11,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 
 from fmtui.core.journal import Entry
 from fmtui.core.stats import compare_entries, format_comparison, format_mean_sd
 from fmtui.widgets.charts import LinePlot
+from fmtui.widgets.footer import QuietFooter
 
 if TYPE_CHECKING:
     from fmtui.app import FmtuiApp
@@ -55,7 +56,7 @@ class CompareScreen(Screen[None]):
         with VerticalScroll():
             yield Static(self._report(), id="report")
             yield LinePlot(id="curves")
-        yield Footer()
+        yield QuietFooter()
 
     def on_mount(self) -> None:
         self.query_one("#curves", LinePlot).draw(

@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Header, Input, Label, Select, Static, TextArea
+from textual.widgets import Button, Header, Input, Label, Select, Static, TextArea
 
 from fmtui.core.design import build_design, format_duration, variants_text
 from fmtui.core.journal import Entry
@@ -24,6 +24,7 @@ from fmtui.core.spec import (
     SpecError,
     format_layers,
 )
+from fmtui.widgets.footer import QuietFooter
 
 if TYPE_CHECKING:
     from fmtui.app import FmtuiApp
@@ -155,7 +156,7 @@ class DesignerScreen(Screen[None]):
                 yield Button(
                     "Launch (ctrl+l)", id="launch", variant="success", disabled=True, compact=True
                 )
-        yield Footer()
+        yield QuietFooter()
 
     def _field(self, name: str, values: dict[str, Any]) -> ComposeResult:
         if name in SELECTS:

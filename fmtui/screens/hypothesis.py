@@ -10,7 +10,6 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import (
-    Footer,
     Header,
     Input,
     Label,
@@ -24,6 +23,7 @@ from textual.widgets import (
 from fmtui.core.journal import Claim, Entry
 from fmtui.core.spec import SpecError
 from fmtui.screens.dialogs import split_tags
+from fmtui.widgets.footer import QuietFooter
 
 if TYPE_CHECKING:
     from fmtui.app import FmtuiApp
@@ -107,7 +107,7 @@ class HypothesisScreen(Screen[None]):
                     yield Label(label)
                     yield TextArea(getattr(entry, name), id=name, soft_wrap=True)
         yield Static("", id="form-error", classes="error")
-        yield Footer()
+        yield QuietFooter()
 
     def on_mount(self) -> None:
         self.fm.apply_blink(self)
