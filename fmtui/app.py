@@ -8,7 +8,6 @@ to the UI as messages, never applied to widgets from the training thread.
 from __future__ import annotations
 
 import os
-import sys
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -125,11 +124,10 @@ class FmtuiApp(App[None]):
     # -- life cycle
 
     def on_mount(self) -> None:
-        # The UI thread and the training thread share the GIL; with the default 5 ms
-        # switch interval every torch call in the training loop can wait that long for
-        # the UI to let go. A shorter interval keeps training near full speed.
-        sys.setswitchinterval(0.0005)
-        self.push_screen(BrowserScreen())
+        # The journal and the training screen are installed: each keeps its state
+        # while the other is shown, and they replace each other rather than stack.
+        self.install_screen(BrowserScreen(), "browser")
+        self.push_screen("browser")
         if self.journal.recovery is not None:
             self.notify(
                 self.journal.recovery.message(), severity="warning", timeout=30, markup=False
@@ -158,11 +156,18 @@ class FmtuiApp(App[None]):
     # -- navigation
 
     def browser(self) -> BrowserScreen:
-        return next(s for s in self.screen_stack if isinstance(s, BrowserScreen))
+        screen = self.get_screen("browser")
+        assert isinstance(screen, BrowserScreen)
+        return screen
 
     def back_to_browser(self, select: int | None = None) -> None:
-        while not isinstance(self.screen, BrowserScreen):
+        while not isinstance(self.screen, BrowserScreen | TrainingScreen):
             self.pop_screen()
+        if isinstance(self.screen, TrainingScreen):
+            # Switched, not popped: a screen left under another one counts as
+            # visible behind it in Textual, and every repaint of it redraws the
+            # whole screen above — several times a second while training.
+            self.switch_screen("browser")
         self.browser().reload(select=select)
 
     def leave(self, unsaved: bool, question: str, yes: str, select: int | None) -> None:
@@ -284,7 +289,7 @@ class FmtuiApp(App[None]):
             screen = self.get_screen("training")
             assert isinstance(screen, TrainingScreen)
             screen.show_entry(entry_id)
-        self.push_screen("training")
+        self.switch_screen("training")
 
     def cancel_run(self, entry_id: int) -> bool:
         if entry_id not in self._training or entry_id in self.queue[1:]:
@@ -344,9 +349,7 @@ class FmtuiApp(App[None]):
         state = self.live.get(message.entry_id)
         if state is not None:
             state.apply(message.event)
-        for screen in self.screen_stack:
-            if isinstance(screen, BrowserScreen):
-                screen.post_message(TrainingEvent(message.entry_id, message.event))
+        self.browser().post_message(TrainingEvent(message.entry_id, message.event))
 
     def on_experiment_done(self, message: ExperimentDone) -> None:
         state = self.live.get(message.entry_id)
@@ -358,9 +361,7 @@ class FmtuiApp(App[None]):
         if message.error:
             text += f" {message.error}"
         self.notify(text, severity=severity, timeout=8, markup=False)
-        for screen in self.screen_stack:
-            if isinstance(screen, BrowserScreen):
-                screen.post_message(ExperimentDone(message.entry_id, message.status, message.error))
+        self.browser().post_message(ExperimentDone(message.entry_id, message.status, message.error))
 
     def _reproduction_note(self, entry_id: int) -> str:
         """For a rerun: whether it matched the original to the last digit."""
@@ -381,9 +382,7 @@ class FmtuiApp(App[None]):
         return f" It differs from entry {original.id}: {differences[0]}"
 
     def on_journal_changed(self, message: JournalChanged) -> None:
-        for screen in self.screen_stack:
-            if isinstance(screen, BrowserScreen):
-                screen.post_message(JournalChanged(message.entry_id))
+        self.browser().post_message(JournalChanged(message.entry_id))
 
     def join_training(self, timeout: float = 5.0) -> bool:
         """Cancel and wait for training jobs to save and end; True when none is left."""

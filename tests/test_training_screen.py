@@ -206,8 +206,9 @@ async def test_timers_after_teardown_do_not_raise(journal_path: Path) -> None:
         await pilot.pause()
         screen = app.screen
         assert isinstance(screen, TrainingScreen)
-        browser = app.screen_stack[1]
-        assert isinstance(browser, BrowserScreen)
+        browser = app.browser()
+        assert browser not in app.screen_stack  # replaced, not left under it: not redrawn
+        assert browser._hidden()
         stack = app._screen_stack  # as it is during shutdown: empty
         saved = stack[:]
         stack.clear()
@@ -217,6 +218,10 @@ async def test_timers_after_teardown_do_not_raise(journal_path: Path) -> None:
             assert browser._hidden()
         finally:
             stack.extend(saved)
+        await pilot.press("j")
+        assert app.screen is browser and screen not in app.screen_stack
+        await pilot.press("w")
+        assert app.screen is screen
 
 
 async def test_real_engine_on_fixture_data(journal_path: Path, fixture_dir: Path) -> None:
@@ -249,3 +254,32 @@ async def test_real_engine_on_fixture_data(journal_path: Path, fixture_dir: Path
 @pytest.fixture
 def journal_path(tmp_path: Path) -> Path:
     return tmp_path / "journal.json"
+
+
+async def test_switching_screens_redraws_only_what_changed(journal_path: Path) -> None:
+    """Journal and back while training: the footers and charts are not rebuilt."""
+    from fmtui.widgets.footer import QuietFooter
+
+    app = build_app(journal_path, FakeTrainer())
+    entry = _draft(journal_path)
+    async with app.run_test(size=SIZE) as pilot:
+        app.launch(app.journal.get(entry.id), _experiment(seeds=1))
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        training = app.screen
+        for key in ("j", "w", "j"):  # the first visit draws what the run left
+            await pilot.press(key)
+            await pilot.pause()
+        footers = [app.screen.query_one(QuietFooter), training.query_one(QuietFooter)]
+        plots = list(training.query(LinePlot))
+        rebuilt: list[str] = []
+        for footer in footers:
+            footer.recompose = lambda f=footer: rebuilt.append(f.screen.__class__.__name__)
+        drawings = [plot._drawn for plot in plots]
+        for key in ("w", "j", "w", "j"):
+            await pilot.press(key)
+            await pilot.pause()
+        assert rebuilt == []
+        assert [plot._drawn for plot in plots] == drawings
+        keys = [key.description for key in app.screen.query("FooterKey")]
+        assert "Watch training" in keys  # the journal's own keys are still shown

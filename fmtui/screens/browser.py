@@ -12,13 +12,15 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Input, Markdown, Static
+from textual.widgets import DataTable, Header, Input, Markdown, Static
 
 from fmtui.core import export, train
 from fmtui.core.journal import Entry, JournalError, Search
 from fmtui.core.spec import SpecError
 from fmtui.messages import ExperimentDone, ExportRequest, JournalChanged, TrainingEvent
+from fmtui.screens import on_top
 from fmtui.screens.dialogs import ConfirmDialog, ExportDialog, TagDialog
+from fmtui.widgets.footer import QuietFooter
 
 if TYPE_CHECKING:
     from fmtui.app import FmtuiApp
@@ -116,7 +118,7 @@ class BrowserScreen(Screen[None]):
             with VerticalScroll(id="right"):
                 yield Markdown("", id="detail")
         yield Static("", id="status-line")
-        yield Footer()
+        yield QuietFooter()
 
     def on_mount(self) -> None:
         table = self.query_one("#entries", DataTable)
@@ -184,7 +186,7 @@ class BrowserScreen(Screen[None]):
 
     def _hidden(self) -> bool:
         """Under another screen: remember to reload instead of redrawing unseen."""
-        if not self.is_current:
+        if not on_top(self):
             self._stale = True
             return True
         return False

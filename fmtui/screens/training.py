@@ -13,7 +13,6 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import (
     DataTable,
-    Footer,
     Header,
     Label,
     ProgressBar,
@@ -26,6 +25,7 @@ from textual.widgets import (
 from fmtui.core.journal import JournalError
 from fmtui.core.live import LiveState
 from fmtui.core.stats import format_mean_sd
+from fmtui.screens import on_top
 from fmtui.widgets.charts import (
     BarPlot,
     LinePlot,
@@ -36,6 +36,7 @@ from fmtui.widgets.charts import (
     misclassified_text,
     step_series,
 )
+from fmtui.widgets.footer import QuietFooter
 
 if TYPE_CHECKING:
     from fmtui.app import FmtuiApp
@@ -115,7 +116,7 @@ class TrainingScreen(Screen[None]):
                 yield Label("Conclusion")
                 yield TextArea("", id="conclusion", soft_wrap=True)
                 yield Static("", id="writeup-status")
-        yield Footer()
+        yield QuietFooter()
 
     def on_mount(self) -> None:
         self.fm.apply_blink(self)
@@ -129,6 +130,8 @@ class TrainingScreen(Screen[None]):
 
     def show_entry(self, entry_id: int) -> None:
         """Switch this screen to another experiment."""
+        if entry_id == self.entry_id:
+            return  # the same one: on_screen_resume redraws only what changed
         self.entry_id = entry_id
         self._chart_version = -1
         self._writeup_loaded = False
@@ -143,12 +146,16 @@ class TrainingScreen(Screen[None]):
     # -- drawing
 
     def _set(self, selector: str, content: str | Text) -> None:
-        """Update a Static or Label only when its content changed: each update costs
-        a layout pass, and the UI shares two cores with training."""
+        """Update one of the one-line labels, only when its content changed.
+
+        Their size is fixed in the stylesheet, so no layout pass is needed: a layout
+        of the whole screen is the most costly redraw, and the UI shares the cores
+        with training.
+        """
         key = str(content) if isinstance(content, str) else content.markup
         if self._shown.get(selector) != key:
             self._shown[selector] = key
-            self.query_one(selector, Static).update(content)
+            self.query_one(selector, Static).update(content, layout=False)
 
     def _bar(self, selector: str, total: float, progress: float) -> None:
         if self._shown.get(selector) != (total, progress):
@@ -157,10 +164,10 @@ class TrainingScreen(Screen[None]):
 
     def on_screen_resume(self) -> None:
         self.refresh_view()
-        self.refresh_charts(force=True)
+        self.refresh_charts()  # only what changed while the journal was shown
 
     def refresh_view(self) -> None:
-        if not self.is_current:  # kept installed while the journal shows: idle
+        if not on_top(self):  # kept installed while the journal shows: idle
             return
         state = self.state
         if state is None:
@@ -246,7 +253,7 @@ class TrainingScreen(Screen[None]):
         thread time that training would otherwise have.
         """
         state = self.state
-        if state is None or not self.is_current:
+        if state is None or not on_top(self):
             return
         active = self.query_one("#charts", TabbedContent).active
         epochs_changed = force or state.epoch_version != self._chart_version
