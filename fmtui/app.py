@@ -115,10 +115,11 @@ class FmtuiApp(App[None]):
         self.cancels: dict[int, threading.Event] = {}
         self.skips: dict[int, threading.Event] = {}
         self.live: dict[int, LiveState] = {}
-        self.queue: list[int] = []
-        self._queue_lock = threading.Lock()
+        self.queue: list[int] = []  # launched entries in launch order; the first trains
         self._training: set[int] = set()
         self._jobs = 0
+        # Guards the queue and the job count; notified when either changes or a
+        # cancel is requested, so a queued experiment leaves the queue at once.
         self._jobs_changed = threading.Condition()
 
     # -- life cycle
@@ -141,9 +142,7 @@ class FmtuiApp(App[None]):
 
     def on_unmount(self) -> None:
         """Closing the app cancels training cooperatively; finished epochs are saved."""
-        self.cancel_event.set()
-        for event in self.cancels.values():
-            event.set()
+        self._cancel_all()
 
     def apply_blink(self, screen: Screen[Any]) -> None:
         """Tests and screenshots turn the cursor blink off for stable pictures."""
@@ -256,11 +255,11 @@ class FmtuiApp(App[None]):
         self.cancels[entry_id] = threading.Event()
         self.skips[entry_id] = threading.Event()
         self.live[entry_id] = LiveState.for_experiment(entry_id, entry.title, experiment)
-        self.queue.append(entry_id)
         with self._jobs_changed:
+            self.queue.append(entry_id)
             self._jobs += 1
+            waiting = len(self.queue) - 1
         self._train(entry, experiment)
-        waiting = len(self.queue) - 1
         note = f", after {waiting} queued before it" if waiting else ""
         self.notify(f"Launched entry {entry_id}: {len(experiment.runs())} runs{note}.", timeout=4)
         self.open_training(entry_id)
@@ -301,7 +300,26 @@ class FmtuiApp(App[None]):
         if entry_id not in self._training:
             return False
         self.cancels[entry_id].set()
+        self._wake_queue()
         return True
+
+    def _cancel_all(self) -> None:
+        self.cancel_event.set()
+        for event in self.cancels.values():
+            event.set()
+        self._wake_queue()
+
+    def _wake_queue(self) -> None:
+        with self._jobs_changed:
+            self._jobs_changed.notify_all()
+
+    def _wait_for_turn(self, entry_id: int, cancel: threading.Event) -> bool:
+        """Block until this entry is first in the queue (True) or is cancelled (False)."""
+        with self._jobs_changed:
+            self._jobs_changed.wait_for(
+                lambda: self.queue[0] == entry_id or cancel.is_set() or self.cancel_event.is_set()
+            )
+        return not (cancel.is_set() or self.cancel_event.is_set())
 
     @work(thread=True, exit_on_error=False, group="training")
     def _train(self, entry: Entry, experiment: ExperimentSpec) -> None:
@@ -309,38 +327,37 @@ class FmtuiApp(App[None]):
         status, error = "failed", None
         cancel = self.cancels[entry_id]
         try:
-            with self._queue_lock:
-                if cancel.is_set() or self.cancel_event.is_set():
-                    status = "cancelled"
-                    entry.status = "cancelled"
-                    self.journal.update(entry)
-                    return
-                recorder = ExperimentRecorder(self.journal, entry, experiment)
-                recorder.start()
-                self.post_message(JournalChanged(entry_id))
+            if not self._wait_for_turn(entry_id, cancel):
+                status = "cancelled"
+                entry.status = "cancelled"
+                self.journal.update(entry)
+                return
+            recorder = ExperimentRecorder(self.journal, entry, experiment)
+            recorder.start()
+            self.post_message(JournalChanged(entry_id))
 
-                def on_event(event: train.Event) -> None:
-                    recorder.on_event(event)  # saved first …
-                    self.post_message(TrainingEvent(entry_id, event))  # … then shown
+            def on_event(event: train.Event) -> None:
+                recorder.on_event(event)  # saved first …
+                self.post_message(TrainingEvent(entry_id, event))  # … then shown
 
-                try:
-                    self.trainer(experiment, on_event, cancel, self.skips[entry_id])
-                except Exception as err:  # noqa: BLE001 - reported, never a crash
-                    error = str(err)
-                    self.log.error(f"training of entry {entry_id} failed: {error}")
-                finished = recorder.finish(cancelled=cancel.is_set())
-                if error and not finished.runs:
-                    finished.status = "failed"
-                    self.journal.update(finished)
-                status = finished.status
-                error = error or recorder.write_error
+            try:
+                self.trainer(experiment, on_event, cancel, self.skips[entry_id])
+            except Exception as err:  # noqa: BLE001 - reported, never a crash
+                error = str(err)
+                self.log.error(f"training of entry {entry_id} failed: {error}")
+            finished = recorder.finish(cancelled=cancel.is_set())
+            if error and not finished.runs:
+                finished.status = "failed"
+                self.journal.update(finished)
+            status = finished.status
+            error = error or recorder.write_error
         except JournalError as err:
             error = str(err)
         finally:
             self._training.discard(entry_id)
-            if entry_id in self.queue:
-                self.queue.remove(entry_id)
             with self._jobs_changed:
+                if entry_id in self.queue:
+                    self.queue.remove(entry_id)
                 self._jobs -= 1
                 self._jobs_changed.notify_all()
             self.post_message(ExperimentDone(entry_id, status, error))
@@ -386,9 +403,7 @@ class FmtuiApp(App[None]):
 
     def join_training(self, timeout: float = 5.0) -> bool:
         """Cancel and wait for training jobs to save and end; True when none is left."""
-        self.cancel_event.set()
-        for event in self.cancels.values():
-            event.set()
+        self._cancel_all()
         with self._jobs_changed:
             return self._jobs_changed.wait_for(lambda: self._jobs == 0, timeout)
 
@@ -408,9 +423,7 @@ class FmtuiApp(App[None]):
 
         def done(yes: bool | None) -> None:
             if yes:
-                self.cancel_event.set()
-                for event in self.cancels.values():
-                    event.set()
+                self._cancel_all()
                 self.exit()
 
         if not isinstance(self.screen, ConfirmDialog):

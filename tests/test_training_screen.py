@@ -151,11 +151,15 @@ async def test_second_experiment_queues_and_can_be_cancelled(journal_path: Path)
     app = build_app(journal_path, trainer)
     first = _draft(journal_path, "first")
     second = _draft(journal_path, "second")
+    third = _draft(journal_path, "third")
     async with app.run_test(size=SIZE) as pilot:
-        app.launch(app.journal.get(first.id), _experiment(seeds=1))
-        app.launch(app.journal.get(second.id), _experiment(seeds=1))
+        for seeds, entry in enumerate((first, second, third), start=1):
+            app.launch(app.journal.get(entry.id), _experiment(arms=((16,),), seeds=seeds))
         await pilot.pause()
-        assert app.queue == [first.id, second.id]
+        assert app.queue == [first.id, second.id, third.id]
+        headline = app.screen.query_one("#headline", Static)
+        app.screen.refresh_view()
+        assert f"waits for entry {first.id}, {second.id}" in str(headline.render())
         await pilot.press("j")
         assert isinstance(app.screen, BrowserScreen)
         table = app.screen.query_one("#entries", DataTable)
@@ -164,16 +168,27 @@ async def test_second_experiment_queues_and_can_be_cancelled(journal_path: Path)
         await pilot.press("k")
         assert isinstance(app.screen, ConfirmDialog)
         await pilot.press("y")
+        # a queued experiment leaves the queue at once, while the first still trains
+        await _wait(pilot, lambda: app.queue == [first.id, third.id])
+        with Journal(journal_path, read_only=True) as reader:
+            assert reader.get(second.id).status == "cancelled"
+        assert app.live[first.id].status == "running"
+        app.open_training(first.id)
+        await pilot.pause()
+        app.screen.refresh_view()
+        assert f"queued next: entry {third.id}" in str(headline.render())
         trainer.release.set()
         await app.workers.wait_for_complete()
         await pilot.pause()
+        await pilot.press("j")
         await pilot.press("w")
         assert isinstance(app.screen, TrainingScreen)
-    assert len(trainer.calls) == 1
+    assert [len(c.runs()) for c in trainer.calls] == [1, 3]  # first and third, in order
     with Journal(journal_path, read_only=True) as reader:
         assert reader.get(first.id).status == "completed"
         assert reader.get(second.id).status == "cancelled"
         assert reader.get(second.id).runs == []
+        assert reader.get(third.id).status == "completed"
 
 
 async def test_write_up_is_saved_from_the_training_screen(journal_path: Path) -> None:

@@ -185,9 +185,13 @@ class TrainingScreen(Screen[None]):
             )
             if state.samples_per_s and self.fm.live_clock:
                 head.append(f" · {state.samples_per_s:,.0f} samples/s", style="dim")
-        queued = [i for i in self.fm.queue if i != state.entry_id]
-        if queued:
-            head.append(f" · queued next: {', '.join(map(str, queued))}", style="dim")
+        queue = list(self.fm.queue)  # the first one trains, the others wait their turn
+        if state.status == "queued" and state.entry_id in queue:
+            ahead = queue[: queue.index(state.entry_id)]
+            if ahead:
+                head.append(f" · waits for entry {', '.join(map(str, ahead))}", style="dim")
+        elif waiting := [i for i in queue[1:] if i != state.entry_id]:
+            head.append(f" · queued next: entry {', '.join(map(str, waiting))}", style="dim")
         self._set("#headline", head)
         if current is not None:
             self._bar("#epoch-bar", max(state.steps_per_epoch, 1), state.step)
