@@ -83,6 +83,24 @@ def test_results_table_with_seeds_and_differing_fields() -> None:
     assert "0.8800 ± 0.0141" in lines[2] and "384 x 512" in lines[2] and "0.001" in lines[2]
     assert "lr\\|1e-4" in lines[3] and "1/2" in lines[3] and "0.8600" in lines[3]
     assert all(line.count(" | ") == lines[0].count(" | ") for line in lines)
+    assert "Epochs run" in lines[0]  # apart from a differing `epochs` setting
+
+
+def test_methodology_names_what_each_variant_changes() -> None:
+    from fmtui.core.record import describe_methodology
+    from fmtui.core.spec import Arm, ExperimentSpec, grid_arms
+
+    base = RunSpec(layers=(384, 512), epochs=5, patience=0)
+    varied = ExperimentSpec(
+        arms=(Arm("baseline", base), Arm("e10", RunSpec(layers=(384, 512), epochs=10, patience=0))),
+        seeds=2,
+    )
+    text = describe_methodology(varied)
+    assert text.startswith("Trained 2 arms of a relu MLP")
+    assert "up to 5 epochs" in text
+    assert text.endswith("Baseline baseline (384 x 512); variants e10: epochs=10.")
+    grid = ExperimentSpec(arms=tuple(grid_arms([[256, 512], [128]], base)), seeds=1)
+    assert describe_methodology(grid).startswith("Trained 2 arms (256 x 128, 512 x 128) of a")
 
 
 def test_json_export_import_is_lossless(tmp_path: Path) -> None:

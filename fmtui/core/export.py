@@ -113,7 +113,7 @@ def arms_table(entry: Entry) -> str:
     differing = [
         name for name in _COMPARABLE if len({repr(s.get(name)) for s in specs.values()}) > 1
     ]
-    headers = ["Arm", "Architecture", *differing, "Seeds", "Test accuracy", "Epochs"]
+    headers = ["Arm", "Architecture", *differing, "Seeds", "Test accuracy", "Epochs run"]
     rows = []
     for arm, runs in by_arm.items():
         spec = specs[arm]

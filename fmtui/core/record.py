@@ -14,27 +14,46 @@ import threading
 from typing import Any
 
 from fmtui.core import train
+from fmtui.core.design import variants_text
 from fmtui.core.journal import Entry, Journal, JournalError
 from fmtui.core.spec import ExperimentSpec, format_layers
 
 
 def describe_methodology(experiment: ExperimentSpec) -> str:
-    """A plain-language account of the set-up, for the Methodology field."""
+    """A plain-language account of the set-up, for the Methodology field.
+
+    Arms that differ only in their layers are listed by architecture (a width
+    grid); otherwise each variant is named with what it changes from the baseline,
+    since the shared settings quoted are the baseline's.
+    """
     base = experiment.baseline.spec
     arms = experiment.arms
-    archs = ", ".join(format_layers(a.spec.layers) for a in arms[:8])
-    if len(arms) > 8:
-        archs += f" and {len(arms) - 8} more"
+    plural = "s" if len(arms) != 1 else ""
+    ignored = {"layers": None, "seed": None}
+    if all(a.spec.to_dict() | ignored == base.to_dict() | ignored for a in arms):
+        archs = ", ".join(format_layers(a.spec.layers) for a in arms[:8])
+        if len(arms) > 8:
+            archs += f" and {len(arms) - 8} more"
+        arms_text = f"{len(arms)} arm{plural} ({archs})"
+        variants = ""
+    else:
+        arms_text = f"{len(arms)} arm{plural}"
+        lines = variants_text(experiment).splitlines()
+        variants = (
+            f" Baseline {experiment.baseline.name} ({format_layers(base.layers)}); "
+            f"variants {'; '.join(lines[:8])}"
+            + (f" and {len(lines) - 8} more" if len(lines) > 8 else "")
+            + "."
+        )
     stopping = (
         f"early stopping on {base.monitor} with patience {base.patience}"
         if base.early_stopping
         else "no early stopping"
     )
     return (
-        f"Trained {len(arms)} arm{'s' if len(arms) != 1 else ''} ({archs}) of a "
-        f"{base.activation} MLP with {base.optimizer} (learning rate {base.lr:g}), batch size "
-        f"{base.batch_size}, up to {base.epochs} epochs, {stopping}; "
-        f"{experiment.seeds} seed{'s' if experiment.seeds != 1 else ''} per arm."
+        f"Trained {arms_text} of a {base.activation} MLP with {base.optimizer} (learning rate "
+        f"{base.lr:g}), batch size {base.batch_size}, up to {base.epochs} epochs, {stopping}; "
+        f"{experiment.seeds} seed{'s' if experiment.seeds != 1 else ''} per arm.{variants}"
     )
 
 
