@@ -298,3 +298,30 @@ async def test_switching_screens_redraws_only_what_changed(journal_path: Path) -
         assert [plot._drawn for plot in plots] == drawings
         keys = [key.description for key in app.screen.query("FooterKey")]
         assert "Watch training" in keys  # the journal's own keys are still shown
+
+
+async def test_journal_rows_update_in_place_while_training(journal_path: Path) -> None:
+    """Each epoch rewrites the changed cells of the journal table, not the table."""
+    import threading
+
+    trainer = FakeTrainer(epochs=3)
+    trainer.gate = threading.Semaphore(0)
+    app = build_app(journal_path, trainer)
+    for title in ("older", "other"):
+        _draft(journal_path, title)
+    entry = _draft(journal_path, "live")
+    async with app.run_test(size=SIZE) as pilot:
+        app.launch(app.journal.get(entry.id), _experiment(arms=((16,),), seeds=1))
+        trainer.gate.release()
+        await _wait(pilot, lambda: len(app.live[entry.id].runs[0].epochs) == 1)
+        await pilot.press("j")
+        table = app.screen.query_one("#entries", DataTable)
+        clears: list[int] = []
+        clear = table.clear
+        table.clear = lambda *a, **k: clears.append(1) or clear(*a, **k)  # type: ignore[method-assign]
+        row = table.get_row_index(str(entry.id))
+        for _ in range(2):
+            trainer.gate.release()
+        await _wait(pilot, lambda: str(table.get_row_at(row)[2]) == "completed")
+        assert clears == [] and table.row_count == 3
+        assert str(table.get_row_at(row)[4]).strip() == "0.8500"

@@ -102,6 +102,7 @@ class BrowserScreen(Screen[None]):
         self._last_progress = 0.0
         self._stale = False
         self._detail_source: str | None = None
+        self._rows: list[tuple[str, tuple[Text, ...]]] = []  # what the table shows
         self.marked: list[int] = []
 
     @property
@@ -142,21 +143,19 @@ class BrowserScreen(Screen[None]):
         except (JournalError, SpecError) as err:
             self.notify(str(err), severity="error", markup=False)
             self.entries = []
-        table.clear()
-        for entry in self.entries:
-            best = entry.best_accuracy
-            table.add_row(
-                Text(entry.created),
-                Text(
-                    ("● " if entry.id in self.marked else "")
-                    + (entry.title.replace("\n", " ") or "(untitled)")
-                ),
-                Text(entry.status),
-                Text(entry.verdict or "—"),
-                Text(f"{best:.4f}" if best is not None else "—", justify="right"),
-                Text(str(len(entry.runs)), justify="right"),
-                key=str(entry.id),
-            )
+        rows = [(str(entry.id), self._row(entry)) for entry in self.entries]
+        if [key for key, _ in rows] == [key for key, _ in self._rows] and table.row_count:
+            # the same entries in the same order (an epoch ended): rewrite changed cells
+            column_keys = [key for key, _label, _sort in COLUMNS]
+            for (key, cells), (_key, before) in zip(rows, self._rows, strict=True):
+                for column, new, old in zip(column_keys, cells, before, strict=True):
+                    if new != old:
+                        table.update_cell(key, column, new, update_width=True)
+        else:
+            table.clear()
+            for key, cells in rows:
+                table.add_row(*cells, key=key)
+        self._rows = rows
         empty = len(self.fm.journal) == 0
         self.query_one("#empty", Static).display = empty
         table.display = not empty
@@ -165,6 +164,20 @@ class BrowserScreen(Screen[None]):
             row = ids.index(current) if current in ids else 0
             table.move_cursor(row=row)
         self.show_detail()
+
+    def _row(self, entry: Entry) -> tuple[Text, ...]:
+        best = entry.best_accuracy
+        return (
+            Text(entry.created),
+            Text(
+                ("● " if entry.id in self.marked else "")
+                + (entry.title.replace("\n", " ") or "(untitled)")
+            ),
+            Text(entry.status),
+            Text(entry.verdict or "—"),
+            Text(f"{best:.4f}" if best is not None else "—", justify="right"),
+            Text(str(len(entry.runs)), justify="right"),
+        )
 
     def selected_id(self) -> int | None:
         table = self.query_one("#entries", DataTable)
@@ -183,6 +196,11 @@ class BrowserScreen(Screen[None]):
         if source != self._detail_source:  # a Markdown update rebuilds its widget tree
             self._detail_source = source
             detail.update(source)
+
+    def _status(self, text: str) -> None:
+        """The one-line status bar; its size is fixed, so no layout pass is needed
+        (one per progress report would lay out the whole journal while training)."""
+        self.query_one("#status-line", Static).update(Text(text), layout=False)
 
     def _hidden(self) -> bool:
         """Under another screen: remember to reload instead of redrawing unseen."""
@@ -402,7 +420,7 @@ class BrowserScreen(Screen[None]):
             return
         noun = "entry" if len(entries) == 1 else "entries"
         message = f"Wrote {len(entries)} {noun} as {request.fmt} to {written}"
-        self.query_one("#status-line", Static).update(Text(message))
+        self._status(message)
         self.notify(message, markup=False, timeout=8)
 
     # -- app-wide messages
@@ -415,25 +433,20 @@ class BrowserScreen(Screen[None]):
         if self._hidden():
             return
         event = message.event
-        line = self.query_one("#status-line", Static)
         if isinstance(event, train.Progress):
             now = time.monotonic()
             if now - self._last_progress < 0.5:
                 return
             self._last_progress = now
-            line.update(
-                Text(
-                    f"Training entry {message.entry_id}: arm {event.arm}, epoch {event.epoch}, "
-                    f"step {event.step}/{event.steps_per_epoch}, loss {event.running_loss:.4f}"
-                )
+            self._status(
+                f"Training entry {message.entry_id}: arm {event.arm}, epoch {event.epoch}, "
+                f"step {event.step}/{event.steps_per_epoch}, loss {event.running_loss:.4f}"
             )
         elif isinstance(event, train.EpochEnd):
             m = event.metrics
-            line.update(
-                Text(
-                    f"Training entry {message.entry_id}: arm {event.arm}, epoch {m.epoch} done, "
-                    f"val acc {m.val_acc:.4f}"
-                )
+            self._status(
+                f"Training entry {message.entry_id}: arm {event.arm}, epoch {m.epoch} done, "
+                f"val acc {m.val_acc:.4f}"
             )
             self.reload()
         elif isinstance(event, train.RunStarted | train.RunFinished):
@@ -443,6 +456,6 @@ class BrowserScreen(Screen[None]):
         text = f"Entry {message.entry_id} {message.status}."
         if message.error:
             text += f" {message.error}"
-        self.query_one("#status-line", Static).update(Text(text))
+        self._status(text)
         if not self._hidden():
             self.reload()
