@@ -7,8 +7,8 @@ a few seconds:
 
 - with the UI: the app runs as a user has it — the training screen with its live
   charts, a message posted to the app's queue at random intervals (a key press
-  waits in that same queue; the time until it is handled is its latency), and now
-  and then a switch to the journal and back;
+  waits in that same queue; the time until it is handled is its latency), and a
+  switch to the journal or back every `--switch-every` seconds on average;
 - without the UI: the app's event loop is held, so nothing is drawn or handled —
   the same training, with no UI work beside it.
 
@@ -23,7 +23,8 @@ throughput ratio of each pair, their median, and this process's CPU use in each 
 of phase. Latency in a UI phase is sampled from `--settle` seconds after the loop is
 released: the backlog a held loop leaves is the benchmark's doing, not the app's.
 
-    python benchmarks/ui_latency.py [--data-dir DIR] [--pairs 8] [--phase 2.5]
+    python benchmarks/ui_latency.py [--data-dir DIR] [--pairs 12] [--phase 2.5]
+                                    [--switch-every 10]
 """
 
 from __future__ import annotations
@@ -119,14 +120,16 @@ async def ping(app) -> float:
     return seen[0]
 
 
-async def use(app, rng: random.Random, out: list[float], until: float) -> None:
-    """Pings at random intervals, plus a screen switch now and then, until `until`."""
+async def use(app, rng: random.Random, out: list[float], until: float, switch_every: float) -> None:
+    """Pings at random intervals until `until`; a screen switch every `switch_every`
+    seconds on average (journal, then back to the training screen)."""
     from fmtui.screens.browser import BrowserScreen
 
     while time.perf_counter() < until:
-        await asyncio.sleep(rng.uniform(0.01, 0.1))
+        pause = rng.uniform(0.01, 0.1)
+        await asyncio.sleep(pause)
         out.append(await ping(app))
-        if rng.random() < 0.03:  # journal and back, as a user would while waiting
+        if switch_every > 0 and rng.random() < pause / switch_every:
             if isinstance(app.screen, BrowserScreen):
                 app.open_training()
             else:
@@ -149,7 +152,7 @@ async def benchmark(
         entry = Entry(title="latency benchmark")
         app.journal.add(entry)
         await pilot.pause()
-        await use(app, rng, idle, time.perf_counter() + 3)
+        await use(app, rng, idle, time.perf_counter() + 3, 0)
         app.launch(entry, ExperimentSpec(arms=(Arm("bench", spec),)))
         while len(windows) < 3:  # data loaded and the first steps taken
             await asyncio.sleep(0.05)
@@ -158,7 +161,7 @@ async def benchmark(
             start, cpu = time.perf_counter(), time.process_time()
             if ui:
                 await asyncio.sleep(args.settle)  # let the app catch up after a hold
-                await use(app, rng, training, start + args.phase)
+                await use(app, rng, training, start + args.phase, args.switch_every)
             else:
                 time.sleep(args.phase)  # holds the app's event loop: no UI work at all
             phases.append(Phase(ui, start, time.perf_counter(), time.process_time() - cpu))
@@ -171,9 +174,15 @@ async def benchmark(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir")
-    parser.add_argument("--pairs", type=int, default=8)
+    parser.add_argument("--pairs", type=int, default=12)
     parser.add_argument("--phase", type=float, default=2.5, help="seconds per phase")
     parser.add_argument("--settle", type=float, default=0.3)
+    parser.add_argument(
+        "--switch-every",
+        type=float,
+        default=10.0,
+        help="mean seconds between switches to the journal or back (0: never)",
+    )
     parser.add_argument("--device", default="cpu")
     args = parser.parse_args()
     source = data.resolve(args.data_dir, allow_download=False)
