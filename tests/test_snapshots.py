@@ -6,12 +6,8 @@ import pytest
 
 from tests.scenarios import SCENARIOS, SIZE, scenario_app
 
-# The grid picture's bar chart redraws on a timer and is not stable enough for a
-# byte-for-byte snapshot; its heatmap is checked in test_live.py instead.
-SNAPSHOTTED = [name for name in SCENARIOS if name != "training-grid"]
 
-
-@pytest.mark.parametrize("name", SNAPSHOTTED)
+@pytest.mark.parametrize("name", list(SCENARIOS))
 def test_screen_snapshot(name: str, snap_compare, tmp_path) -> None:
     _with_entries, run_before = SCENARIOS[name]
     assert snap_compare(scenario_app(name, tmp_path), terminal_size=SIZE, run_before=run_before)
