@@ -125,6 +125,17 @@ def test_cli_prints_verdicts_and_records_them(fixture_dir, tmp_path, capsys) -> 
     assert entry.evaluation.startswith("The results")
 
 
+def test_one_arm_with_a_claim_is_not_tested(fixture_dir, tmp_path) -> None:
+    journal = tmp_path / "j.json"
+    args = ["run", "--data-dir", str(fixture_dir), "--allow-subset", "--journal", str(journal)]
+    args += ["--layers", "16", "--epochs", "1", "--device", "cpu", "--direction", "higher"]
+    assert main(args) == 0
+    with Journal(journal, read_only=True) as reader:
+        entry = reader.get(1)
+    assert entry.verdict == "not tested"
+    assert entry.evaluation.startswith("The hypothesis was not tested against a baseline")
+
+
 @pytest.mark.parametrize(
     ("args", "needle"),
     [

@@ -185,7 +185,17 @@ class ExperimentRecorder:
                         + (f": {', '.join(found.plateau)}." if found.tested else ".")
                     )
             return
-        if self.entry.claim is None or len(arms) < 2:
+        if self.entry.claim is None:
+            return
+        if len(arms) < 2:
+            if any(r.get("status") == "completed" for r in self.entry.runs):
+                self.entry.verdict = "not tested"
+                if not self.entry.evaluation.strip():
+                    self.entry.evaluation = (
+                        "The hypothesis was not tested against a baseline: the experiment "
+                        "has one arm. Add a variant arm, or compare this entry with another "
+                        "(m and c in the journal)."
+                    )
             return
         comparisons = judge(self.entry.runs, arms, self.entry.claim)
         self.entry.verdict = entry_verdict(comparisons)
