@@ -164,6 +164,7 @@ async def test_second_experiment_queues_and_can_be_cancelled(journal_path: Path)
         assert isinstance(app.screen, BrowserScreen)
         table = app.screen.query_one("#entries", DataTable)
         row = [str(table.get_row_at(i)[1]) for i in range(table.row_count)].index("second")
+        assert str(table.get_row_at(row)[2]) == "queued"  # launched, waiting its turn
         table.move_cursor(row=row)
         await pilot.press("k")
         assert isinstance(app.screen, ConfirmDialog)

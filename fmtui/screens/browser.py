@@ -167,13 +167,14 @@ class BrowserScreen(Screen[None]):
 
     def _row(self, entry: Entry) -> tuple[Text, ...]:
         best = entry.best_accuracy
+        waiting = entry.id in self.fm.queue and entry.status != "running"
         return (
             Text(entry.created),
             Text(
                 ("● " if entry.id in self.marked else "")
                 + (entry.title.replace("\n", " ") or "(untitled)")
             ),
-            Text(entry.status),
+            Text("queued" if waiting else entry.status),
             Text(entry.verdict or "—"),
             Text(f"{best:.4f}" if best is not None else "—", justify="right"),
             Text(str(len(entry.runs)), justify="right"),
