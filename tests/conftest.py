@@ -27,3 +27,8 @@ def fixture_dir(tmp_path: Path) -> Path:
 @pytest.fixture
 def fixture_source(fixture_dir: Path) -> data.DataSource:
     return data.DataSource("explicit", fixture_dir)
+
+
+@pytest.fixture
+def journal_path(tmp_path: Path) -> Path:
+    return tmp_path / "journal.json"

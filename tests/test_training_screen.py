@@ -42,6 +42,14 @@ async def _wait(pilot, predicate, timeout: float = 10.0) -> None:
     raise AssertionError("condition not reached")
 
 
+async def _run_to_end(pilot, entry: Entry, experiment: ExperimentSpec) -> None:
+    """Launch `entry` and wait until its training has ended and been shown."""
+    app = pilot.app
+    app.launch(app.journal.get(entry.id), experiment)
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
 def _statuses(screen: TrainingScreen) -> list[str]:
     table = screen.query_one("#runs", DataTable)
     return [str(table.get_row_at(i)[5]) for i in range(table.row_count)]
@@ -132,9 +140,7 @@ async def test_failing_and_diverging_runs_show_reasons_and_the_queue_goes_on(
     app = build_app(journal_path, trainer)
     entry = _draft(journal_path)
     async with app.run_test(size=SIZE) as pilot:
-        app.launch(app.journal.get(entry.id), _experiment())
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await _run_to_end(pilot, entry, _experiment())
         screen = app.screen
         screen.refresh_view()
         statuses = _statuses(screen)
@@ -196,9 +202,7 @@ async def test_write_up_is_saved_from_the_training_screen(journal_path: Path) ->
     app = build_app(journal_path, FakeTrainer())
     entry = _draft(journal_path)
     async with app.run_test(size=SIZE) as pilot:
-        app.launch(app.journal.get(entry.id), _experiment(seeds=1))
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await _run_to_end(pilot, entry, _experiment(seeds=1))
         screen = app.screen
         screen.refresh_view()
         from textual.widgets import TextArea
@@ -217,9 +221,7 @@ async def test_timers_after_teardown_do_not_raise(journal_path: Path) -> None:
     app = build_app(journal_path, FakeTrainer())
     entry = _draft(journal_path)
     async with app.run_test(size=SIZE) as pilot:
-        app.launch(app.journal.get(entry.id), _experiment(seeds=1))
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await _run_to_end(pilot, entry, _experiment(seeds=1))
         screen = app.screen
         assert isinstance(screen, TrainingScreen)
         browser = app.browser()
@@ -267,11 +269,6 @@ async def test_real_engine_on_fixture_data(journal_path: Path, fixture_dir: Path
     assert saved.status == "completed" and saved.runs[0]["test_acc"] > 0.5
 
 
-@pytest.fixture
-def journal_path(tmp_path: Path) -> Path:
-    return tmp_path / "journal.json"
-
-
 async def test_switching_screens_redraws_only_what_changed(journal_path: Path) -> None:
     """Journal and back while training: the footers and charts are not rebuilt."""
     from fmtui.widgets.footer import QuietFooter
@@ -279,9 +276,7 @@ async def test_switching_screens_redraws_only_what_changed(journal_path: Path) -
     app = build_app(journal_path, FakeTrainer())
     entry = _draft(journal_path)
     async with app.run_test(size=SIZE) as pilot:
-        app.launch(app.journal.get(entry.id), _experiment(seeds=1))
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await _run_to_end(pilot, entry, _experiment(seeds=1))
         training = app.screen
         for key in ("j", "w", "j"):  # the first visit draws what the run left
             await pilot.press(key)

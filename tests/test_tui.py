@@ -19,11 +19,6 @@ from tests.tui_helpers import FakeTrainer, build_app, seed_journal
 SIZE = (120, 40)
 
 
-@pytest.fixture
-def journal_path(tmp_path: Path) -> Path:
-    return tmp_path / "journal.json"
-
-
 def _table_titles(app) -> list[str]:
     table = app.screen.query_one("#entries", DataTable)
     return [str(table.get_row_at(i)[1]) for i in range(table.row_count)]

@@ -9,12 +9,13 @@ show, and the next save writes everything again.
 from __future__ import annotations
 
 import os
+import shlex
 import statistics
 import threading
 from typing import Any
 
 from fmtui.core import train
-from fmtui.core.design import variants_text
+from fmtui.core.design import format_value, variants_text
 from fmtui.core.journal import Entry, Journal, JournalError
 from fmtui.core.spec import ExperimentSpec, format_layers
 
@@ -273,13 +274,8 @@ def run_command(entry: Entry) -> str | None:
     """The `fmtui run` command line that repeats an entry's experiment."""
     if not entry.experiment:
         return None
-    import shlex
-
     experiment = ExperimentSpec.from_dict(entry.experiment)
-    base = experiment.baseline.spec
-    from fmtui.core.design import format_value, variants_text
-
-    spec = base.to_dict()
+    spec = experiment.baseline.spec.to_dict()
     fields = (
         "layers",
         "activation",

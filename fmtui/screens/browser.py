@@ -21,6 +21,7 @@ from fmtui.messages import ExperimentDone, ExportRequest, JournalChanged, Traini
 from fmtui.screens import on_top
 from fmtui.screens.dialogs import ConfirmDialog, ExportDialog, TagDialog
 from fmtui.widgets.footer import QuietFooter
+from fmtui.widgets.table import show_rows
 
 if TYPE_CHECKING:
     from fmtui.app import FmtuiApp
@@ -102,7 +103,6 @@ class BrowserScreen(Screen[None]):
         self._last_progress = 0.0
         self._stale = False
         self._detail_source: str | None = None
-        self._rows: list[tuple[str, tuple[Text, ...]]] = []  # what the table shows
         self.marked: list[int] = []
 
     @property
@@ -143,19 +143,7 @@ class BrowserScreen(Screen[None]):
         except (JournalError, SpecError) as err:
             self.notify(str(err), severity="error", markup=False)
             self.entries = []
-        rows = [(str(entry.id), self._row(entry)) for entry in self.entries]
-        if [key for key, _ in rows] == [key for key, _ in self._rows] and table.row_count:
-            # the same entries in the same order (an epoch ended): rewrite changed cells
-            column_keys = [key for key, _label, _sort in COLUMNS]
-            for (key, cells), (_key, before) in zip(rows, self._rows, strict=True):
-                for column, new, old in zip(column_keys, cells, before, strict=True):
-                    if new != old:
-                        table.update_cell(key, column, new, update_width=True)
-        else:
-            table.clear()
-            for key, cells in rows:
-                table.add_row(*cells, key=key)
-        self._rows = rows
+        show_rows(table, [(str(entry.id), self._row(entry)) for entry in self.entries])
         empty = len(self.fm.journal) == 0
         self.query_one("#empty", Static).display = empty
         table.display = not empty

@@ -37,6 +37,7 @@ from fmtui.widgets.charts import (
     step_series,
 )
 from fmtui.widgets.footer import QuietFooter
+from fmtui.widgets.table import show_rows
 
 if TYPE_CHECKING:
     from fmtui.app import FmtuiApp
@@ -73,7 +74,6 @@ class TrainingScreen(Screen[None]):
         self._chart_version = -1
         self._writeup_loaded = False
         self._shown: dict[str, object] = {}
-        self._rows: dict[str, tuple[str, ...]] = {}
         self._step_drawn = 0.0
 
     @property
@@ -136,7 +136,6 @@ class TrainingScreen(Screen[None]):
         self._chart_version = -1
         self._writeup_loaded = False
         self._shown.clear()
-        self._rows.clear()
         if not self.is_mounted:
             return  # on_mount draws it
         self.query_one("#runs", DataTable).clear()
@@ -220,34 +219,21 @@ class TrainingScreen(Screen[None]):
             self._load_writeup()
 
     def _fill_table(self, state: LiveState) -> None:
-        """Add new rows; rewrite only the cells whose text changed."""
-        table = self.query_one("#runs", DataTable)
+        rows = []
         for run in state.runs:
-            key = f"{run.arm}#{run.repeat}"
             elapsed = run.elapsed() if self.fm.live_clock else run.duration_s
             status = run.status if not run.error else f"{run.status}: {run.error}"
-            cells = (
-                run.arm,
-                str(run.seed),
-                str(len(run.epochs)),
-                f"{run.best_val_acc:.4f}" if run.best_val_acc is not None else "—",
-                f"{run.test_acc:.4f}" if run.test_acc is not None else "—",
-                status[:60],
-                f"{elapsed:.0f} s" if elapsed is not None else "—",
-            )
-            before = self._rows.get(key)
-            if before == cells:
-                continue
-            self._rows[key] = cells
-            styled = [Text(c) for c in cells]
-            if run.error:
-                styled[5] = Text(cells[5], style="red")
-            if before is None or key not in table.rows:
-                table.add_row(*styled, key=key)
-                continue
-            for column, old, new, cell in zip(COLUMNS, before, cells, styled, strict=True):
-                if old != new:
-                    table.update_cell(key, column, cell)
+            cells = [
+                Text(run.arm),
+                Text(str(run.seed)),
+                Text(str(len(run.epochs))),
+                Text(f"{run.best_val_acc:.4f}" if run.best_val_acc is not None else "—"),
+                Text(f"{run.test_acc:.4f}" if run.test_acc is not None else "—"),
+                Text(status[:60], style="red" if run.error else ""),
+                Text(f"{elapsed:.0f} s" if elapsed is not None else "—"),
+            ]
+            rows.append((f"{run.arm}#{run.repeat}", cells))
+        show_rows(self.query_one("#runs", DataTable), rows)
 
     def refresh_charts(self, force: bool = False) -> None:
         """Redraw the visible charts whose data changed.
