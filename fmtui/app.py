@@ -1,8 +1,9 @@
 """Provides the Textual app and the factory the CLI and the tests share.
 
-The app is thin: screens hold the UI, `fmtui.core` does the work. Training runs in
-thread workers; the engine's events are saved to the journal first and then posted
-to the UI as messages, never applied to widgets from the training thread.
+The app is thin: screens hold the UI, `fmtui.core` does the work. Training runs in a
+child process driven from a thread worker; the engine's events are saved to the
+journal first and then posted to the UI as messages, never applied to widgets from
+the worker thread.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Input, TextArea
 
-from fmtui.core import design, export, train
+from fmtui.core import events as train
+from fmtui.core import export
 from fmtui.core.journal import Entry, Journal, JournalError, atomic_write, open_journal
 from fmtui.core.live import LiveState
 from fmtui.core.record import ExperimentRecorder
@@ -76,9 +78,12 @@ def core_trainer(data_dir: str | Path | None = None, require_full: bool = True) 
 
 def core_estimator(experiment: ExperimentSpec, device: str) -> tuple[float, str]:
     """Measure a few steps on the chosen device and extrapolate to the whole design."""
-    resolved, _note = train.resolve_device(device)
-    label = train.environment(resolved, None)["device_name"]
-    return design.estimate_seconds(experiment, resolved), f"{resolved} ({label})"
+    from fmtui.core import estimate
+    from fmtui.core import train as engine
+
+    resolved, _note = engine.resolve_device(device)
+    label = engine.environment(resolved, None)["device_name"]
+    return estimate.estimate_seconds(experiment, resolved), f"{resolved} ({label})"
 
 
 class FmtuiApp(App[None]):
@@ -108,7 +113,8 @@ class FmtuiApp(App[None]):
         self.journal = journal
         self.trainer = trainer
         self.estimator = estimator
-        self.devices = list(devices) if devices is not None else train.available_devices()
+        self._devices = list(devices) if devices is not None else None
+        self._devices_lock = threading.Lock()
         self.export_dir = export_dir or Path.cwd()
         self.blink = blink
         self.cancel_event = threading.Event()  # set when the app quits
@@ -122,9 +128,30 @@ class FmtuiApp(App[None]):
         # cancel is requested, so a queued experiment leaves the queue at once.
         self._jobs_changed = threading.Condition()
 
+    @property
+    def devices(self) -> list[tuple[str, str]]:
+        """The devices this machine can train on.
+
+        Finding them loads torch (seconds and hundreds of MB), which the journal does
+        not need: it is done once, after the first paint (`_find_devices`) or when the
+        designer first asks.
+        """
+        with self._devices_lock:
+            if self._devices is None:
+                from fmtui.core.train import available_devices
+
+                self._devices = available_devices()
+            return self._devices
+
+    @work(thread=True, exclusive=True, group="devices")
+    def _find_devices(self) -> None:
+        self.devices  # noqa: B018 - computed for its cached value
+
     # -- life cycle
 
     def on_mount(self) -> None:
+        if self._devices is None:
+            self.set_timer(1.0, self._find_devices)
         # The journal and the training screen are installed: each keeps its state
         # while the other is shown, and they replace each other rather than stack.
         self.install_screen(BrowserScreen(), "browser")

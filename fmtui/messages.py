@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from textual.message import Message
 
-from fmtui.core import train
+from fmtui.core import events as train
 
 
 class TrainingEvent(Message, bubble=False):

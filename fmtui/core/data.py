@@ -18,10 +18,12 @@ import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-
-import torch
+from typing import TYPE_CHECKING
 
 from fmtui import paths
+
+if TYPE_CHECKING:  # torch loads only where tensors are made: `data status` stays light
+    import torch
 
 CLASSES = (
     "T-shirt/top",
@@ -98,8 +100,12 @@ def _read_bytes(path: Path) -> bytes:
         raise DataError(f"{path}: cannot be read ({err.strerror or err}). {HINT}") from None
 
 
-def parse_idx(path: Path, kind: str) -> torch.Tensor:
-    """Read and validate one IDX file; `kind` is 'images' or 'labels'. Returns uint8."""
+def check_idx(path: Path, kind: str) -> tuple[bytes, int, int]:
+    """Read and validate one IDX file; `kind` is 'images' or 'labels'.
+
+    Returns the file's bytes, its item count and its header length. Needs no torch, so
+    `fmtui data status` checks the files without loading it.
+    """
     data = _read_bytes(path)
     magic_expected, ndims = (IMAGE_MAGIC, 3) if kind == "images" else (LABEL_MAGIC, 1)
     header_len = 4 + 4 * ndims
@@ -125,18 +131,21 @@ def parse_idx(path: Path, kind: str) -> torch.Tensor:
         raise DataError(
             f"{path}: file is {state} ({len(data)} bytes, header promises {expected_len}). {HINT}"
         )
+    if kind == "labels" and max(data[header_len:]) > 9:
+        raise DataError(f"{path}: labels must be 0–9, found {max(data[header_len:])}. {HINT}")
+    return data, count, header_len
+
+
+def parse_idx(path: Path, kind: str) -> torch.Tensor:
+    """Read and validate one IDX file; `kind` is 'images' or 'labels'. Returns uint8."""
+    import torch
+
+    data, count, header_len = check_idx(path, kind)
     tensor = torch.frombuffer(bytearray(data), dtype=torch.uint8, offset=header_len)
-    if kind == "images":
-        return tensor.view(count, ROWS * COLS)
-    if int(tensor.max()) > 9:
-        raise DataError(f"{path}: labels must be 0–9, found {int(tensor.max())}. {HINT}")
-    return tensor
+    return tensor.view(count, ROWS * COLS) if kind == "images" else tensor
 
 
-def read_split(
-    directory: Path, split: str, require_full: bool
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Images (N×784 uint8) and labels (N uint8) of the train or test split, validated."""
+def _split_paths(directory: Path, split: str) -> tuple[Path, Path]:
     images_base = FILES[f"{split}_images"]
     labels_base = FILES[f"{split}_labels"]
     images_path = find_file(directory, images_base)
@@ -145,18 +154,42 @@ def read_split(
         if found is None:
             raise DataError(f"{directory / base}(.gz): file is missing. {HINT}")
     assert images_path is not None and labels_path is not None
-    images = parse_idx(images_path, "images")
-    labels = parse_idx(labels_path, "labels")
-    if images.shape[0] != labels.shape[0]:
+    return images_path, labels_path
+
+
+def _check_counts(
+    split: str, images_path: Path, labels_path: Path, n_images: int, n_labels: int, full: bool
+) -> None:
+    if n_images != n_labels:
         raise DataError(
-            f"{images_path}: holds {images.shape[0]} images but {labels_path.name} holds "
-            f"{labels.shape[0]} labels. {HINT}"
+            f"{images_path}: holds {n_images} images but {labels_path.name} holds "
+            f"{n_labels} labels. {HINT}"
         )
-    if require_full and images.shape[0] != FULL_SIZES[split]:
+    if full and n_images != FULL_SIZES[split]:
         raise DataError(
-            f"{images_path}: holds {images.shape[0]} images, the Fashion-MNIST {split} set has "
+            f"{images_path}: holds {n_images} images, the Fashion-MNIST {split} set has "
             f"{FULL_SIZES[split]}. {HINT}"
         )
+
+
+def check_split(directory: Path, split: str, require_full: bool) -> int:
+    """Validate the train or test split's two files without torch; returns its size."""
+    images_path, labels_path = _split_paths(directory, split)
+    _data, n_images, _ = check_idx(images_path, "images")
+    _data, n_labels, _ = check_idx(labels_path, "labels")
+    _check_counts(split, images_path, labels_path, n_images, n_labels, require_full)
+    return n_images
+
+
+def read_split(
+    directory: Path, split: str, require_full: bool
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Images (N×784 uint8) and labels (N uint8) of the train or test split, validated."""
+    images_path, labels_path = _split_paths(directory, split)
+    images = parse_idx(images_path, "images")
+    labels = parse_idx(labels_path, "labels")
+    n_images, n_labels = int(images.shape[0]), int(labels.shape[0])
+    _check_counts(split, images_path, labels_path, n_images, n_labels, require_full)
     return images, labels
 
 
@@ -284,6 +317,8 @@ class Dataset:
 
     def split(self, val_fraction: float, split_seed: int) -> tuple[torch.Tensor, torch.Tensor]:
         """Fixed train/validation indices: the same for every run with the same seed."""
+        import torch
+
         gen = torch.Generator().manual_seed(split_seed)
         order = torch.randperm(self.n_train, generator=gen)
         n_val = max(1, round(self.n_train * val_fraction))
@@ -302,6 +337,8 @@ def load(
     source: DataSource, device: torch.device | str = "cpu", require_full: bool = True
 ) -> Dataset:
     """Validate and load the four files onto `device`; cached per process."""
+    import torch
+
     device = torch.device(device)
     key = (str(source.directory.resolve()), str(device), require_full)
     with _cache_lock:
@@ -351,7 +388,7 @@ def status_lines(
                 break
             continue
         try:
-            sizes = [read_split(directory, s, require_full)[0].shape[0] for s in ("train", "test")]
+            sizes = [check_split(directory, s, require_full) for s in ("train", "test")]
         except DataError as err:
             lines.append(f"{label:28} {directory}: INVALID — {err}")
             if explicit is not None and directory == explicit:

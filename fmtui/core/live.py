@@ -13,7 +13,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from fmtui.core import train
+from fmtui.core import events as train
 from fmtui.core.spec import ExperimentSpec
 
 

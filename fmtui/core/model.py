@@ -7,10 +7,9 @@ import math
 import torch
 from torch import nn
 
-from fmtui.core.spec import RunSpec
+from fmtui.core.spec import INPUT_SIZE, NUM_CLASSES, RunSpec, parameter_count
 
-INPUT_SIZE = 28 * 28
-NUM_CLASSES = 10
+__all__ = ["INPUT_SIZE", "NUM_CLASSES", "build_model", "parameter_count"]
 
 
 def activation(name: str) -> nn.Module:
@@ -77,13 +76,3 @@ def _linear(fan_in: int, fan_out: int, generator: torch.Generator) -> nn.Linear:
         bound = 1.0 / math.sqrt(fan_in)
         layer.bias.uniform_(-bound, bound, generator=generator)
     return layer
-
-
-def parameter_count(spec: RunSpec) -> int:
-    """Trainable parameters of the spec's network, without building it."""
-    total = 0
-    fan_in = INPUT_SIZE
-    for width in (*spec.layers, NUM_CLASSES):
-        total += fan_in * width + width
-        fan_in = width
-    return total

@@ -14,7 +14,7 @@ import statistics
 import threading
 from typing import Any
 
-from fmtui.core import train
+from fmtui.core import events as train
 from fmtui.core.design import format_value, variants_text
 from fmtui.core.journal import Entry, Journal, JournalError
 from fmtui.core.spec import ExperimentSpec, format_layers

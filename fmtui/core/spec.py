@@ -365,3 +365,18 @@ def layer_arms(layer_specs: Sequence[Sequence[int]], base: RunSpec) -> tuple[Arm
             name = f"{name}#{seen[name]}"
         arms.append(Arm(name, base.with_changes(layers=tuple(layers))))
     return tuple(arms)
+
+
+# The network's fixed ends: 28×28 grey images in, 10 classes out.
+INPUT_SIZE = 28 * 28
+NUM_CLASSES = 10
+
+
+def parameter_count(spec: RunSpec) -> int:
+    """Trainable parameters of the spec's network, without building it."""
+    total = 0
+    fan_in = INPUT_SIZE
+    for width in (*spec.layers, NUM_CLASSES):
+        total += fan_in * width + width
+        fan_in = width
+    return total

@@ -7,7 +7,7 @@ import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from fmtui.core.train import RunResult
+from fmtui.core.events import RunResult
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from fmtui.core import train
+from fmtui.core import events as train
 from fmtui.core.spec import ExperimentSpec
 
 _DONE = "done"
@@ -60,7 +60,7 @@ def _child(
     try:
         import torch
 
-        from fmtui.core import data
+        from fmtui.core import data, train
 
         if threads:
             torch.set_num_threads(threads)

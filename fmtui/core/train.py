@@ -12,8 +12,6 @@ import math
 import platform
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import torch
@@ -21,107 +19,21 @@ from torch import nn
 
 from fmtui import __version__
 from fmtui.core import data as data_mod
+from fmtui.core.events import (
+    AnyEvent,
+    EpochEnd,
+    EpochMetrics,
+    Event,
+    EventCallback,
+    Progress,
+    RunFinished,
+    RunResult,
+    RunStarted,
+)
 from fmtui.core.model import build_model, parameter_count
 from fmtui.core.spec import RunSpec
 
 EVAL_BATCH = 8192
-
-
-# ---------------------------------------------------------------- events
-
-
-@dataclass(frozen=True)
-class RunStarted:
-    arm: str
-    repeat: int
-    spec: RunSpec
-    device: str
-    parameters: int
-    environment: dict[str, Any]
-    steps_per_epoch: int
-
-
-@dataclass(frozen=True)
-class Progress:
-    arm: str
-    repeat: int
-    epoch: int
-    step: int
-    steps_per_epoch: int
-    running_loss: float
-    samples_per_s: float
-
-
-@dataclass(frozen=True)
-class EpochMetrics:
-    epoch: int
-    train_loss: float
-    train_acc: float
-    val_loss: float
-    val_acc: float
-    seconds: float
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-@dataclass(frozen=True)
-class EpochEnd:
-    arm: str
-    repeat: int
-    metrics: EpochMetrics
-    best_epoch: int
-    patience_left: int | None
-
-
-@dataclass(frozen=True)
-class RunResult:
-    """Everything a finished (or stopped) run leaves behind."""
-
-    arm: str
-    repeat: int
-    spec: RunSpec
-    status: str  # completed | cancelled | diverged | failed
-    error: str | None = None
-    device: str = "cpu"
-    parameters: int = 0
-    environment: dict[str, Any] = field(default_factory=dict)
-    epochs: tuple[EpochMetrics, ...] = ()
-    best_epoch: int | None = None
-    stopped_early: bool = False
-    test_loss: float | None = None
-    test_acc: float | None = None
-    per_class_acc: tuple[float, ...] | None = None
-    confusion: tuple[tuple[int, ...], ...] | None = None
-    misclassified: tuple[tuple[int, int, int], ...] = ()  # (test index, true, predicted)
-    duration_s: float = 0.0
-
-    def to_dict(self) -> dict[str, Any]:
-        out = asdict(self)
-        out["spec"] = self.spec.to_dict()
-        out["epochs"] = [e.to_dict() for e in self.epochs]
-        return out
-
-
-@dataclass(frozen=True)
-class RunFinished:
-    result: RunResult
-    # 28×28 uint8 pixels of the first misclassified test images (not stored).
-    images: tuple[bytes, ...] = ()
-
-
-class AnyEvent:
-    """Set when any of its events is set: an experiment's cancel or a run's skip."""
-
-    def __init__(self, *events: threading.Event) -> None:
-        self.events = events
-
-    def is_set(self) -> bool:
-        return any(e.is_set() for e in self.events)
-
-
-Event = RunStarted | Progress | EpochEnd | RunFinished
-EventCallback = Callable[[Event], None]
 
 
 # ---------------------------------------------------------------- devices
@@ -480,3 +392,25 @@ def run_experiment(
             )
         )
     return results
+
+
+# The event and result types are defined in `events` (no torch) and re-exported here,
+# where the engine that produces them lives.
+__all__ = [
+    "AnyEvent",
+    "DeviceError",
+    "EpochEnd",
+    "EpochMetrics",
+    "Event",
+    "EventCallback",
+    "Progress",
+    "RunFinished",
+    "RunResult",
+    "RunStarted",
+    "available_devices",
+    "environment",
+    "evaluate",
+    "resolve_device",
+    "run_experiment",
+    "train_run",
+]

@@ -14,7 +14,8 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Header, Input, Markdown, Static
 
-from fmtui.core import export, train
+from fmtui.core import events as train
+from fmtui.core import export
 from fmtui.core.journal import Entry, JournalError, Search
 from fmtui.core.spec import SpecError
 from fmtui.messages import ExperimentDone, ExportRequest, JournalChanged, TrainingEvent

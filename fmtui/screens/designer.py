@@ -14,7 +14,6 @@ from textual.widgets import Button, Header, Input, Label, Select, Static, TextAr
 
 from fmtui.core.design import build_design, format_duration, variants_text
 from fmtui.core.journal import Entry
-from fmtui.core.model import parameter_count
 from fmtui.core.spec import (
     ACTIVATIONS,
     MONITORS,
@@ -23,6 +22,7 @@ from fmtui.core.spec import (
     RunSpec,
     SpecError,
     format_layers,
+    parameter_count,
 )
 from fmtui.widgets.footer import QuietFooter
 
