@@ -107,6 +107,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="accept a data set smaller than the full 60000/10000 (quick trials)",
     )
     out.add_argument("--no-download", action="store_true", help="never download the data set")
+    where = run.add_argument_group("where to train (default: this machine)")
+    where.add_argument(
+        "--cluster",
+        metavar="ADDRESS",
+        help="train on a Dask cluster, e.g. tcp://host:8786 (env FMTUI_CLUSTER); "
+        "needs pip install 'fmtui[cluster]'",
+    )
+    where.add_argument(
+        "--retries",
+        default="1",
+        help="on a cluster: restarts of a run whose worker was lost, 0 to 10 (default 1)",
+    )
     claim = run.add_argument_group("the claim (with several arms: a verdict per variant)")
     claim.add_argument("--metric", help="test_acc (default), val_acc or duration_s")
     claim.add_argument("--direction", help="the variants are higher, lower or the same")
@@ -157,6 +169,15 @@ def build_parser() -> argparse.ArgumentParser:
     data_sub = data.add_subparsers(dest="data_command", metavar="ACTION")
     status = data_sub.add_parser("status", help="show where Fashion-MNIST is found")
     status.add_argument("--data-dir", dest="status_data_dir", metavar="DIR", help=argparse.SUPPRESS)
+
+    cluster = sub.add_parser("cluster", help="a Dask cluster to train on")
+    cluster_sub = cluster.add_subparsers(dest="cluster_command", metavar="ACTION")
+    local = cluster_sub.add_parser(
+        "local", help="start a cluster on this machine and print its address (Ctrl-C stops it)"
+    )
+    local.add_argument("--workers", default="2", help="worker processes, 1 to 64 (default 2)")
+    local.add_argument("--threads", default="1", help="threads per worker, 1 to 64 (default 1)")
+    local.add_argument("--port", default="8786", help="scheduler port, 0 to 65535 (default 8786)")
     return parser
 
 
@@ -190,6 +211,12 @@ def _main(argv: Sequence[str] | None = None) -> int:
         return cmd_import(args, sys.stdout, sys.stderr)
     if args.command == "rerun":
         return cmd_rerun(args, sys.stdout, sys.stderr)
+    if args.command == "cluster":
+        if args.cluster_command != "local":
+            parser.parse_args(["cluster", "--help"])
+        from fmtui.cluster_cli import cmd_cluster_local
+
+        return cmd_cluster_local(args, sys.stdout, sys.stderr)
     parser.error(f"unknown command {args.command}")
     return 2
 
@@ -320,14 +347,25 @@ def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         shown = f"{done / total:6.1%}" if total else f"{done / 1e6:.1f} MB"
         print(f"\rdownloading {name}: {shown}", end="", file=err, flush=True)
 
+    from fmtui.cluster_cli import open_cluster
+    from fmtui.core.cluster import ClusterError
+
     try:
-        source = data.resolve(
-            _data_dir(args), allow_download=not args.no_download, progress=show_download
-        )
-        device, note = train.resolve_device(experiment.baseline.spec.device)
-        if note:
-            print(f"note: {note}", file=err)
-        data.load(source, device, require_full=not args.allow_subset)
+        cluster = open_cluster(args)
+    except ClusterError as exc:
+        print(f"fmtui run: {exc}", file=err)
+        return 2
+    try:
+        # On a cluster the workers find their data and device themselves.
+        source = None
+        if cluster is None:
+            source = data.resolve(
+                _data_dir(args), allow_download=not args.no_download, progress=show_download
+            )
+            device, note = train.resolve_device(experiment.baseline.spec.device)
+            if note:
+                print(f"note: {note}", file=err)
+            data.load(source, device, require_full=not args.allow_subset)
     except (data.DataError, train.DeviceError) as exc:
         print(f"fmtui run: {exc}", file=err)
         return 2
@@ -421,14 +459,20 @@ def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 print(f"  run {r.status}: {r.error or 'stopped by the user'}", file=out, flush=True)
 
     try:
-        results = train.run_experiment(
-            experiment,
-            source,
-            on_event=on_event,
-            cancel=cancel,
-            require_full=not args.allow_subset,
-        )
+        if cluster is not None:
+            results = cluster.run(experiment, on_event, cancel, _data_dir(args), args.allow_subset)
+        else:
+            assert source is not None
+            results = train.run_experiment(
+                experiment,
+                source,
+                on_event=on_event,
+                cancel=cancel,
+                require_full=not args.allow_subset,
+            )
     finally:
+        if cluster is not None:
+            cluster.close()
         if threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGINT, previous)
 

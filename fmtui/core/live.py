@@ -95,6 +95,7 @@ class LiveState:
         if isinstance(event, train.RunStarted):
             run = self._run(event.arm, event.repeat)
             run.status, run.started = "running", time.monotonic()
+            run.epochs, run.best_val_acc, run.test_acc, run.error = [], None, None, None
             run.seed, run.max_epochs = event.spec.seed, event.spec.epochs
             self.current, self.status = run, "running"
             self.epoch, self.step, self.steps_per_epoch = 1, 0, event.steps_per_epoch

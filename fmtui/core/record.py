@@ -104,7 +104,8 @@ class ExperimentRecorder:
         self.entry = entry
         self.experiment = experiment
         self.write_error: str | None = None
-        self._current: int | None = None
+        # Runs in progress by (arm, repeat): several train at once on a cluster.
+        self._open: dict[tuple[str, int], int] = {}
         self._lock = threading.Lock()
 
     def start(self) -> int:
@@ -124,32 +125,39 @@ class ExperimentRecorder:
     def on_event(self, event: train.Event) -> None:
         with self._lock:
             if isinstance(event, train.RunStarted):
-                self.entry.runs.append(
-                    {
-                        "arm": event.arm,
-                        "repeat": event.repeat,
-                        "spec": event.spec.to_dict(),
-                        "status": "running",
-                        "device": event.device,
-                        "parameters": event.parameters,
-                        "environment": event.environment,
-                        "epochs": [],
-                    }
-                )
-                self._current = len(self.entry.runs) - 1
+                key = (event.arm, event.repeat)
+                record = {
+                    "arm": event.arm,
+                    "repeat": event.repeat,
+                    "spec": event.spec.to_dict(),
+                    "status": "running",
+                    "device": event.device,
+                    "parameters": event.parameters,
+                    "environment": event.environment,
+                    "epochs": [],
+                }
+                if key in self._open:  # a restart (its worker was lost): start afresh
+                    self.entry.runs[self._open[key]] = record
+                else:
+                    self.entry.runs.append(record)
+                    self._open[key] = len(self.entry.runs) - 1
                 self._save()
-            elif isinstance(event, train.EpochEnd) and self._current is not None:
-                run = self.entry.runs[self._current]
+            elif isinstance(event, train.EpochEnd) and (event.arm, event.repeat) in self._open:
+                run = self.entry.runs[self._open[(event.arm, event.repeat)]]
                 run["epochs"].append(event.metrics.to_dict())
                 run["best_epoch"] = event.best_epoch
                 self._save()
             elif isinstance(event, train.RunFinished):
                 data = event.result.to_dict()
-                if self._current is not None:
-                    self.entry.runs[self._current] = data
+                index = self._open.pop((event.result.arm, event.result.repeat), None)
+                if index is not None:
+                    started = self.entry.runs[index]
+                    if not data.get("environment"):  # closed by the controller, not the run
+                        data["environment"] = started.get("environment") or {}
+                        data["device"] = started.get("device", data.get("device"))
+                    self.entry.runs[index] = data
                 else:
                     self.entry.runs.append(data)
-                self._current = None
                 self._save()
 
     def finish(self, cancelled: bool = False) -> Entry:
