@@ -406,6 +406,11 @@ def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     runs = experiment.runs()
     total_runs = len(runs)
     counter = {"n": 0}
+    seeds = {(p.arm, p.repeat): p.spec.seed for p in runs}
+
+    def which(arm: str, repeat: int) -> str:
+        """On a cluster runs train at once, so each line names its run."""
+        return f"[{arm} seed {seeds.get((arm, repeat), repeat)}] " if cluster else ""
 
     def on_event(event: train.Event) -> None:
         if recorder is not None:  # saved first, then shown
@@ -424,9 +429,11 @@ def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                     },
                 )
             else:
+                host = event.environment.get("host")
+                where = f"{event.device} on {host}" if host else event.device
                 print(
                     f"run {counter['n']}/{total_runs}: arm {event.arm}, seed {event.spec.seed}, "
-                    f"{event.parameters:,} parameters on {event.device}",
+                    f"{event.parameters:,} parameters on {where}",
                     file=out,
                     flush=True,
                 )
@@ -438,7 +445,8 @@ def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 )
             else:
                 print(
-                    f"  epoch {m.epoch:3d}  train loss {m.train_loss:.4f} acc {m.train_acc:.4f}"
+                    f"  {which(event.arm, event.repeat)}epoch {m.epoch:3d}  "
+                    f"train loss {m.train_loss:.4f} acc {m.train_acc:.4f}"
                     f"  val loss {m.val_loss:.4f} acc {m.val_acc:.4f}  {m.seconds:5.1f}s",
                     file=out,
                     flush=True,
@@ -450,13 +458,17 @@ def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             elif r.status == "completed":
                 stop = f", stopped early at epoch {len(r.epochs)}" if r.stopped_early else ""
                 print(
-                    f"  test accuracy {r.test_acc:.4f} (best epoch {r.best_epoch}{stop}) "
-                    f"in {r.duration_s:.1f}s",
+                    f"  {which(r.arm, r.repeat)}test accuracy {r.test_acc:.4f} "
+                    f"(best epoch {r.best_epoch}{stop}) in {r.duration_s:.1f}s",
                     file=out,
                     flush=True,
                 )
             else:
-                print(f"  run {r.status}: {r.error or 'stopped by the user'}", file=out, flush=True)
+                print(
+                    f"  {which(r.arm, r.repeat)}run {r.status}: {r.error or 'stopped by the user'}",
+                    file=out,
+                    flush=True,
+                )
 
     try:
         if cluster is not None:
