@@ -261,3 +261,41 @@ def _spec(run: _Run) -> Any:
     from fmtui.core.spec import RunSpec
 
     return RunSpec.from_dict(run.task.spec)
+
+
+@dataclass
+class ClusterTrainer:
+    """A trainer for the app (experiment, on_event, cancel, skip → results) on a cluster.
+
+    It connects for each experiment, so a scheduler restarted between experiments is
+    simply found again; a connection problem fails that experiment with its message.
+    """
+
+    address: str
+    data_dir: str | None = None
+    require_full: bool = True
+    retries: int = 1
+    progress_every: int = 100
+
+    def __call__(
+        self,
+        experiment: Any,
+        on_event: events.EventCallback,
+        cancel: threading.Event,
+        skip: threading.Event,
+    ) -> list[events.RunResult]:
+        client = connect(self.address)
+        try:
+            return run_on_cluster(
+                experiment,
+                on_event,
+                cancel,
+                skip,
+                client=client,
+                data_dir=self.data_dir,
+                require_full=self.require_full,
+                progress_every=self.progress_every,
+                retries=self.retries,
+            )
+        finally:
+            client.close()
