@@ -3,7 +3,8 @@
 Each worker is a process with one thread (and one torch thread). Clusters of both
 sizes are started alternately (ABBA order) so that the machine's speed changes hit
 both alike; each worker first trains a tiny run (loading torch, the engine and the
-data set), so the timings are of training alone. Prints the wall time per round and the median speed-up.
+data set), so the timings are of training alone. Prints the wall time per round
+and the median speed-up.
 
     python benchmarks/cluster_scaling.py                # real data, 8 runs of 1 epoch
     python benchmarks/cluster_scaling.py --rounds 2 --layers 128
