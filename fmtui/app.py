@@ -22,7 +22,8 @@ from textual.widgets import Input, TextArea
 
 from fmtui.core import events as train
 from fmtui.core import export
-from fmtui.core.journal import Entry, Journal, JournalError, atomic_write, open_journal
+from fmtui.core.export_target import write_export
+from fmtui.core.journal import Entry, Journal, JournalError, open_journal
 from fmtui.core.live import LiveState
 from fmtui.core.record import ExperimentRecorder
 from fmtui.core.spec import ExperimentSpec
@@ -261,14 +262,11 @@ class FmtuiApp(App[None]):
             return False
         return True
 
-    def export(self, entries: list[Entry], fmt: str, path: Path) -> Path:
+    def export(self, entries: list[Entry], fmt: str, path: Path, overwrite: bool = False) -> Path:
+        """Write an export; raises TargetExists for a file the user must agree to replace."""
         text = export.export_text(entries, fmt)
-        target = path.expanduser().resolve()
-        try:
-            atomic_write(target, text)
-        except OSError as err:
-            raise JournalError(f"Cannot write {target}: {err.strerror or err}") from err
-        return target
+        written = write_export(path, text, journal=self.journal.path, overwrite=overwrite)
+        return written or path
 
     # -- training
 

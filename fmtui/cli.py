@@ -152,7 +152,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     export.add_argument("--id", action="append", default=[], help="entry id (repeatable)")
     export.add_argument("--status", action="append", default=[], help="only this status")
-    export.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
+    export.add_argument(
+        "-o", "--output", metavar="FILE", help="write here instead of stdout ('-' is stdout)"
+    )
+    export.add_argument(
+        "--force", action="store_true", help="replace FILE if it exists (its mode is kept)"
+    )
     export.add_argument("--journal", dest="sub_journal", metavar="PATH", help=argparse.SUPPRESS)
 
     rerun = sub.add_parser("rerun", help="repeat an entry exactly and check the metrics match")
@@ -610,7 +615,8 @@ def cmd_journal(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 def cmd_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from fmtui.core import export
-    from fmtui.core.journal import JournalError, atomic_write
+    from fmtui.core.export_target import TargetExists, write_export
+    from fmtui.core.journal import JournalError
     from fmtui.core.spec import SpecError, parse_choice
 
     try:
@@ -620,15 +626,17 @@ def cmd_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             entries = export.select(journal, ids, args.status)
         text = export.export_text(entries, fmt)
         if args.output:
-            target = Path(args.output).expanduser()
-            try:
-                atomic_write(target, text)
-            except OSError as exc:
-                raise JournalError(f"cannot write {target}: {exc.strerror or exc}") from exc
-            noun = "entry" if len(entries) == 1 else "entries"
-            print(f"wrote {len(entries)} {noun} as {fmt} to {target.resolve()}", file=err)
+            written = write_export(
+                args.output, text, journal=journal.path, overwrite=args.force, stdout=out
+            )
+            if written is not None:
+                noun = "entry" if len(entries) == 1 else "entries"
+                print(f"wrote {len(entries)} {noun} as {fmt} to {written}", file=err)
         else:
             out.write(text)
+    except TargetExists as exc:
+        print(f"fmtui export: {exc.path} exists; add --force to replace it", file=err)
+        return 2
     except (JournalError, SpecError) as exc:
         print(f"fmtui export: {exc}", file=err)
         return 2

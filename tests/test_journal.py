@@ -71,6 +71,7 @@ def test_update_and_delete(path: Path) -> None:
 
 CRASH_SCRIPT = textwrap.dedent("""
     import os, sys
+    from fmtui.core import atomic
     from fmtui.core import journal as jmod
     j = jmod.Journal(sys.argv[1])
     j.add(jmod.Entry(title="committed"))
@@ -80,7 +81,7 @@ CRASH_SCRIPT = textwrap.dedent("""
     elif step == "after_fsync":
         os.replace = lambda a, b: os._exit(9)
     elif step == "after_replace":
-        jmod._fsync_dir = lambda d: os._exit(9)
+        atomic.fsync_dir = lambda d: os._exit(9)
     j.add(jmod.Entry(title="second"))
     os._exit(0)
 """)
@@ -242,7 +243,7 @@ def test_stale_lock_is_taken_over(path: Path) -> None:
     (path.parent / "journal.json.lock").write_text(dead)
     with Journal(path) as j:
         j.add(Entry(title="ok"))
-        assert (path.parent / "journal.json.lock").read_text() == str(os.getpid())
+        assert (path.parent / "journal.json.lock").read_text().strip() == str(os.getpid())
     assert not (path.parent / "journal.json.lock").exists()
 
 
@@ -303,17 +304,22 @@ def test_running_entry_of_a_dead_process_is_interrupted(path: Path) -> None:
         run = _run(status="running", acc=None)
         entry_id = j.add(Entry(title="t", status="running", pid=dead, runs=[run]))
         live_id = j.add(Entry(title="live", status="running", pid=os.getpid()))
+        with Journal(path, read_only=True) as reader:  # a writer holds the lock: all may live
+            assert reader.interrupted == [] and reader.get(entry_id).status == "running"
+        with Journal(path) as again:  # this process's second handle keeps its own runs
+            assert again.interrupted == [entry_id]
+            assert again.get(live_id).status == "running"
+            entry = again.get(entry_id)
+            assert entry.status == "interrupted" and entry.runs[0]["status"] == "interrupted"
+            assert entry.runs[0]["epochs"] == [{"epoch": 1, "train_loss": 0.5}]
     before = path.read_bytes()
-    with Journal(path, read_only=True) as reader:  # shown, not written
-        assert reader.get(entry_id).status == "interrupted"
-        assert reader.interrupted == [entry_id]
+    with Journal(path, read_only=True) as reader:  # no writer: shown as stale, not written
+        assert reader.get(live_id).status == "interrupted"
+        assert reader.interrupted == [live_id]
     assert path.read_bytes() == before
-    with Journal(path) as j:
-        assert j.interrupted == [entry_id]
-        entry = j.get(entry_id)
-        assert entry.status == "interrupted" and entry.runs[0]["status"] == "interrupted"
-        assert entry.runs[0]["epochs"] == [{"epoch": 1, "train_loss": 0.5}]
-        assert j.get(live_id).status == "running"
+    with Journal(path) as j:  # a fresh writer owns no run yet: every `running` is stale
+        assert j.interrupted == [live_id]
+        assert j.get(live_id).status == "interrupted"
 
 
 def test_invalid_entries_are_rejected_with_the_field() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import stat
 from pathlib import Path
 
 import pytest
@@ -201,6 +202,48 @@ async def test_export_writes_the_file_it_says(journal_path: Path, tmp_path: Path
     text = target.read_text()
     assert text.startswith("#### 2025-10-07 15:00:51 Effect of Hidden Units on Accuracy")
     assert "| b32 " in text and "0.8928 ± 0.0016" in text
+
+
+async def test_export_asks_before_replacing_and_writes_through_a_symlink(
+    journal_path: Path, tmp_path: Path
+) -> None:
+    seed_journal(journal_path)
+    real = tmp_path / "real.md"
+    real.write_text("keep me")
+    real.chmod(0o664)
+    link = tmp_path / "link.md"
+    link.symlink_to(real)
+    app = build_app(journal_path, export_dir=tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        for answer in ("n", "y"):
+            await pilot.press("x")
+            app.screen.query_one("#path", Input).value = str(link)
+            await pilot.press("ctrl+s")
+            await pilot.pause()
+            assert isinstance(app.screen, ConfirmDialog)
+            assert "already exists. Replace it?" in app.screen.question
+            await pilot.press(answer)
+            await pilot.pause()
+            if answer == "n":
+                assert real.read_text() == "keep me"
+        line = str(app.screen.query_one("#status-line", Static).render())
+    assert line.startswith("Wrote ") and line.endswith(f" to {real}")
+    assert link.is_symlink() and real.read_text().startswith("#### ")
+    assert stat.S_IMODE(real.stat().st_mode) == 0o664
+
+
+async def test_export_refuses_the_journal_itself(journal_path: Path) -> None:
+    seed_journal(journal_path)
+    before = journal_path.read_bytes()
+    app = build_app(journal_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("x")
+        app.screen.query_one("#path", Input).value = str(journal_path)
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, BrowserScreen)
+        assert any("refusing to write" in str(n.message) for n in app._notifications)
+    assert journal_path.read_bytes() == before
 
 
 async def test_export_dialog_rejects_a_missing_folder(journal_path: Path, tmp_path) -> None:

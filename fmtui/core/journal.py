@@ -5,9 +5,11 @@ Guarantees, in the order a write meets them:
   the journal with `os.replace` and the folder is fsynced, so a crash leaves either
   the old or the new file, never a torn one;
 - only strict JSON is written (non-finite numbers become null);
-- one process writes at a time (a pid lock file; a live holder is named, a dead one's
-  lock is taken over); readers never need the lock, since the file is only ever
-  replaced whole;
+- one process writes at a time: a kernel `flock` on `<journal>.lock`, held for the
+  writer's life and dropped by the kernel when it ends (see journal_lock); readers
+  never need the lock, since the file is only ever replaced whole;
+- a journal reached through a symlink is written at the link's target, and an
+  existing file keeps its mode, owner and group (see atomic);
 - a file that is not a valid journal is moved aside byte-for-byte and what can be
   read from it is salvaged into a fresh journal;
 - a failed write leaves the file and the in-memory state as they were and raises.
@@ -30,6 +32,9 @@ from typing import Any
 from tinydb import TinyDB
 from tinydb.storages import Storage
 
+from fmtui.core import journal_lock
+from fmtui.core.atomic import atomic_write, final_path, fsync_dir, temp_prefix
+from fmtui.core.journal_errors import JournalError, JournalLocked, JournalWriteError
 from fmtui.core.spec import ExperimentSpec, RunSpec, SpecError
 
 SCHEMA_VERSION = 1
@@ -43,18 +48,6 @@ TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 MAX_TEXT = 100_000
 ENTRIES_TABLE = "entries"
 META_TABLE = "_meta"
-
-
-class JournalError(Exception):
-    """A journal problem the user can act on; the message names the file."""
-
-
-class JournalLocked(JournalError):
-    """Another live process holds the journal for writing."""
-
-
-class JournalWriteError(JournalError):
-    """A write failed; the journal on disk is unchanged."""
 
 
 def now_text() -> str:
@@ -254,47 +247,6 @@ class Entry:
 # ---------------------------------------------------------------- atomic storage
 
 
-def _fsync_dir(directory: Path) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def temp_prefix(path: Path) -> str:
-    return f".{path.name}.tmp-"
-
-
-def atomic_write(path: Path, text: str) -> None:
-    """Write `text` to `path` so that a crash at any point leaves old or new content."""
-    tmp = path.with_name(f"{temp_prefix(path)}{os.getpid()}-{threading.get_ident()}")
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        try:
-            payload = text.encode("utf-8")
-            view = memoryview(payload)
-            while view:
-                written = os.write(fd, view)
-                view = view[written:]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            tmp.unlink()
-        except OSError:
-            pass
-        raise
-    _fsync_dir(path.parent)
-
-
 class AtomicJSONStorage(Storage):
     """TinyDB storage writing through `atomic_write`, with an in-memory copy.
 
@@ -331,67 +283,23 @@ class AtomicJSONStorage(Storage):
 # ---------------------------------------------------------------- locking
 
 
-def pid_alive(pid: int) -> bool:
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    except OSError:
-        return False
-    return True
-
-
-_process_locks: dict[Path, tuple[threading.RLock, int]] = {}
+# One RLock and one kernel lock per journal file in this process, with a user count.
+_process_locks: dict[Path, tuple[threading.RLock, int, journal_lock.HeldLock]] = {}
 # Writers of one file in one process share its storage, so none works from a stale copy.
 _shared_storage: dict[Path, AtomicJSONStorage] = {}
 _registry_lock = threading.Lock()
 
 
 def _acquire_process_lock(path: Path) -> threading.RLock:
-    """One RLock per journal file in this process; the pid file guards other processes."""
-    lock_path = path.with_name(path.name + ".lock")
+    """One RLock per journal file in this process; the flock guards other processes."""
     with _registry_lock:
         if path in _process_locks:
-            lock, count = _process_locks[path]
-            _process_locks[path] = (lock, count + 1)
+            lock, count, held = _process_locks[path]
+            _process_locks[path] = (lock, count + 1, held)
             return lock
-        me = str(os.getpid())
-        while True:
-            try:
-                fd = os.open(lock_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-            except FileExistsError:
-                try:
-                    holder_text = lock_path.read_text().strip()
-                    holder = int(holder_text)
-                except (OSError, ValueError):
-                    holder = -1
-                if holder != os.getpid() and pid_alive(holder):
-                    raise JournalLocked(
-                        f"The journal {path} is in use by another fmtui process (pid {holder}). "
-                        "Close it first, or open another journal with --journal PATH. "
-                        "Reading commands (journal list/show, export) work meanwhile."
-                    ) from None
-                # A stale lock from a dead process: take it over.
-                tmp = lock_path.with_name(f"{lock_path.name}.{me}")
-                tmp.write_text(me)
-                os.replace(tmp, lock_path)
-                if lock_path.read_text().strip() == me:
-                    break
-                continue
-            except OSError as err:
-                raise JournalError(
-                    f"Cannot lock the journal {path}: {err.strerror or err}."
-                ) from err
-            else:
-                with os.fdopen(fd, "w") as fh:
-                    fh.write(me)
-                break
+        held = journal_lock.acquire(path)
         lock = threading.RLock()
-        _process_locks[path] = (lock, 1)
+        _process_locks[path] = (lock, 1, held)
         return lock
 
 
@@ -399,18 +307,13 @@ def _release_process_lock(path: Path) -> None:
     with _registry_lock:
         if path not in _process_locks:
             return
-        lock, count = _process_locks[path]
+        lock, count, held = _process_locks[path]
         if count > 1:
-            _process_locks[path] = (lock, count - 1)
+            _process_locks[path] = (lock, count - 1, held)
             return
         del _process_locks[path]
         _shared_storage.pop(path, None)
-        lock_path = path.with_name(path.name + ".lock")
-        try:
-            if lock_path.read_text().strip() == str(os.getpid()):
-                lock_path.unlink()
-        except OSError:
-            pass
+        journal_lock.release(held)
 
 
 # ---------------------------------------------------------------- recovery
@@ -569,6 +472,7 @@ class Journal:
                 ) from err
             self._lock = _acquire_process_lock(self.path)
             shared = _shared_storage.get(self.path)
+            sole_writer = shared is None  # this process has just taken the lock
             if shared is None:
                 try:
                     doc = self._open_for_writing()
@@ -582,7 +486,10 @@ class Journal:
             self._storage = shared
         self._db = TinyDB(storage=lambda: self._storage)  # type: ignore[arg-type]
         self._table = self._db.table(ENTRIES_TABLE, cache_size=0)
-        self._mark_interrupted()
+        if read_only:
+            self._mark_interrupted(journal_lock.writer_alive(self.path), keep_pid=None)
+        else:
+            self._mark_interrupted(False, keep_pid=None if sole_writer else os.getpid())
 
     # -- opening
 
@@ -604,7 +511,9 @@ class Journal:
         return self._migrated(doc, write_backup=False)
 
     def _open_for_writing(self) -> dict[str, Any]:
-        for orphan in self.path.parent.glob(temp_prefix(self.path) + "*"):
+        # Safe only because we hold the writer lock: no live process writes these.
+        real = final_path(self.path)
+        for orphan in real.parent.glob(temp_prefix(real) + "*"):
             try:
                 orphan.unlink()
             except OSError:
@@ -637,8 +546,9 @@ class Journal:
         if version == SCHEMA_VERSION:
             return doc
         if write_backup:
-            backup = _aside_path(self.path, f"v{version}-backup")
-            atomic_write(backup, self.path.read_text("utf-8"))
+            real = final_path(self.path)
+            backup = _aside_path(real, f"v{version}-backup")
+            atomic_write(backup, real.read_text("utf-8"), like=real)
             self.backup = backup
         self.migrated_from = version
         while version < SCHEMA_VERSION:
@@ -650,9 +560,10 @@ class Journal:
         return doc
 
     def _quarantine(self, raw: bytes, reason: str) -> dict[str, Any]:
-        moved_to = _aside_path(self.path, "corrupt")
-        os.replace(self.path, moved_to)  # a rename: the bytes stay exactly as they were
-        _fsync_dir(self.path.parent)
+        real = final_path(self.path)  # through a symlink: move the file, keep the link
+        moved_to = _aside_path(real, "corrupt")
+        os.replace(real, moved_to)  # a rename: the bytes and mode stay exactly as they were
+        fsync_dir(moved_to.parent)
         entries: dict[str, Any] = {}
         next_id = 1
         for old_id, value in _salvage(raw):
@@ -668,26 +579,29 @@ class Journal:
         for value in entries.values():
             value.pop("id", None)
         doc = {META_TABLE: {"1": {"schema_version": SCHEMA_VERSION}}, ENTRIES_TABLE: entries}
-        self._write_doc(doc)
+        self._write_doc(doc, like=moved_to)
         self.recovery = Recovery(self.path, moved_to, len(entries), reason)
         return doc
 
-    def _write_doc(self, doc: dict[str, Any]) -> None:
+    def _write_doc(self, doc: dict[str, Any], like: Path | None = None) -> None:
         try:
-            atomic_write(self.path, dumps(doc))
+            atomic_write(self.path, dumps(doc), like=like)
         except OSError as err:
             raise JournalWriteError(
                 f"Could not save the journal {self.path}: {err.strerror or err}."
             ) from err
 
-    def _mark_interrupted(self) -> None:
+    def _mark_interrupted(self, writer_alive: bool, keep_pid: int | None) -> None:
         """Entries left `running` by a process that is gone become `interrupted`.
 
-        A writer saves the change; a reader only shows it.
+        Only the lock holder runs experiments, so a writer that holds the lock knows
+        every `running` entry not its own is dead, whatever its pid now names; a
+        reader that finds the lock free knows all of them are. A writer saves the
+        change; a reader only shows it.
         """
         with self._lock:
             doc = self._storage.read() or {}
-            changed = _interrupt_dead(doc)
+            changed = [] if writer_alive else _interrupt_dead(doc, keep_pid)
             if changed and not self.read_only:
                 self._storage.write(doc)
             elif changed:
@@ -863,14 +777,14 @@ class Search:
         }
 
 
-def _interrupt_dead(doc: dict[str, Any]) -> list[int]:
-    """Mark `running` entries whose process is gone as interrupted; returns their ids."""
+def _interrupt_dead(doc: dict[str, Any], keep_pid: int | None) -> list[int]:
+    """Mark `running` entries not run by `keep_pid` as interrupted; returns their ids."""
     changed = []
     for key, entry in doc.get(ENTRIES_TABLE, {}).items():
         if entry.get("status") != "running":
             continue
         pid = entry.get("pid")
-        if isinstance(pid, int) and (pid == os.getpid() or pid_alive(pid)):
+        if keep_pid is not None and pid == keep_pid and not isinstance(pid, bool):
             continue
         entry["status"] = "interrupted"
         entry["pid"] = None

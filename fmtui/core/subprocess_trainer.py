@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from fmtui.core import events as train
+from fmtui.core.parent_watch import tie_to_parent
 from fmtui.core.spec import ExperimentSpec
 
 _DONE = "done"
@@ -54,8 +55,11 @@ def _child(
     events: Any,
     cancel: Any,
     skip: Any,
+    parent_pid: int | None = None,
 ) -> None:
     """The child's whole life: train, sending every event and then a closing word."""
+    if parent_pid is not None:
+        tie_to_parent(parent_pid)  # a killed app must not leave training running
     _quiet()
     try:
         import torch
@@ -110,6 +114,7 @@ def run_in_subprocess(
             events,
             child_cancel,
             child_skip,
+            os.getpid(),
         ),
         daemon=True,
         name="fmtui-training",

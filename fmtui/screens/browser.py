@@ -16,6 +16,7 @@ from textual.widgets import DataTable, Header, Input, Markdown, Static
 
 from fmtui.core import events as train
 from fmtui.core import export
+from fmtui.core.export_target import TargetExists
 from fmtui.core.journal import Entry, JournalError, Search
 from fmtui.core.spec import SpecError
 from fmtui.messages import ExperimentDone, ExportRequest, JournalChanged, TrainingEvent
@@ -402,14 +403,26 @@ class BrowserScreen(Screen[None]):
             entries = self.fm.journal.query(sort="date", reverse=False)
         else:
             entries = sorted(self.entries, key=lambda e: (e.created, e.id or 0))
-        path = Path(request.path)
+        self._write_export(entries, request.fmt, Path(request.path), overwrite=False)
+
+    def _write_export(self, entries: list[Entry], fmt: str, path: Path, overwrite: bool) -> None:
+        """Write, first asking before an existing file is replaced."""
         try:
-            written = self.fm.export(entries, request.fmt, path)  # type: ignore[arg-type]
+            written = self.fm.export(entries, fmt, path, overwrite)
+        except TargetExists as exists:
+
+            def done(replace: bool | None) -> None:
+                if replace:
+                    self._write_export(entries, fmt, path, overwrite=True)
+
+            question = f"{exists.path} already exists. Replace it? (its mode is kept)"
+            self.app.push_screen(ConfirmDialog(question, "Replace", "Keep it"), done)
+            return
         except JournalError as err:
             self.notify(str(err), severity="error", markup=False, timeout=8)
             return
         noun = "entry" if len(entries) == 1 else "entries"
-        message = f"Wrote {len(entries)} {noun} as {request.fmt} to {written}"
+        message = f"Wrote {len(entries)} {noun} as {fmt} to {written}"
         self._status(message)
         self.notify(message, markup=False, timeout=8)
 
