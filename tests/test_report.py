@@ -333,3 +333,13 @@ def test_grid_and_curves_come_from_the_runs() -> None:
     assert first.epochs == (1, 2, 3, 4) and first.seeds == 3
     assert first.sd[0] == pytest.approx(0.0005)  # seeds 0.0005 apart in the fixture
     assert width_grid(depth_entry()) is None and width_grid(Entry(title="x")) is None
+
+
+def test_one_epoch_runs_get_no_learning_curve_figure() -> None:
+    entry = depth_entry()
+    entry.id = 4
+    for run in entry.runs:
+        run["epochs"] = run["epochs"][:1]
+    assert [f.kind for f in figmod.plan([entry])] == ["architecture"]
+    text, _, _ = markdown(Report(title="R"), [entry])
+    assert "up to 3 epochs" in text

@@ -52,7 +52,7 @@ def _spec_summary(spec: dict[str, object]) -> str:
         f"{spec.get('activation', 'relu')}",
         f"{spec.get('optimizer', 'adam')} lr {spec.get('lr', 0.001):g}",
         f"batch {spec.get('batch_size', 64)}",
-        f"up to {spec.get('epochs', 10)} epochs",
+        f"up to {spec.get('epochs', 10)} epoch{'' if spec.get('epochs') == 1 else 's'}",
     ]
     patience = spec.get("patience")
     if isinstance(patience, int) and patience > 0:

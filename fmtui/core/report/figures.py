@@ -61,7 +61,8 @@ def plan(entries: Sequence[Entry]) -> list[Figure]:
                     entry.id,
                 )
             )
-        if learning_curves(entry):
+        # A curve needs two epochs; one point per arm is in the table already.
+        if any(len(c.epochs) > 1 for c in learning_curves(entry)):
             out.append(
                 Figure(
                     f"entry-{entry.id}-curves",
