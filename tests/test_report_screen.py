@@ -133,6 +133,7 @@ async def test_ctrl_e_saves_and_exports_into_the_export_folder(
         await pilot.press("down", "m", "R")
         await pilot.pause()
         await pilot.press("ctrl+e")
+        await app.workers.wait_for_complete()
         await pilot.pause()
     document = tmp_path / "exports" / "report-1" / "report.md"
     assert document.exists()
@@ -158,3 +159,20 @@ def test_report_screen_snapshot_80x24(snap_compare, tmp_path) -> None:
     assert snap_compare(
         scenario_app("report", tmp_path), terminal_size=(80, 24), run_before=run_before
     )
+
+
+async def test_an_export_that_cannot_write_says_why(journal_path: Path, tmp_path: Path) -> None:
+    seed_journal(journal_path)
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x")
+    app = build_app(journal_path, export_dir=blocker)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("down", "m", "R")
+        await pilot.pause()
+        await pilot.press("ctrl+e")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        error = app.screen.query_one("#report-error", Static)
+        assert error.display and "cannot create" in str(error.render())
+    assert blocker.read_text() == "x"
+    assert [r.entry_ids for r in _saved(journal_path)] == [[2]]  # the save still happened

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -282,15 +282,24 @@ class ReportScreen(Screen[None]):
             return
         folder = Path(self.fm.export_dir) / f"report-{self.report.id}"
         entries = [self.fm.journal.get(i) for i in self.report.entry_ids]
+        self.notify(f"Exporting report {self.report.id} to {folder}…", timeout=3, markup=False)
+        self._export(self.report, entries, folder)
+
+    @work(thread=True, exclusive=True, group="report-export")
+    def _export(self, report: Report, entries: list[Entry], folder: Path) -> None:
+        """Drawing figures takes seconds: off the event loop, reporting back by message."""
         try:
-            result = export_report(self.report, entries, folder)
+            result = export_report(report, entries, folder)
         except JournalError as err:
-            self._error(str(err))
+            self.app.call_from_thread(self._error, str(err))
             return
         figures = len([p for p in result.figures if p.suffix == ".png"])
         notes = f" ({'; '.join(result.notes)})" if result.notes else ""
-        self.notify(
-            f"Wrote {result.document} and {figures} figure(s){notes}.", timeout=8, markup=False
+        self.app.call_from_thread(
+            self.notify,
+            f"Wrote {result.document} and {figures} figure(s){notes}.",
+            timeout=8,
+            markup=False,
         )
 
     def action_back(self) -> None:
