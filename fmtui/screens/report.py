@@ -60,7 +60,7 @@ class ReportScreen(Screen[None]):
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", priority=True),
         Binding("ctrl+e", "export", "Export", priority=True),
-        Binding("space", "toggle", "Add/remove"),
+        Binding("space", "toggle_entry", "Add/remove"),
         Binding("a", "add_shown", "Add shown", show=False),
         Binding("K", "move(-1)", "Move up", show=False),
         Binding("J", "move(1)", "Move down (K up)"),
@@ -163,7 +163,7 @@ class ReportScreen(Screen[None]):
             return ids[table.cursor_row]
         return None
 
-    def action_toggle(self) -> None:
+    def action_toggle_entry(self) -> None:
         focused = self.focused
         table_id = focused.id if isinstance(focused, DataTable) else None
         if table_id not in ("journal-entries", "report-entries"):

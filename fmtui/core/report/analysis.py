@@ -142,7 +142,7 @@ def learning_curves(entry: Entry) -> list[Curve]:
             if not isinstance(epoch, dict):
                 continue
             number, value = epoch.get("epoch"), epoch.get("val_acc")
-            if isinstance(number, int) and _finite(value):
+            if isinstance(number, int) and isinstance(value, int | float) and _finite(value):
                 points.setdefault(number, []).append(float(value))
                 counted = True
         seeds[arm] = seeds.get(arm, 0) + int(counted)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
@@ -190,10 +190,10 @@ class Reports:
             table.remove(doc_ids=[report_id])
 
 
-def _replace_with(data: dict[str, Any]) -> Callable[[dict[str, Any]], None]:
+def _replace_with(data: dict[str, Any]) -> Callable[[MutableMapping[Any, Any]], None]:
     """A TinyDB update that replaces the whole record (fields removed stay removed)."""
 
-    def transform(doc: dict[str, Any]) -> None:
+    def transform(doc: MutableMapping[Any, Any]) -> None:
         doc.clear()
         doc.update(copy.deepcopy(data))
 
