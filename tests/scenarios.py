@@ -101,6 +101,7 @@ async def _report(pilot: Pilot) -> None:
     screen = pilot.app.screen
     screen.query_one("#report-title", Input).value = "Batch size and widths"
     await pilot.press("space")  # entry 1 joins after entry 2
+    pilot.app.clear_notifications()  # "Marked: 2" would stay or not by timing
     await pilot.pause()
 
 

@@ -176,3 +176,24 @@ async def test_an_export_that_cannot_write_says_why(journal_path: Path, tmp_path
         assert error.display and "cannot create" in str(error.render())
     assert blocker.read_text() == "x"
     assert [r.entry_ids for r in _saved(journal_path)] == [[2]]  # the save still happened
+
+
+async def test_figures_tab_previews_the_arms_in_the_terminal(journal_path: Path) -> None:
+    from tests.report_fixtures import add_fixture_entries
+
+    with Journal(journal_path) as j:
+        ids = add_fixture_entries(j)
+        Reports(j).add(Report(title="R", entry_ids=ids))
+    app = build_app(journal_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("R")
+        await pilot.pause()
+        app.screen.query_one("#report-tabs").active = "tab-figures"
+        await pilot.pause(0.3)
+        note = str(app.screen.query_one("#figures-note", Static).render())
+        assert note.startswith("Figures on export: accuracy-by-architecture, entry-1-grid")
+        bars = str(app.screen.query_one("#preview-bars").render())
+        assert "512 x 512" in bars and "128 x 128" in bars
+        assert "384 x 512 (#1)" in bars and "384 x 512 (#2)" in bars  # one per entry
+        curves = str(app.screen.query_one("#preview-curves").render())
+        assert "Entry 1: validation accuracy per epoch" in curves

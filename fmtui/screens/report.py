@@ -30,9 +30,11 @@ from textual.widgets import (
 )
 
 from fmtui.core.journal import Entry, JournalError, Search
-from fmtui.core.report import PROSE_FIELDS, Report, Reports, export_report
+from fmtui.core.report import PROSE_FIELDS, Report, Reports, export_report, figures
+from fmtui.core.report.analysis import arm_stats, best_of, learning_curves
 from fmtui.core.report.build import markdown
 from fmtui.core.spec import SpecError
+from fmtui.widgets.charts import BarPlot, LinePlot
 from fmtui.widgets.footer import QuietFooter
 from fmtui.widgets.table import show_rows
 
@@ -104,6 +106,10 @@ class ReportScreen(Screen[None]):
                     yield Input(" ".join(report.tags), id="report-tags", placeholder="tags")
             with TabPane("Preview", id="tab-preview"), VerticalScroll(id="report-preview"):
                 yield Markdown("", id="preview")
+            with TabPane("Figures", id="tab-figures"), Vertical(id="report-figures"):
+                yield Static("", id="figures-note", markup=False)
+                yield BarPlot(id="preview-bars")
+                yield LinePlot(id="preview-curves")
         yield Static("", id="report-error", markup=False)
         yield QuietFooter()
 
@@ -212,6 +218,8 @@ class ReportScreen(Screen[None]):
     def tab_activated(self, event: TabbedContent.TabActivated) -> None:
         if event.pane.id == "tab-preview":
             self.show_preview()
+        elif event.pane.id == "tab-figures":
+            self.show_figures()
 
     # -- the record
 
@@ -247,14 +255,41 @@ class ReportScreen(Screen[None]):
         report = self.candidate()
         if report is None:
             return
+        text, _planned, _drawn = markdown(report, self._entries())
+        self.query_one("#preview", Markdown).update(text)
+
+    def _entries(self) -> list[Entry]:
         entries = []
-        for entry_id in report.entry_ids:
+        for entry_id in self.chosen:
             try:
                 entries.append(self.fm.journal.get(entry_id))
             except JournalError:
                 continue
-        text, _planned, _drawn = markdown(report, entries)
-        self.query_one("#preview", Markdown).update(text)
+        return entries
+
+    def show_figures(self) -> None:
+        """Terminal previews: accuracy by architecture and the best entry's curves."""
+        entries = self._entries()
+        planned = figures.plan(entries)
+        arms = figures.architecture_arms(entries)
+        labelled = zip(figures.arm_labels(arms), arms, strict=True)
+        ranked = sorted(labelled, key=lambda p: p[1].mean or 0.0)
+        ranked = ranked[-figures.MAX_BARS :]
+        self.query_one("#preview-bars", BarPlot).draw(
+            [label for label, _arm in ranked],
+            [arm.mean or 0.0 for _label, arm in ranked],
+            "Test accuracy by architecture (mean over seeds)",
+        )
+        best = best_of(a for e in entries for a in arm_stats(e))
+        best_entry = next((e for e in entries if best and e.id == best.entry_id), None)
+        curves = learning_curves(best_entry) if best_entry else []
+        self.query_one("#preview-curves", LinePlot).draw(
+            {c.arm: c.mean for c in curves[: figures.MAX_CURVES]},
+            f"Entry {best_entry.id}: validation accuracy per epoch" if best_entry else "Curves",
+        )
+        names = ", ".join(f.name for f in planned) or "none"
+        extra = "" if figures.matplotlib_available() else f" — install {figures.INSTALL_HINT}"
+        self.query_one("#figures-note", Static).update(f"Figures on export: {names}{extra}")
 
     def action_save(self) -> bool:
         report = self.candidate()

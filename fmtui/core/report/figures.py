@@ -107,15 +107,18 @@ def _pyplot() -> Any:
     return plt
 
 
-def _draw_architecture(ax: Any, arms: list[ArmStats]) -> None:
+def arm_labels(arms: Sequence[ArmStats]) -> list[str]:
+    """Architectures as labels; one that appears in several entries gets its entry id."""
     labels = [a.architecture for a in arms]
-    repeated = {x for x in labels if labels.count(x) > 1}
+    pairs = zip(labels, arms, strict=True)
+    return [f"{x} (#{a.entry_id})" if labels.count(x) > 1 else x for x, a in pairs]
+
+
+def _draw_architecture(ax: Any, arms: list[ArmStats]) -> None:
+    label = dict(zip((id(a) for a in arms), arm_labels(arms), strict=True))
     ordered = sorted(arms, key=lambda a: -(a.mean or 0.0))[:MAX_BARS]
     ordered.reverse()  # best at the top
-    names = [
-        f"{a.architecture} (#{a.entry_id})" if a.architecture in repeated else a.architecture
-        for a in ordered
-    ]
+    names = [label[id(a)] for a in ordered]
     y = list(range(len(ordered)))
     depth_colors = ["#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3"]
     colors = [depth_colors[(len(a.layers) - 1) % len(depth_colors)] for a in ordered]
