@@ -343,3 +343,16 @@ def test_one_epoch_runs_get_no_learning_curve_figure() -> None:
     assert [f.kind for f in figmod.plan([entry])] == ["architecture"]
     text, _, _ = markdown(Report(title="R"), [entry])
     assert "up to 3 epochs" in text
+
+
+def test_a_hand_damaged_report_is_named_not_exported(tmp_path: Path) -> None:
+    path = tmp_path / "j.json"
+    with Journal(path) as j:
+        Reports(j).add(Report(title="Good"))
+    doc = json.loads(path.read_text())
+    doc["reports"]["2"] = {"title": ["not", "text"], "entry_ids": "1"}
+    path.write_text(json.dumps(doc))
+    with Journal(path, read_only=True) as j:
+        assert [r.title for r in Reports(j).all()] == ["Good"]
+        with pytest.raises(JournalError, match="Report 2 in the journal is damaged: title"):
+            Reports(j).get(2)
