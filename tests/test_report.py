@@ -356,3 +356,19 @@ def test_a_hand_damaged_report_is_named_not_exported(tmp_path: Path) -> None:
         assert [r.title for r in Reports(j).all()] == ["Good"]
         with pytest.raises(JournalError, match="Report 2 in the journal is damaged: title"):
             Reports(j).get(2)
+
+
+def test_a_new_export_removes_figures_it_no_longer_draws(tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    report_id, ids = _journal_with_report(tmp_path / "j.json")
+    out = tmp_path / "out"
+    mine = out / "figures" / "my-own.png"
+    with Journal(tmp_path / "j.json", read_only=True) as j:
+        report, entries, _ = load_report(j, report_id)
+        export_report(report, entries, out)
+        mine.write_bytes(b"kept")
+        grid = out / "figures" / f"entry-{ids[0]}-grid.svg"
+        assert grid.exists()
+        export_report(report, entries[1:], out)  # the grid entry left the report
+    assert not grid.exists() and mine.read_bytes() == b"kept"
+    assert (out / "figures" / "accuracy-by-architecture.png").exists()

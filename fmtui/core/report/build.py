@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,6 +67,7 @@ def export_report(
             written = figures.draw(planned, entries, folder / document.FIGURES_DIR) if drawn else []
             target = folder / "report.md"
             atomic_write(target, text)
+            _remove_stale(folder / document.FIGURES_DIR, written)
             return ExportResult(target, written, notes)
         images: dict[str, bytes] = {}
         if drawn:
@@ -78,3 +80,16 @@ def export_report(
         return ExportResult(target, [], notes)
     except OSError as err:
         raise JournalError(f"cannot write the report in {folder}: {err.strerror or err}") from err
+
+
+STALE_RE = re.compile(r"^(accuracy-by-architecture|entry-\d+-(grid|curves))\.(png|svg)$")
+
+
+def _remove_stale(folder: Path, written: list[Path]) -> None:
+    """Figures an earlier export drew that this one did not (only names fmtui gives)."""
+    if not folder.is_dir():
+        return
+    keep = {p.name for p in written}
+    for path in folder.iterdir():
+        if STALE_RE.match(path.name) and path.name not in keep:
+            path.unlink(missing_ok=True)
