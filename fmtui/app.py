@@ -227,6 +227,7 @@ class FmtuiApp(App[None]):
         yield SystemCommand("Export journal", "Markdown, JSON or CSV", self._cmd_export)
         yield SystemCommand("Journal", "Back to the journal browser", self.back_to_browser)
         yield SystemCommand("Help", "Every key and the flow", self.action_help)
+        yield SystemCommand("Report", "Write and export a report (R)", self._cmd_report)
         yield SystemCommand("Training", "Watch the experiment in training", self.open_training)
         for entry in self.journal.query():
             yield SystemCommand(
@@ -239,6 +240,10 @@ class FmtuiApp(App[None]):
     def _cmd_new(self) -> None:
         self.back_to_browser()
         self.open_hypothesis(None)
+
+    def _cmd_report(self) -> None:
+        self.back_to_browser()
+        self.browser().action_report()
 
     def _cmd_export(self) -> None:
         self.back_to_browser()

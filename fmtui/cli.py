@@ -170,6 +170,10 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("file", help="a .md journal or an fmtui .json export")
     imp.add_argument("--journal", dest="sub_journal", metavar="PATH", help=argparse.SUPPRESS)
 
+    from fmtui import cli_report
+
+    cli_report.add_parser(sub)
+
     data = sub.add_parser("data", help="data set location and status")
     data_sub = data.add_subparsers(dest="data_command", metavar="ACTION")
     status = data_sub.add_parser("status", help="show where Fashion-MNIST is found")
@@ -222,6 +226,12 @@ def _main(argv: Sequence[str] | None = None) -> int:
         from fmtui.cluster_cli import cmd_cluster_local
 
         return cmd_cluster_local(args, sys.stdout, sys.stderr)
+    if args.command == "report":
+        from fmtui import cli_report
+
+        if args.report_command is None:
+            parser.parse_args(["report", "--help"])
+        return cli_report.cmd_report(args, sys.stdout, sys.stderr)
     parser.error(f"unknown command {args.command}")
     return 2
 

@@ -95,6 +95,16 @@ async def _compare(pilot: Pilot) -> None:
     await pilot.pause(0.2)
 
 
+async def _report(pilot: Pilot) -> None:
+    await pilot.press("down", "m", "R")
+    await pilot.pause()
+    screen = pilot.app.screen
+    screen.query_one("#report-title", Input).value = "Batch size and widths"
+    await pilot.press("space")  # entry 1 joins after entry 2
+    pilot.app.clear_notifications()  # "Marked: 2" would stay or not by timing
+    await pilot.pause()
+
+
 # name → (whether the journal has entries, what to do before the picture)
 SCENARIOS: dict[str, tuple[bool, Callable[[Pilot], Awaitable[None]]]] = {
     "browser": (True, _nothing),
@@ -107,6 +117,7 @@ SCENARIOS: dict[str, tuple[bool, Callable[[Pilot], Awaitable[None]]]] = {
     "training-finished": (True, _training_finished),
     "training-grid": (True, _training_grid),
     "compare": (True, _compare),
+    "report": (True, _report),
 }
 
 

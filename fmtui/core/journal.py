@@ -24,6 +24,7 @@ import os
 import re
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
 from pathlib import Path
@@ -31,6 +32,7 @@ from typing import Any
 
 from tinydb import TinyDB
 from tinydb.storages import Storage
+from tinydb.table import Table
 
 from fmtui.core import journal_lock
 from fmtui.core.atomic import atomic_write, final_path, fsync_dir, temp_prefix
@@ -629,6 +631,16 @@ class Journal:
             raise JournalError(f"The journal {self.path} was opened read-only.")
         if self._closed:
             raise JournalError(f"The journal {self.path} is closed.")
+
+    @contextmanager
+    def table(self, name: str, *, write: bool = False) -> Iterator[Table]:
+        """Another table of this file (reports), under the journal's lock and atomic save."""
+        if name in (ENTRIES_TABLE, META_TABLE):
+            raise JournalError(f"the {name!r} table is the journal's own")
+        if write:
+            self._writable()
+        with self._lock:
+            yield self._db.table(name, cache_size=0)
 
     # -- entries
 

@@ -91,6 +91,7 @@ class BrowserScreen(Screen[None]):
         Binding("k", "cancel_training", "Cancel training"),
         Binding("m", "mark", "Mark"),
         Binding("c", "compare", "Compare"),
+        Binding("R", "report", "Report"),
         Binding("delete", "delete", "Delete"),
         Binding("slash", "search", "Search"),
         Binding("s", "cycle_sort", "Sort"),
@@ -368,6 +369,11 @@ class BrowserScreen(Screen[None]):
             self.notify(str(err), severity="error", markup=False)
             return
         self.app.push_screen(CompareScreen(first, second))
+
+    def action_report(self) -> None:
+        from fmtui.screens.report import open_report
+
+        open_report(self.app, entry_ids=list(self.marked))
 
     def action_cancel_training(self) -> None:
         entry = self.selected()

@@ -180,6 +180,7 @@ HELP = """\
   t tags   x export  delete remove         / search (status:draft tag:batch verdict:…)
   s sort   enter edit   m mark, c compare two marked entries   w watch training
   k cancel the selected entry's training (queued or running)
+  R report: chosen entries in order, your prose, figures (ctrl+e exports report.md)
 
 [b]Training[/b]
   c cancel the current run   C cancel the experiment   j journal   ctrl+s save write-up
