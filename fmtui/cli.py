@@ -14,6 +14,8 @@ from typing import Any, TextIO
 
 from fmtui import __version__
 
+EDITABLE_TEXT = ("objective", "hypothesis", "methodology", "results", "evaluation", "conclusion")
+
 # Spec field → the flag that sets it, so errors name what the user typed.
 FLAG_FOR_FIELD = {
     "layers": "--layers",
@@ -44,6 +46,28 @@ FLAG_FOR_FIELD = {
 }
 
 
+class DefaultsHelpFormatter(argparse.HelpFormatter):
+    """Shows '(default: X)' after a flag's help where it has a value and says none yet.
+
+    argparse's own ArgumentDefaultsHelpFormatter also prints "(default: None)" and
+    "(default: False)" for flags without a value, which tells the reader nothing.
+    """
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        default = action.default
+        if (
+            default is None
+            or default is False
+            or default == []
+            or default == argparse.SUPPRESS
+            or "default" in text
+            or not action.option_strings
+        ):
+            return text
+        return f"{text} (default: %(default)s)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="fmtui",
@@ -59,6 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
         "run",
         help="train from the shell",
         description="Train one or more arms × seeds and print per-epoch lines and a table.",
+        formatter_class=DefaultsHelpFormatter,
     )
     arch = run.add_argument_group("architecture")
     arch.add_argument(
@@ -121,13 +146,25 @@ def build_parser() -> argparse.ArgumentParser:
     rec.add_argument("--no-journal", action="store_true", help="do not record a journal entry")
     run.add_argument("--journal", dest="run_journal", metavar="PATH", help=argparse.SUPPRESS)
 
-    journal = sub.add_parser("journal", help="list and show journal entries")
+    journal = sub.add_parser("journal", help="list, show and edit journal entries")
     journal_sub = journal.add_subparsers(dest="journal_command", metavar="ACTION")
     jlist = journal_sub.add_parser("list", help="list entries, newest first")
     jlist.add_argument("--sort", default="date", help="date, title, best or status")
     jlist.add_argument("--status", action="append", help="only entries with this status")
     jlist.add_argument("--tag", help="only entries with this tag")
     jlist.add_argument("--search", help="words that must all appear in the entry")
+    jedit = journal_sub.add_parser(
+        "edit",
+        help="change an entry's text fields or tags",
+        description="Set an entry's title, text fields or tags; the rest stays as it is.",
+    )
+    jedit.add_argument("id", help="entry id (see journal list)")
+    jedit.add_argument("--title", help="new title")
+    for name in EDITABLE_TEXT:
+        jedit.add_argument(f"--{name}", metavar="TEXT", help=f"new {name} text")
+    jedit.add_argument("--tag", action="append", default=[], help="add a tag (repeatable)")
+    jedit.add_argument("--untag", action="append", default=[], help="remove a tag (repeatable)")
+    jedit.add_argument("--journal", dest="sub_journal", metavar="PATH", help=argparse.SUPPRESS)
     jshow = journal_sub.add_parser("show", help="show one entry")
     jshow.add_argument("id", help="entry id (see journal list)")
     jshow.add_argument("--format", default="md", help="md or json")
@@ -140,6 +177,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     export.add_argument("--id", action="append", default=[], help="entry id (repeatable)")
     export.add_argument("--status", action="append", default=[], help="only this status")
+    export.add_argument("--tag", help="only entries with this tag")
     export.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
     export.add_argument("--journal", dest="sub_journal", metavar="PATH", help=argparse.SUPPRESS)
 
@@ -151,6 +189,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     imp = sub.add_parser("import", help="import seed-format Markdown or a JSON export")
     imp.add_argument("file", help="a .md journal or an fmtui .json export")
+    imp.add_argument(
+        "--duplicates",
+        default="skip",
+        help="skip (default) or keep entries already in the journal: same created time "
+        "and title, or the same content",
+    )
     imp.add_argument("--journal", dest="sub_journal", metavar="PATH", help=argparse.SUPPRESS)
 
     data = sub.add_parser("data", help="data set location and status")
@@ -368,12 +412,15 @@ def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     runs = experiment.runs()
     total_runs = len(runs)
     counter = {"n": 0}
+    # Every JSON event names a run by `seed` (the value) and `repeat` (its index).
+    seeds: dict[tuple[str, int], int] = {}
 
     def on_event(event: train.Event) -> None:
         if recorder is not None:  # saved first, then shown
             recorder.on_event(event)
         if isinstance(event, train.RunStarted):
             counter["n"] += 1
+            seeds[(event.arm, event.repeat)] = event.spec.seed
             if args.json:
                 _json_line(
                     out,
@@ -381,6 +428,7 @@ def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                         "event": "run_started",
                         "arm": event.arm,
                         "seed": event.spec.seed,
+                        "repeat": event.repeat,
                         "device": event.device,
                         "parameters": event.parameters,
                     },
@@ -395,8 +443,16 @@ def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         elif isinstance(event, train.EpochEnd):
             m = event.metrics
             if args.json:
+                seed = seeds.get((event.arm, event.repeat))
                 _json_line(
-                    out, {"event": "epoch", "arm": event.arm, "repeat": event.repeat, **m.to_dict()}
+                    out,
+                    {
+                        "event": "epoch",
+                        "arm": event.arm,
+                        "seed": seed,
+                        "repeat": event.repeat,
+                        **m.to_dict(),
+                    },
                 )
             else:
                 print(
@@ -450,6 +506,7 @@ def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             out,
             {
                 "event": "summary",
+                "entry_id": recorder.entry.id if recorder is not None else None,
                 "fmtui": __version__,
                 "classes": list(CLASSES),
                 "experiment": experiment.to_dict(),
@@ -520,22 +577,28 @@ def cmd_journal(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from fmtui.core.journal import JournalError
     from fmtui.core.spec import SpecError, parse_choice
 
+    if args.journal_command == "edit":
+        return cmd_journal_edit(args, out, err)
     try:
+        statuses = _statuses(getattr(args, "status", None))
         with _open_journal(args, err, read_only=True) as journal:
             if args.journal_command == "show":
                 fmt = parse_choice("format", args.format, ("md", "json"))
                 entry = journal.get(_entry_id(args.id))
                 out.write(export.export_text([entry], fmt))
                 return 0
-            entries = journal.query(
-                sort=args.sort, status=args.status, tag=args.tag, text=args.search
-            )
+            entries = journal.query(sort=args.sort, status=statuses, tag=args.tag, text=args.search)
+            total = len(journal)
     except (JournalError, SpecError) as exc:
         print(f"fmtui journal: {exc}", file=err)
         return 2
     if not entries:
-        print("The journal is empty." if not args.search else "No entry matches.", file=out)
-        return 0
+        if total == 0:
+            print("The journal is empty.", file=out)
+            return 0
+        noun = "entry" if total == 1 else "entries"
+        print(f"No entry matches (the journal holds {total} {noun}).", file=err)
+        return 1
     print(
         f"{'id':>4}  {'created':<19}  {'status':<11}  {'verdict':<12}  {'best':>6}  {'runs':>4}  "
         "title",
@@ -552,6 +615,50 @@ def cmd_journal(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return 0
 
 
+def _statuses(given: Sequence[str] | None) -> list[str]:
+    """--status values, each one of the journal's statuses (SpecError names them)."""
+    from fmtui.core.journal import ENTRY_STATUSES
+    from fmtui.core.spec import parse_choice
+
+    return [parse_choice("--status", value, ENTRY_STATUSES) for value in given or ()]
+
+
+def cmd_journal_edit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """Set text fields and tags of one entry, under the journal's write lock."""
+    from fmtui.core.journal import JournalError
+    from fmtui.core.spec import SpecError
+
+    changes = {name: getattr(args, name) for name in ("title", *EDITABLE_TEXT)}
+    changes = {k: v for k, v in changes.items() if v is not None}
+    if not changes and not args.tag and not args.untag:
+        print(
+            "fmtui journal edit: nothing to change; give --title, --"
+            + ", --".join(EDITABLE_TEXT)
+            + ", --tag or --untag",
+            file=err,
+        )
+        return 2
+    try:
+        entry_id = _entry_id(args.id)
+        with _open_journal(args, err) as journal:
+            entry = journal.get(entry_id)
+            if entry.status == "running":
+                raise JournalError(
+                    f"Entry {entry_id} is still training; edit it when it has finished."
+                )
+            values = entry.to_dict() | changes
+            tags = [t for t in [*entry.tags, *args.tag] if t not in set(args.untag)]
+            values["tags"] = tags
+            edited = type(entry).from_dict(values, entry_id)  # validates every field
+            journal.update(edited)
+    except (JournalError, SpecError) as exc:
+        print(f"fmtui journal edit: {exc}", file=err)
+        return 2
+    named = ", ".join([*changes, *(["tags"] if args.tag or args.untag else [])])
+    print(f"entry {entry_id}: updated {named}", file=out)
+    return 0
+
+
 def cmd_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from fmtui.core import export
     from fmtui.core.journal import JournalError, atomic_write
@@ -560,8 +667,11 @@ def cmd_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     try:
         fmt = parse_choice("format", args.format, export.FORMATS)
         ids = [_entry_id(i) for i in args.id]
+        statuses = _statuses(args.status)
         with _open_journal(args, err, read_only=True) as journal:
-            entries = export.select(journal, ids, args.status)
+            entries = export.select(journal, ids, statuses)
+        if args.tag is not None:
+            entries = [e for e in entries if args.tag in e.tags]
         text = export.export_text(entries, fmt)
         if args.output:
             target = Path(args.output).expanduser()
@@ -580,9 +690,15 @@ def cmd_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def cmd_import(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from fmtui.core import export
+    from fmtui.core import export, importing
     from fmtui.core.journal import JournalError
+    from fmtui.core.spec import SpecError, parse_choice
 
+    try:
+        duplicates = parse_choice("--duplicates", args.duplicates, importing.DUPLICATE_CHOICES)
+    except SpecError as exc:
+        print(f"fmtui import: {exc}", file=err)
+        return 2
     path = Path(args.file).expanduser()
     try:
         try:
@@ -592,11 +708,11 @@ def cmd_import(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             raise JournalError(f"cannot read {path}: {reason}") from exc
         entries = export.parse_import(text, path.name)
         with _open_journal(args, err) as journal:
-            ids = export.import_entries(journal, entries)
+            result = importing.merge(journal, entries, duplicates)
     except JournalError as exc:
         print(f"fmtui import: {path}: {exc}", file=err)
         return 2
-    print(f"imported {len(ids)} entries into {journal.path} (ids {ids[0]}–{ids[-1]})", file=out)
+    print(result.message(journal.path), file=out)
     return 0
 
 
@@ -606,6 +722,7 @@ def cmd_rerun(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from fmtui.core.journal import JournalError
     from fmtui.core.record import ExperimentRecorder, reproduction_report, rerun_copy
     from fmtui.core.spec import SpecError
+    from fmtui.core.words import count
 
     try:
         journal = _open_journal(args, err)
@@ -624,7 +741,8 @@ def cmd_rerun(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         recorder = ExperimentRecorder(journal, copy, experiment)
         new_id = recorder.start()
         print(
-            f"rerunning entry {original.id} as entry {new_id}: {len(experiment.runs())} runs",
+            f"rerunning entry {original.id} as entry {new_id}: "
+            f"{count(len(experiment.runs()), 'run')}",
             file=out,
             flush=True,
         )
