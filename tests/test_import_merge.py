@@ -145,3 +145,19 @@ def test_hostile_file_ids_are_ignored(tmp_path: Path, bad: str) -> None:
     [entry] = export.parse_import(text, "x.json")
     assert entry.parent_id is None
     assert entry.id in (None, 7) and not isinstance(entry.id, bool | str)
+
+
+def test_an_unlinked_rerun_is_still_found_when_imported_again(tmp_path: Path, capsys) -> None:
+    source, target, first, second = (tmp_path / n for n in ("a.json", "b.json", "1.json", "2.json"))
+    _journal_with_a_rerun(source)
+    _export(source, first, "3")  # the rerun alone: imported unlinked, title rewritten
+    _export(source, second, "2", "3")
+    assert main(["import", str(first), "--journal", str(target)]) == 0
+    capsys.readouterr()
+    assert main(["import", str(second), "--journal", str(target)]) == 0
+    assert "imported 1 entry, skipped 1 already in the journal" in capsys.readouterr().out
+    with Journal(target, read_only=True) as j:
+        assert sorted(e.title for e in j.all()) == [
+            "base",
+            "base (rerun of an entry not in this journal)",
+        ]

@@ -18,7 +18,13 @@ from fmtui.core.journal import Entry, Journal
 DUPLICATE_CHOICES = ("skip", "keep")
 NOT_HERE = "rerun of an entry not in this journal"
 # Fields that differ between two copies of one entry in two journals.
-_LOCAL_FIELDS = ("id", "parent_id", "link_note", "pid")
+_LOCAL_FIELDS = ("id", "parent_id", "link_note", "reproduction", "pid")
+_RERUN_SUFFIX = re.compile(rf" \((rerun of \d+|{NOT_HERE})\)$")
+
+
+def _same_title(title: str) -> str:
+    """The title without the rerun suffix an import may have rewritten."""
+    return _RERUN_SUFFIX.sub("", title)
 
 
 @dataclass(frozen=True)
@@ -49,6 +55,7 @@ def content_key(entry: Entry) -> str:
     data = entry.to_dict()
     for name in _LOCAL_FIELDS:
         data.pop(name, None)
+    data["title"] = _same_title(entry.title)
     text = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -67,13 +74,14 @@ def merge(journal: Journal, entries: Sequence[Entry], duplicates: str = "skip") 
     for e in journal.all():
         if e.id is None:
             continue
-        present.setdefault((e.created, e.title), e.id)
+        present.setdefault((e.created, _same_title(e.title)), e.id)
         present.setdefault(content_key(e), e.id)
     here: dict[int, int] = {}  # id in the file → id in this journal
     new: list[Entry] = []
     skipped = 0
     for entry in entries:
-        found = present.get((entry.created, entry.title)) or present.get(content_key(entry))
+        key = (entry.created, _same_title(entry.title))
+        found = present.get(key) or present.get(content_key(entry))
         if duplicates == "skip" and found is not None:
             skipped += 1
             if entry.id is not None:
