@@ -201,3 +201,38 @@ def test_csv_has_best_validation_accuracy_torch_and_rounded_metrics(tmp_path: Pa
     assert json.loads(export.to_json([Entry(title="t", runs=[run])]))["entries"][0]["runs"][0][
         "test_acc"
     ] == pytest.approx(0.8611999750137329, abs=0)
+
+
+def _disk_full(monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+    import os
+
+    from fmtui.core import journal as jmod
+
+    def full(fd: int, data: bytes) -> int:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(jmod.os, "write", full)
+
+
+def test_journal_edit_on_a_full_disk_changes_nothing(filled: Path, capsys, monkeypatch) -> None:
+    before = filled.read_bytes()
+    _disk_full(monkeypatch)
+    assert main(["journal", "edit", "1", "--journal", str(filled), "--conclusion", "x"]) == 2
+    assert "No space left on device" in capsys.readouterr().err
+    assert filled.read_bytes() == before
+
+
+def test_import_on_a_full_disk_adds_nothing(
+    filled: Path, tmp_path: Path, capsys, monkeypatch
+) -> None:
+    dump = tmp_path / "x.json"
+    assert main(["export", "--journal", str(filled), "--format", "json", "-o", str(dump)]) == 0
+    target = tmp_path / "t.json"
+    with Journal(target) as j:
+        j.add(Entry(title="kept"))
+    before = target.read_bytes()
+    _disk_full(monkeypatch)
+    assert main(["import", str(dump), "--journal", str(target)]) == 2
+    assert "No space left on device" in capsys.readouterr().err
+    assert target.read_bytes() == before

@@ -161,3 +161,19 @@ def test_an_unlinked_rerun_is_still_found_when_imported_again(tmp_path: Path, ca
             "base",
             "base (rerun of an entry not in this journal)",
         ]
+
+
+def test_ids_stay_unique_after_an_import_in_the_same_session(tmp_path: Path) -> None:
+    source = tmp_path / "a.json"
+    _journal_with_a_rerun(source)
+    with Journal(source, read_only=True) as j:
+        entries = export.parse_import(export.to_json(j.all()), "x.json")
+    with Journal(tmp_path / "b.json") as j:
+        for title in ("one", "two", "three"):
+            j.add(Entry(title=title))
+        j.delete(3)  # TinyDB's cached counter now points past a free id
+        result = importing.merge(j, entries)
+        later = j.add(Entry(title="after"))
+        ids = [e.id for e in j.all()]
+    assert result.ids == [4, 5, 6] and later == 7  # 3 is not handed out again
+    assert len(ids) == len(set(ids)) == 6

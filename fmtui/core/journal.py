@@ -760,15 +760,20 @@ class Journal:
             if ids is not None:
                 docs = [Document(d, doc_id=i) for d, i in zip(docs, ids, strict=True)]
             ids = self._table.insert_multiple(docs)
-            self._table._next_id = None  # explicit ids bypass TinyDB's counter: recount
+            if ids:  # explicit ids bypass TinyDB's counter: move it past them
+                self._table._next_id = max(ids[-1] + 1, self._table._next_id or 0)
             for entry, entry_id in zip(entries, ids, strict=True):
                 entry.id = entry_id
             return ids
 
     def _free_ids(self, count: int) -> list[int]:
-        """The next `count` ids after the largest in use (TinyDB's own numbering)."""
-        self._table._next_id = None  # its cached counter may be stale after deletes
-        start = max((doc.doc_id for doc in self._table.all()), default=0) + 1
+        """The ids TinyDB would give the next `count` inserts (its counter, else max + 1).
+
+        Its counter runs past deleted ids within a session, so an id is not reused while
+        a dangling link to it may still be on screen.
+        """
+        largest = max((doc.doc_id for doc in self._table.all()), default=0)
+        start = max(largest + 1, self._table._next_id or 0)
         return list(range(start, start + count))
 
     def _save(self, entry: Entry, touch: bool = True) -> None:
