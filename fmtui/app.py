@@ -28,6 +28,7 @@ from fmtui.core.live import LiveState
 from fmtui.core.record import ExperimentRecorder
 from fmtui.core.spec import ExperimentSpec
 from fmtui.core.subprocess_trainer import prepare_subprocesses, run_in_subprocess
+from fmtui.core.words import count
 from fmtui.messages import ExperimentDone, JournalChanged, TrainingEvent
 from fmtui.screens.browser import BrowserScreen
 from fmtui.screens.designer import DesignerScreen
@@ -291,7 +292,10 @@ class FmtuiApp(App[None]):
             waiting = len(self.queue) - 1
         self._train(entry, experiment)
         note = f", after {waiting} queued before it" if waiting else ""
-        self.notify(f"Launched entry {entry_id}: {len(experiment.runs())} runs{note}.", timeout=4)
+        self.notify(
+            f"Launched entry {entry_id}: {count(len(experiment.runs()), 'run')}{note}.",
+            timeout=4,
+        )
         self.open_training(entry_id)
 
     def open_training(self, entry_id: int | None = None) -> None:
@@ -411,22 +415,15 @@ class FmtuiApp(App[None]):
         self.browser().post_message(ExperimentDone(message.entry_id, message.status, message.error))
 
     def _reproduction_note(self, entry_id: int) -> str:
-        """For a rerun: whether it matched the original to the last digit."""
-        from fmtui.core.record import reproduction_report
+        """For a rerun: whether it matched the original (checked and stored on finishing)."""
+        from fmtui.core.reproduce import describe
 
         try:
             entry = self.journal.get(entry_id)
-            if entry.parent_id is None or entry.status != "completed":
-                return ""
-            original = self.journal.get(entry.parent_id)
         except JournalError:
             return ""
-        if not original.runs:
-            return ""
-        same, differences = reproduction_report(original, entry)
-        if same:
-            return f" It reproduces entry {original.id} exactly."
-        return f" It differs from entry {original.id}: {differences[0]}"
+        note = describe(entry.reproduction)
+        return f" {note}" if note else ""
 
     def on_journal_changed(self, message: JournalChanged) -> None:
         self.browser().post_message(JournalChanged(message.entry_id))

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from fmtui import __version__
+from fmtui.cli_edit import add_edit_parser, cmd_journal_edit
 
 # Spec field → the flag that sets it, so errors name what the user typed.
 FLAG_FOR_FIELD = {
@@ -44,6 +45,28 @@ FLAG_FOR_FIELD = {
 }
 
 
+class DefaultsHelpFormatter(argparse.HelpFormatter):
+    """Shows '(default: X)' after a flag's help where it has a value and says none yet.
+
+    argparse's own ArgumentDefaultsHelpFormatter also prints "(default: None)" and
+    "(default: False)" for flags without a value, which tells the reader nothing.
+    """
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        default = action.default
+        if (
+            default is None
+            or default is False
+            or default == []
+            or default == argparse.SUPPRESS
+            or "default" in text
+            or not action.option_strings
+        ):
+            return text
+        return f"{text} (default: %(default)s)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="fmtui",
@@ -59,6 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
         "run",
         help="train from the shell",
         description="Train one or more arms × seeds and print per-epoch lines and a table.",
+        formatter_class=DefaultsHelpFormatter,
     )
     arch = run.add_argument_group("architecture")
     arch.add_argument(
@@ -133,13 +157,14 @@ def build_parser() -> argparse.ArgumentParser:
     rec.add_argument("--no-journal", action="store_true", help="do not record a journal entry")
     run.add_argument("--journal", dest="run_journal", metavar="PATH", help=argparse.SUPPRESS)
 
-    journal = sub.add_parser("journal", help="list and show journal entries")
+    journal = sub.add_parser("journal", help="list, show and edit journal entries")
     journal_sub = journal.add_subparsers(dest="journal_command", metavar="ACTION")
     jlist = journal_sub.add_parser("list", help="list entries, newest first")
     jlist.add_argument("--sort", default="date", help="date, title, best or status")
     jlist.add_argument("--status", action="append", help="only entries with this status")
     jlist.add_argument("--tag", help="only entries with this tag")
     jlist.add_argument("--search", help="words that must all appear in the entry")
+    add_edit_parser(journal_sub)
     jshow = journal_sub.add_parser("show", help="show one entry")
     jshow.add_argument("id", help="entry id (see journal list)")
     jshow.add_argument("--format", default="md", help="md or json")
@@ -152,6 +177,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     export.add_argument("--id", action="append", default=[], help="entry id (repeatable)")
     export.add_argument("--status", action="append", default=[], help="only this status")
+    export.add_argument("--tag", help="only entries with this tag")
     export.add_argument(
         "-o", "--output", metavar="FILE", help="write here instead of stdout ('-' is stdout)"
     )
@@ -168,6 +194,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     imp = sub.add_parser("import", help="import seed-format Markdown or a JSON export")
     imp.add_argument("file", help="a .md journal or an fmtui .json export")
+    imp.add_argument(
+        "--duplicates",
+        default="skip",
+        help="skip (default) or keep entries already in the journal: same created time "
+        "and title, or the same content",
+    )
     imp.add_argument("--journal", dest="sub_journal", metavar="PATH", help=argparse.SUPPRESS)
 
     from fmtui import cli_report
@@ -421,6 +453,7 @@ def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     runs = experiment.runs()
     total_runs = len(runs)
     counter = {"n": 0}
+    # Every JSON event names a run by `seed` (the value) and `repeat` (its index).
     seeds = {(p.arm, p.repeat): p.spec.seed for p in runs}
 
     def which(arm: str, repeat: int) -> str:
@@ -432,6 +465,7 @@ def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             recorder.on_event(event)
         if isinstance(event, train.RunStarted):
             counter["n"] += 1
+            seeds[(event.arm, event.repeat)] = event.spec.seed
             if args.json:
                 _json_line(
                     out,
@@ -439,6 +473,7 @@ def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                         "event": "run_started",
                         "arm": event.arm,
                         "seed": event.spec.seed,
+                        "repeat": event.repeat,
                         "device": event.device,
                         "parameters": event.parameters,
                     },
@@ -455,8 +490,16 @@ def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         elif isinstance(event, train.EpochEnd):
             m = event.metrics
             if args.json:
+                seed = seeds.get((event.arm, event.repeat))
                 _json_line(
-                    out, {"event": "epoch", "arm": event.arm, "repeat": event.repeat, **m.to_dict()}
+                    out,
+                    {
+                        "event": "epoch",
+                        "arm": event.arm,
+                        "seed": seed,
+                        "repeat": event.repeat,
+                        **m.to_dict(),
+                    },
                 )
             else:
                 print(
@@ -521,6 +564,7 @@ def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             out,
             {
                 "event": "summary",
+                "entry_id": recorder.entry.id if recorder is not None else None,
                 "fmtui": __version__,
                 "classes": list(CLASSES),
                 "experiment": experiment.to_dict(),
@@ -591,22 +635,28 @@ def cmd_journal(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from fmtui.core.journal import JournalError
     from fmtui.core.spec import SpecError, parse_choice
 
+    if args.journal_command == "edit":
+        return cmd_journal_edit(args, out, err)
     try:
+        statuses = _statuses(getattr(args, "status", None))
         with _open_journal(args, err, read_only=True) as journal:
             if args.journal_command == "show":
                 fmt = parse_choice("format", args.format, ("md", "json"))
                 entry = journal.get(_entry_id(args.id))
                 out.write(export.export_text([entry], fmt))
                 return 0
-            entries = journal.query(
-                sort=args.sort, status=args.status, tag=args.tag, text=args.search
-            )
+            entries = journal.query(sort=args.sort, status=statuses, tag=args.tag, text=args.search)
+            total = len(journal)
     except (JournalError, SpecError) as exc:
         print(f"fmtui journal: {exc}", file=err)
         return 2
     if not entries:
-        print("The journal is empty." if not args.search else "No entry matches.", file=out)
-        return 0
+        if total == 0:
+            print("The journal is empty.", file=out)
+            return 0
+        noun = "entry" if total == 1 else "entries"
+        print(f"No entry matches (the journal holds {total} {noun}).", file=err)
+        return 1
     print(
         f"{'id':>4}  {'created':<19}  {'status':<11}  {'verdict':<12}  {'best':>6}  {'runs':>4}  "
         "title",
@@ -623,6 +673,14 @@ def cmd_journal(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return 0
 
 
+def _statuses(given: Sequence[str] | None) -> list[str]:
+    """--status values, each one of the journal's statuses (SpecError names them)."""
+    from fmtui.core.journal import ENTRY_STATUSES
+    from fmtui.core.spec import parse_choice
+
+    return [parse_choice("--status", value, ENTRY_STATUSES) for value in given or ()]
+
+
 def cmd_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from fmtui.core import export
     from fmtui.core.export_target import TargetExists, write_export
@@ -632,8 +690,11 @@ def cmd_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     try:
         fmt = parse_choice("format", args.format, export.FORMATS)
         ids = [_entry_id(i) for i in args.id]
+        statuses = _statuses(args.status)
         with _open_journal(args, err, read_only=True) as journal:
-            entries = export.select(journal, ids, args.status)
+            entries = export.select(journal, ids, statuses)
+        if args.tag is not None:
+            entries = [e for e in entries if args.tag in e.tags]
         text = export.export_text(entries, fmt)
         if args.output:
             written = write_export(
@@ -654,9 +715,15 @@ def cmd_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def cmd_import(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from fmtui.core import export
+    from fmtui.core import export, importing
     from fmtui.core.journal import JournalError
+    from fmtui.core.spec import SpecError, parse_choice
 
+    try:
+        duplicates = parse_choice("--duplicates", args.duplicates, importing.DUPLICATE_CHOICES)
+    except SpecError as exc:
+        print(f"fmtui import: {exc}", file=err)
+        return 2
     path = Path(args.file).expanduser()
     try:
         try:
@@ -666,11 +733,11 @@ def cmd_import(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             raise JournalError(f"cannot read {path}: {reason}") from exc
         entries = export.parse_import(text, path.name)
         with _open_journal(args, err) as journal:
-            ids = export.import_entries(journal, entries)
+            result = importing.merge(journal, entries, duplicates)
     except JournalError as exc:
         print(f"fmtui import: {path}: {exc}", file=err)
         return 2
-    print(f"imported {len(ids)} entries into {journal.path} (ids {ids[0]}–{ids[-1]})", file=out)
+    print(result.message(journal.path), file=out)
     return 0
 
 
@@ -680,6 +747,7 @@ def cmd_rerun(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from fmtui.core.journal import JournalError
     from fmtui.core.record import ExperimentRecorder, reproduction_report, rerun_copy
     from fmtui.core.spec import SpecError
+    from fmtui.core.words import count
 
     try:
         journal = _open_journal(args, err)
@@ -698,7 +766,8 @@ def cmd_rerun(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         recorder = ExperimentRecorder(journal, copy, experiment)
         new_id = recorder.start()
         print(
-            f"rerunning entry {original.id} as entry {new_id}: {len(experiment.runs())} runs",
+            f"rerunning entry {original.id} as entry {new_id}: "
+            f"{count(len(experiment.runs()), 'run')}",
             file=out,
             flush=True,
         )

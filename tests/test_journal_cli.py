@@ -111,7 +111,7 @@ def test_journal_list_show_export_import(tmp_path: Path, capsys) -> None:
     assert [e["title"] for e in json.loads(target.read_text())["entries"]] == ["First"]
     other = tmp_path / "other.json"
     assert main(["import", str(target), "--journal", str(other)]) == 0
-    assert "imported 1 entries" in capsys.readouterr().out
+    assert "imported 1 entry (new id 1 in" in capsys.readouterr().out
     assert main(["export", "--journal", str(other), "--format", "md", "--id", "1"]) == 0
     assert capsys.readouterr().out.startswith("#### 2025-10-07 15:00:51 First")
 

@@ -117,6 +117,7 @@ async def test_rerun_from_the_browser(tmp_path: Path) -> None:
         await app.workers.wait_for_complete()
         await pilot.pause()
         notes = [str(n.message) for n in app._notifications]
-    assert any("It reproduces entry 1 exactly" in n for n in notes)
+    assert any("Rerun check: reproduces entry 1 exactly." in n for n in notes)
     with Journal(journal_path, read_only=True) as reader:
         assert reader.get(2).parent_id == 1
+        assert reader.get(2).reproduction["exact"] is True  # kept, not only a toast

@@ -206,6 +206,8 @@ def locate(
     env = dict(os.environ if env is None else env)
     explicit = Path(data_dir).expanduser() if data_dir else paths.data_dir_override(env)
     if explicit is not None:
+        if explicit.exists() and not explicit.is_dir():
+            raise DataError(f"{explicit}: is a file, not a folder. {HINT}")
         if not explicit.is_dir():
             raise DataError(f"{explicit}: data directory does not exist. {HINT}")
         return DataSource("explicit", explicit)
@@ -382,7 +384,13 @@ def status_lines(
     for label, directory in candidates:
         if not has_all_files(directory):
             missing = [b for b in FILES.values() if not find_file(directory, b)]
-            state = "not present" if not directory.is_dir() else f"missing {', '.join(missing)}"
+            state = (
+                f"missing {', '.join(missing)}"
+                if directory.is_dir()
+                else "is a file, not a folder"
+                if directory.exists()
+                else "not present"
+            )
             lines.append(f"{label:28} {directory}: {state}")
             if explicit is not None and directory == explicit:
                 break
@@ -399,7 +407,13 @@ def status_lines(
         chosen = True
         if explicit is not None and directory == explicit:
             break
-    if not chosen:
+    if not chosen and explicit is not None:
+        # A named folder is final (see `locate`): nothing is downloaded in its place.
+        lines.append(
+            f"No usable copy in {explicit}; `fmtui run` with this folder stops with an "
+            f"error and downloads nothing. {HINT}"
+        )
+    elif not chosen:
         lines.append(
             f"No usable copy found; `fmtui run` would try to download into "
             f"{paths.cache_data_dir(env)}. {HINT}"

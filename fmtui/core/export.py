@@ -97,9 +97,20 @@ _COMPARABLE = [f.name for f in fields(RunSpec) if f.name not in ("layers", "seed
 
 
 def _format_value(value: Any) -> str:
+    if value is None:
+        return "—"
     if isinstance(value, float):
         return f"{value:g}"
     return str(value)
+
+
+def used_value(spec: dict[str, Any], name: str) -> Any:
+    """A spec field's value, or None where the run ignores it (Adam has no momentum)."""
+    if name == "momentum" and spec.get("optimizer") != "sgd":
+        return None
+    if name in ("monitor", "min_delta") and not spec.get("patience"):
+        return None  # early stopping is off
+    return spec.get(name)
 
 
 def arms_table(entry: Entry) -> str:
@@ -111,7 +122,7 @@ def arms_table(entry: Entry) -> str:
         return ""
     specs = {arm: runs[0]["spec"] for arm, runs in by_arm.items()}
     differing = [
-        name for name in _COMPARABLE if len({repr(s.get(name)) for s in specs.values()}) > 1
+        name for name in _COMPARABLE if len({repr(used_value(s, name)) for s in specs.values()}) > 1
     ]
     headers = ["Arm", "Architecture", *differing, "Seeds", "Test accuracy", "Epochs run"]
     rows = []
@@ -135,13 +146,26 @@ def arms_table(entry: Entry) -> str:
             [
                 arm,
                 format_layers(spec["layers"]),
-                *(_format_value(spec.get(name)) for name in differing),
+                *(_format_value(used_value(spec, name)) for name in differing),
                 f"{len(accs)}/{len(runs)}" if len(accs) != len(runs) else str(len(runs)),
                 acc_text,
                 epoch_text,
             ]
         )
     return markdown_table(headers, rows)
+
+
+def result_notes(entry: Entry) -> list[str]:
+    """Lines under Results: the stored rerun check and a rerun link that was lost."""
+    from fmtui.core.reproduce import describe
+
+    notes = []
+    if entry.link_note:
+        notes.append(escape_body(f"Note: {entry.link_note}."))
+    checked = describe(entry.reproduction)
+    if checked:
+        notes.append(escape_body(checked))
+    return notes
 
 
 def entry_markdown(entry: Entry) -> str:
@@ -152,6 +176,9 @@ def entry_markdown(entry: Entry) -> str:
         if name == "results" and entry.runs:
             table = arms_table(entry)
             text = f"{text}\n\n{table}" if text.strip() else table
+        if name == "results":
+            notes = "\n".join(result_notes(entry))
+            text = f"{text}\n\n{notes}" if text.strip() and notes else text or notes
         lines += [f"**{heading}:**", text, ""] if text else [f"**{heading}:**", ""]
     return "\n".join(lines).rstrip("\n")
 
@@ -239,7 +266,11 @@ def parse_json(text: str) -> list[Entry]:
             entry = Entry.from_dict(data)
         except (SpecError, TypeError) as err:
             raise ImportFileError(f"entry {number}: {err}") from None
-        entry.id = None
+        # The id it had in its file, so an import can relink reruns (it gets a new one).
+        file_id = data.get("id") if isinstance(data, dict) else None
+        entry.id = file_id if type(file_id) is int and file_id > 0 else None
+        if type(entry.parent_id) is not int or entry.parent_id <= 0:
+            entry.parent_id = None
         out.append(entry)
     return out
 
@@ -260,10 +291,25 @@ CSV_COLUMNS = [
     "stopped_early",
     "test_loss",
     "test_acc",
+    "best_val_acc",
     "duration_s",
     "ran_on",
+    "torch",
     "error",
 ]
+# Measured values are rounded in CSV (a spreadsheet reads 0.8612 better than
+# 0.8611999750137329); the JSON export keeps full precision. Spec values are inputs
+# and stay exact (a learning rate of 1e-5 must not become 0).
+CSV_DECIMALS = 4
+
+
+def _rounded(value: Any) -> Any:
+    return round(value, CSV_DECIMALS) if isinstance(value, float) else value
+
+
+def _best_val_acc(run: dict[str, Any]) -> float | None:
+    accs = [e.get("val_acc") for e in run.get("epochs") or []]
+    return max((a for a in accs if isinstance(a, int | float)), default=None)
 
 
 def to_csv(entries: Iterable[Entry]) -> str:
@@ -286,10 +332,12 @@ def to_csv(entries: Iterable[Entry]) -> str:
                 "epochs_run": len(run.get("epochs") or []),
                 "best_epoch": run.get("best_epoch"),
                 "stopped_early": run.get("stopped_early"),
-                "test_loss": run.get("test_loss"),
-                "test_acc": run.get("test_acc"),
-                "duration_s": run.get("duration_s"),
+                "test_loss": _rounded(run.get("test_loss")),
+                "test_acc": _rounded(run.get("test_acc")),
+                "best_val_acc": _rounded(_best_val_acc(run)),
+                "duration_s": _rounded(run.get("duration_s")),
                 "ran_on": run.get("device"),
+                "torch": (run.get("environment") or {}).get("torch"),
                 "error": run.get("error"),
             }
             writer.writerow({k: "" if v is None else v for k, v in row.items()})

@@ -32,7 +32,7 @@ from typing import Any
 
 from tinydb import TinyDB
 from tinydb.storages import Storage
-from tinydb.table import Table
+from tinydb.table import Document, Table
 
 from fmtui.core import journal_lock
 from fmtui.core.atomic import atomic_write, final_path, fsync_dir, temp_prefix
@@ -192,6 +192,10 @@ class Entry:
     stats: dict[str, Any] | None = None
     origin: str = "fmtui"  # fmtui | imported
     parent_id: int | None = None
+    # Why a rerun has no parent_id (its original was not imported with it), shown to readers.
+    link_note: str = ""
+    # The last rerun check against the parent: see fmtui.core.reproduce.
+    reproduction: dict[str, Any] | None = None
     pid: int | None = None
     created: str = field(default_factory=now_text)
     updated: str = field(default_factory=now_text)
@@ -215,6 +219,9 @@ class Entry:
         if not isinstance(self.runs, list):
             raise SpecError("runs", "expected a list of runs")
         self.runs = [_valid_run(r) for r in self.runs]
+        self.link_note = _valid_text("link_note", self.link_note, 300)
+        if self.reproduction is not None and not isinstance(self.reproduction, Mapping):
+            raise SpecError("reproduction", "expected an object or null")
         self.created = _valid_time("created", self.created)
         self.updated = _valid_time("updated", self.updated)
 
@@ -654,19 +661,45 @@ class Journal:
             entry.id = entry_id
             return entry_id
 
-    def add_many(self, entries: Sequence[Entry]) -> list[int]:
-        """Insert several entries in one write: all of them or, on failure, none."""
+    def add_many(
+        self,
+        entries: Sequence[Entry],
+        before_write: Callable[[list[int]], None] | None = None,
+    ) -> list[int]:
+        """Insert several entries in one write: all of them or, on failure, none.
+
+        `before_write` is told the ids the entries will get and may still change them
+        (an import relinks reruns), so links are right in that same single write.
+        """
         self._writable()
         with self._lock:
-            docs = []
+            ids: list[int] | None = None
+            if before_write is not None:
+                ids = self._free_ids(len(entries))
+                before_write(ids)
+            docs: list[Any] = []
             for entry in entries:
                 data = entry.to_dict()
                 data.pop("id", None)
                 docs.append(data)
+            if ids is not None:
+                docs = [Document(d, doc_id=i) for d, i in zip(docs, ids, strict=True)]
             ids = self._table.insert_multiple(docs)
+            if ids:  # explicit ids bypass TinyDB's counter: move it past them
+                self._table._next_id = max(ids[-1] + 1, self._table._next_id or 0)
             for entry, entry_id in zip(entries, ids, strict=True):
                 entry.id = entry_id
             return ids
+
+    def _free_ids(self, count: int) -> list[int]:
+        """The ids TinyDB would give the next `count` inserts (its counter, else max + 1).
+
+        Its counter runs past deleted ids within a session, so an id is not reused while
+        a dangling link to it may still be on screen.
+        """
+        largest = max((doc.doc_id for doc in self._table.all()), default=0)
+        start = max(largest + 1, self._table._next_id or 0)
+        return list(range(start, start + count))
 
     def _save(self, entry: Entry, touch: bool = True) -> None:
         if entry.id is None or not self._table.contains(doc_id=entry.id):

@@ -18,6 +18,7 @@ from fmtui.core import events as train
 from fmtui.core.design import format_value, variants_text
 from fmtui.core.journal import Entry, Journal, JournalError
 from fmtui.core.spec import ExperimentSpec, format_layers
+from fmtui.core.words import count
 
 
 def describe_methodology(experiment: ExperimentSpec) -> str:
@@ -51,9 +52,12 @@ def describe_methodology(experiment: ExperimentSpec) -> str:
         if base.early_stopping
         else "no early stopping"
     )
+    # Only SGD uses momentum: naming it for Adam would describe a setting with no effect.
+    momentum = f", momentum {base.momentum:g}" if base.optimizer == "sgd" else ""
+    epochs = f"{base.epochs} epoch{'s' if base.epochs != 1 else ''}"
     return (
         f"Trained {arms_text} of a {base.activation} MLP with {base.optimizer} (learning rate "
-        f"{base.lr:g}), batch size {base.batch_size}, up to {base.epochs} epochs, {stopping}; "
+        f"{base.lr:g}{momentum}), batch size {base.batch_size}, up to {epochs}, {stopping}; "
         f"{experiment.seeds} seed{'s' if experiment.seeds != 1 else ''} per arm.{variants}"
     )
 
@@ -88,7 +92,9 @@ def draft_results(entry: Entry) -> str:
     text += f" (mean of {len(accs)} seeds)." if len(accs) > 1 else "."
     if early:
         text += (
-            f" Early stopping ended {len(early)} run(s), after {min(early)}–{max(early)} epochs."
+            f" Early stopping ended {count(len(early), 'run')}, after "
+            + (f"{min(early)}–{max(early)}" if min(early) != max(early) else str(min(early)))
+            + (" epoch." if max(early) == 1 else " epochs.")
         )
     if problems:
         parts = ", ".join(f"{n} {status}" for status, n in sorted(problems.items()))
@@ -173,9 +179,24 @@ class ExperimentRecorder:
             if not self.entry.results.strip():
                 self.entry.results = draft_results(self.entry)
             self._judge()
+            self._check_reproduction()
             self.entry.pid = None
             self._save()
             return self.entry
+
+    def _check_reproduction(self) -> None:
+        """A completed rerun of its parent's experiment keeps whether it matched, for good."""
+        from fmtui.core import reproduce
+
+        if self.entry.parent_id is None or self.entry.status != "completed":
+            return
+        try:
+            original = self.journal.get(self.entry.parent_id)
+        except JournalError:
+            return
+        if not original.runs or original.experiment != self.entry.experiment:
+            return  # an edited copy is a new experiment, not a rerun
+        self.entry.reproduction = reproduce.check(original, self.entry)
 
     def _judge(self) -> None:
         """With a claim and two or more arms: the verdict, its numbers and a draft."""
@@ -213,7 +234,9 @@ class ExperimentRecorder:
             "comparisons": [c.to_dict() for c in comparisons],
         }
         if not self.entry.evaluation.strip():
-            self.entry.evaluation = draft_evaluation(comparisons)
+            self.entry.evaluation = draft_evaluation(
+                comparisons, has_hypothesis=bool(self.entry.hypothesis.strip())
+            )
 
     def _save(self) -> None:
         try:

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from fmtui.core.events import RunResult
+from fmtui.core.words import count
 
 
 @dataclass(frozen=True)
@@ -187,10 +188,15 @@ def compare(
         else:
             verdict, reason = "inconclusive", f"not significant at α = {alpha:g}"
     seeds_needed = None
-    if verdict == "inconclusive" and pooled > 0 and diff != 0:
-        z = float(st.norm.ppf(1 - alpha / 2) + st.norm.ppf(0.8))
-        seeds_needed = max(2, math.ceil(2 * (z * pooled / diff) ** 2))
-        reason += f"; about {seeds_needed} seeds per arm would detect this difference"
+    if verdict == "inconclusive" and pooled > 0:
+        from fmtui.core.power import advice
+        from fmtui.core.power import seeds_needed as power_seeds
+
+        equivalence = direction == "same"
+        seeds_needed = power_seeds(
+            diff, pooled, alpha, max(n_v, n_b), margin=margin if equivalence else None
+        )
+        reason += "; " + advice(seeds_needed, equivalence=equivalence)
     return Comparison(
         **base,
         difference=diff,
@@ -254,18 +260,44 @@ def format_comparison(c: Comparison) -> str:
     )
 
 
-def draft_evaluation(comparisons: Sequence[Comparison]) -> str:
-    """A plain-language Evaluation paragraph; the numbers stay in the entry's stats."""
+def draft_evaluation(comparisons: Sequence[Comparison], has_hypothesis: bool = True) -> str:
+    """A plain-language Evaluation: the verdict, then the numbers (a line per variant).
+
+    Without hypothesis text there is nothing to "support": the lead names the claim.
+    """
     if not comparisons:
         return ""
-    verdict = entry_verdict(comparisons)
-    lead = {
-        "supported": "The results support the hypothesis.",
-        "contradicted": "The results contradict the hypothesis.",
-        "inconclusive": "The results neither support nor contradict the hypothesis.",
-        "not tested": "The hypothesis was not tested: each arm needs several seeds.",
-    }[verdict or "inconclusive"]
-    return " ".join([lead, *(format_comparison(c) + "." for c in comparisons)])
+    verdict = entry_verdict(comparisons) or "inconclusive"
+    if has_hypothesis:
+        lead = {
+            "supported": "The results support the hypothesis.",
+            "contradicted": "The results contradict the hypothesis.",
+            "inconclusive": "The results neither support nor contradict the hypothesis.",
+            "not tested": "The hypothesis was not tested: each arm needs several seeds.",
+        }[verdict]
+    else:
+        first = comparisons[0]
+        lead = (
+            f"No hypothesis text was written. The claim (variants {first.direction} than "
+            f"{first.baseline} on {first.metric}) is {verdict}."
+        )
+    if len(comparisons) == 1:
+        return " ".join([lead, format_comparison(comparisons[0]) + "."])
+    return "\n".join([lead, *(verdict_line(c) for c in comparisons)])
+
+
+def verdict_line(c: Comparison) -> str:
+    """One variant's result for a list: the verdict first, then the numbers and why."""
+    head = f"- {c.verdict.upper()}: {c.variant} vs {c.baseline}"
+    if c.difference is None or c.p_value is None:
+        return f"{head} — {c.reason}."
+    d = f", d = {c.cohens_d:.2f}" if c.cohens_d is not None else ""
+    return (
+        f"{head}, {c.metric} {format_mean_sd(c.mean_variant, c.sd_variant)} vs "
+        f"{format_mean_sd(c.mean_baseline, c.sd_baseline)}, difference {c.difference:+.4f} "
+        f"(95% CI {c.ci_low:+.4f} to {c.ci_high:+.4f}), Welch p = {c.p_value:.3g}{d} — "
+        f"{c.reason}."
+    )
 
 
 @dataclass(frozen=True)
@@ -310,7 +342,7 @@ def plateau(
         if c.verdict != "supported":  # not significantly lower than the best
             same.append(arm)
     reason = (
-        f"{len(same)} arm(s) are not significantly worse than {best} at α = {alpha:g}"
+        f"{count(len(same), 'arm')} are not significantly worse than {best} at α = {alpha:g}"
         if len(same) > 1
         else f"{best} is significantly better than every other arm"
     )

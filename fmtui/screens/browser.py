@@ -19,6 +19,7 @@ from fmtui.core import export
 from fmtui.core.export_target import TargetExists
 from fmtui.core.journal import Entry, JournalError, Search
 from fmtui.core.spec import SpecError
+from fmtui.core.words import count
 from fmtui.messages import ExperimentDone, ExportRequest, JournalChanged, TrainingEvent
 from fmtui.screens import on_top
 from fmtui.screens.dialogs import ConfirmDialog, ExportDialog, TagDialog
@@ -332,7 +333,9 @@ class BrowserScreen(Screen[None]):
             self.notify(f"Deleted entry {entry.id}.")
             self.reload()
 
-        question = f"Delete entry {entry.id}, “{entry.title}”, and its {len(entry.runs)} runs?"
+        question = (
+            f"Delete entry {entry.id}, “{entry.title}”, and its {count(len(entry.runs), 'run')}?"
+        )
         self.app.push_screen(ConfirmDialog(question + " This cannot be undone.", "Delete"), done)
 
     def action_watch(self) -> None:

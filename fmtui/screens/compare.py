@@ -15,6 +15,7 @@ from textual.widgets import Header, Static
 
 from fmtui.core.journal import Entry
 from fmtui.core.stats import compare_entries, format_comparison, format_mean_sd
+from fmtui.core.words import count
 from fmtui.widgets.charts import LinePlot
 from fmtui.widgets.footer import QuietFooter
 
@@ -38,7 +39,7 @@ def _summary(entry: Entry) -> str:
     accs = [a for a in accs if isinstance(a, int | float)]
     sd = statistics.stdev(accs) if len(accs) > 1 else None
     mean = statistics.fmean(accs) if accs else None
-    return f"{len(entry.runs)} runs, test accuracy {format_mean_sd(mean, sd)}"
+    return f"{count(len(entry.runs), 'run')}, test accuracy {format_mean_sd(mean, sd)}"
 
 
 class CompareScreen(Screen[None]):

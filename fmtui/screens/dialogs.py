@@ -12,6 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Select, Static
 
 from fmtui.core.export import FORMATS
+from fmtui.core.words import count
 from fmtui.messages import ExportRequest
 
 DIALOG_CSS = """
@@ -96,9 +97,11 @@ class ExportDialog(ModalScreen[ExportRequest | None]):
                     id="selected",
                 )
                 yield RadioButton(
-                    f"The {self.shown} entries shown", id="shown", value=not self.has_selection
+                    f"The {count(self.shown, 'entry')} shown",
+                    id="shown",
+                    value=not self.has_selection,
                 )
-                yield RadioButton(f"All {self.total} entries", id="all")
+                yield RadioButton(f"All {count(self.total, 'entry')}", id="all")
             yield Label("Write to")
             yield Input(str(self.default_dir / "fmtui-journal.md"), id="path")
             yield Static("", id="path-error", classes="error")
