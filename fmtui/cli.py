@@ -41,6 +41,9 @@ FLAG_FOR_FIELD = {
     "baseline": "--baseline",
     "alpha": "--alpha",
     "margin": "--margin",
+    "adjust": "--adjust",
+    "max_seeds": "--max-seeds",
+    "smallest_effect": "--smallest-effect",
 }
 
 
@@ -113,6 +116,24 @@ def build_parser() -> argparse.ArgumentParser:
     claim.add_argument("--baseline", help="the baseline arm (default: the first)")
     claim.add_argument("--alpha", help="significance level, default 0.05")
     claim.add_argument("--margin", help="equivalence margin for --direction same, default 0.005")
+    claim.add_argument(
+        "--adjust",
+        help="multiplicity adjustment over the variants: holm (default), bh "
+        "(default for --exploratory and grids), dunnett or none",
+    )
+    explore = claim.add_mutually_exclusive_group()
+    explore.add_argument(
+        "--exploratory",
+        action="store_true",
+        default=None,
+        help="an exploratory claim: Benjamini–Hochberg (false discovery rate)",
+    )
+    explore.add_argument(
+        "--confirmatory",
+        dest="exploratory",
+        action="store_false",
+        help="a confirmatory claim: Holm (family-wise error); the default but for grids",
+    )
     rec = run.add_argument_group("journal")
     rec.add_argument("--title", help="entry title (default: from the arms)")
     for name in ("objective", "hypothesis", "methodology"):
@@ -280,7 +301,15 @@ def build_claim(args: argparse.Namespace, experiment: Any) -> Any:
     from fmtui.core.journal import Claim
     from fmtui.core.spec import SpecError
 
-    given = [args.metric, args.direction, args.baseline, args.alpha, args.margin]
+    given = [
+        args.metric,
+        args.direction,
+        args.baseline,
+        args.alpha,
+        args.margin,
+        args.adjust,
+        args.exploratory,
+    ]
     if all(v is None for v in given):
         return None
     names = [a.name for a in experiment.arms]
@@ -293,6 +322,9 @@ def build_claim(args: argparse.Namespace, experiment: Any) -> Any:
         baseline=baseline,
         alpha=args.alpha if args.alpha is not None else 0.05,
         margin=args.margin if args.margin is not None else 0.005,
+        adjust=args.adjust or "auto",
+        # A grid searches many arms for the good ones: exploratory unless said otherwise.
+        exploratory=bool(args.grid) if args.exploratory is None else args.exploratory,
     )
 
 

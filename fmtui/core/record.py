@@ -201,7 +201,7 @@ class ExperimentRecorder:
         comparisons = judge(self.entry.runs, arms, self.entry.claim)
         self.entry.verdict = entry_verdict(comparisons)
         self.entry.stats = {
-            "claim": self.entry.claim.__dict__,
+            "claim": {**self.entry.claim.__dict__, "adjustment": self.entry.claim.adjustment},
             "comparisons": [c.to_dict() for c in comparisons],
         }
         if not self.entry.evaluation.strip():
@@ -316,6 +316,9 @@ def run_command(entry: Entry) -> str | None:
             "--margin",
             f"{claim.margin:g}",
         ]
+        if claim.adjust != "auto":
+            parts += ["--adjust", claim.adjust]
+        parts.append("--exploratory" if claim.exploratory else "--confirmatory")
     return shlex.join(parts)
 
 

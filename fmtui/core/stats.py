@@ -7,6 +7,7 @@ import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from fmtui.core.multiplicity import ADJUSTMENT_NAMES
 from fmtui.core.train import RunResult
 
 
@@ -81,9 +82,20 @@ class Comparison:
     seeds_needed: int | None
     verdict: str
     reason: str
+    # What was tested and how: added later, so stored entries without them still load.
+    test: str = "Welch t"
+    paired: bool = False
+    hedges_g: float | None = None
+    alpha: float = 0.05
+    margin: float = 0.005
+    p_adjusted: float | None = None
+    adjustment: str = "none"
+    p_beyond: float | None = None  # "same" claims: p that the difference exceeds ±margin
+    metric_label: str = ""
+    per_seed: tuple[dict[str, object], ...] = ()
 
     def to_dict(self) -> dict[str, object]:
-        return dict(self.__dict__)
+        return {**self.__dict__, "per_seed": [dict(row) for row in self.per_seed]}
 
 
 def metric_values(runs: Iterable[dict], arm: str, metric: str) -> list[float]:
@@ -111,13 +123,19 @@ def compare(
     margin: float = 0.005,
     metric: str = "test_acc",
     names: tuple[str, str] = ("variant", "baseline"),
+    paired: bool = False,
 ) -> Comparison:
-    """Welch's t-test, a confidence interval and Cohen's d, and what they say of the claim.
+    """A t-test, a confidence interval and Cohen's d / Hedges' g, and what they say of the claim.
 
     `direction` is the claim: the variant is `higher`, `lower` or the `same` (within
-    ±margin) as the baseline. One seed per arm gives no verdict.
+    ±margin) as the baseline. `paired`: the two lists are aligned by seed, and the
+    per-seed differences are tested (paired t); otherwise Welch's t. One seed per arm
+    gives no verdict.
     """
     from scipy import stats as st
+
+    from fmtui.core.ttest import cohens_d as effect_d
+    from fmtui.core.ttest import hedges_g, t_test
 
     n_v, n_b = len(variant), len(baseline)
     mean_v = statistics.fmean(variant) if variant else None
@@ -135,6 +153,10 @@ def compare(
         mean_baseline=mean_b,
         sd_variant=sd_v,
         sd_baseline=sd_b,
+        alpha=alpha,
+        margin=margin,
+        paired=paired,
+        test="paired t" if paired else "Welch t",
     )
     empty = dict(
         difference=None, ci_low=None, ci_high=None, p_value=None, cohens_d=None, seeds_needed=None
@@ -154,38 +176,14 @@ def compare(
             "noise; run 3 or more seeds",
         )
     var_v, var_b = sd_v**2, sd_b**2  # type: ignore[operator]
-    se = math.sqrt(var_v / n_v + var_b / n_b)
     pooled = math.sqrt(((n_v - 1) * var_v + (n_b - 1) * var_b) / (n_v + n_b - 2))
-    cohens_d = diff / pooled if pooled > 0 else None
-    if se == 0:
-        p_value = 1.0 if diff == 0 else 0.0
-        ci_low = ci_high = diff
-        ci90 = (diff, diff)
-    else:
-        df = (var_v / n_v + var_b / n_b) ** 2 / (
-            (var_v / n_v) ** 2 / (n_v - 1) + (var_b / n_b) ** 2 / (n_b - 1)
-        )
-        p_value = float(st.ttest_ind(variant, baseline, equal_var=False).pvalue)
-        half = float(st.t.ppf(1 - alpha / 2, df)) * se
-        ci_low, ci_high = diff - half, diff + half
-        half90 = float(st.t.ppf(1 - alpha, df)) * se
-        ci90 = (diff - half90, diff + half90)
-    significant = p_value < alpha
+    cohens_d = effect_d(baseline, variant)
+    result = t_test(baseline, variant, alpha=alpha, paired=paired)
+    p_value = result.p_value
+    p_beyond = None
     if direction == "same":
-        if -margin <= ci90[0] and ci90[1] <= margin:
-            verdict, reason = "supported", f"the difference is within ±{margin:g} (TOST)"
-        elif ci_low > margin or ci_high < -margin:
-            verdict, reason = "contradicted", f"the difference lies beyond ±{margin:g}"
-        else:
-            verdict, reason = "inconclusive", f"cannot tell whether it is within ±{margin:g}"
-    else:
-        wanted = diff > 0 if direction == "higher" else diff < 0
-        if significant and wanted:
-            verdict, reason = "supported", f"significant at α = {alpha:g} in the claimed direction"
-        elif significant:
-            verdict, reason = "contradicted", f"significant at α = {alpha:g} the other way"
-        else:
-            verdict, reason = "inconclusive", f"not significant at α = {alpha:g}"
+        p_value, p_beyond = result.p_equivalent(margin), result.p_beyond(margin)
+    verdict, reason = decide(direction, diff, p_value, p_beyond, alpha, margin)
     seeds_needed = None
     if verdict == "inconclusive" and pooled > 0 and diff != 0:
         z = float(st.norm.ppf(1 - alpha / 2) + st.norm.ppf(0.8))
@@ -194,14 +192,46 @@ def compare(
     return Comparison(
         **base,
         difference=diff,
-        ci_low=ci_low,
-        ci_high=ci_high,
+        ci_low=result.ci_low,
+        ci_high=result.ci_high,
         p_value=p_value,
         cohens_d=cohens_d,
+        hedges_g=hedges_g(cohens_d, n_v, n_b),
+        p_beyond=p_beyond,
         seeds_needed=seeds_needed,
         verdict=verdict,
         reason=reason,
     )
+
+
+def decide(
+    direction: str,
+    diff: float,
+    p_value: float,
+    p_beyond: float | None,
+    alpha: float,
+    margin: float,
+    adjustment: str = "",
+) -> tuple[str, str]:
+    """The verdict and its reason from the deciding (possibly adjusted) p-values.
+
+    For `same`, `p_value` is the TOST p (within ±margin) and `p_beyond` the one-sided
+    p of lying beyond the margin, which contradicts at α/2 (a 95% interval outside it).
+    """
+    level = f"α = {alpha:g}" + (f" after {adjustment} adjustment" if adjustment else "")
+    if direction == "same":
+        if p_value < alpha:
+            return "supported", f"the difference is within ±{margin:g} (TOST, {level})"
+        if p_beyond is not None and p_beyond < alpha / 2:
+            return "contradicted", f"the difference lies beyond ±{margin:g} ({level})"
+        return "inconclusive", f"cannot tell whether it is within ±{margin:g} ({level})"
+    significant = p_value < alpha
+    wanted = diff > 0 if direction == "higher" else diff < 0
+    if significant and wanted:
+        return "supported", f"significant at {level} in the claimed direction"
+    if significant:
+        return "contradicted", f"significant at {level} the other way"
+    return "inconclusive", f"not significant at {level}"
 
 
 def entry_verdict(comparisons: Sequence[Comparison]) -> str | None:
@@ -219,25 +249,10 @@ def entry_verdict(comparisons: Sequence[Comparison]) -> str | None:
 
 
 def judge(runs: Sequence[dict], arms: Sequence[str], claim: object) -> list[Comparison]:
-    """Every variant arm against the claim's baseline arm (stored run dicts)."""
-    metric = getattr(claim, "metric", "test_acc")
-    baseline = getattr(claim, "baseline", "") or (arms[0] if arms else "")
-    if baseline not in arms:
-        baseline = arms[0] if arms else baseline
-    base_values = metric_values(runs, baseline, metric)
-    return [
-        compare(
-            base_values,
-            metric_values(runs, arm, metric),
-            direction=getattr(claim, "direction", "higher"),
-            alpha=getattr(claim, "alpha", 0.05),
-            margin=getattr(claim, "margin", 0.005),
-            metric=metric,
-            names=(arm, baseline),
-        )
-        for arm in arms
-        if arm != baseline
-    ]
+    """Every variant arm against the claim's baseline arm (stored run dicts), adjusted."""
+    from fmtui.core.verdicts import judge_claim
+
+    return judge_claim(runs, arms, claim)
 
 
 def format_comparison(c: Comparison) -> str:
@@ -245,12 +260,20 @@ def format_comparison(c: Comparison) -> str:
     if c.difference is None or c.p_value is None:
         return f"{c.variant} vs {c.baseline}: {c.verdict} — {c.reason}"
     d = f", d = {c.cohens_d:.2f}" if c.cohens_d is not None else ""
+    d += f", g = {c.hedges_g:.2f}" if c.hedges_g is not None else ""
+    adjusted = ""
+    if c.p_adjusted is not None and c.adjustment not in ("", "none"):
+        adjusted = (
+            f", {ADJUSTMENT_NAMES.get(c.adjustment, c.adjustment)}-adjusted p = {c.p_adjusted:.3g}"
+        )
+    kind = "TOST " if c.direction == "same" else ""
+    level = round((1 - c.alpha) * 100, 1)
     return (
-        f"{c.variant} vs {c.baseline}: {c.metric} "
+        f"{c.variant} vs {c.baseline}: {c.metric_label or c.metric} "
         f"{format_mean_sd(c.mean_variant, c.sd_variant)} vs "
         f"{format_mean_sd(c.mean_baseline, c.sd_baseline)}, difference {c.difference:+.4f} "
-        f"(95% CI {c.ci_low:+.4f} to {c.ci_high:+.4f}), Welch p = {c.p_value:.3g}{d}: "
-        f"{c.verdict.upper()} — {c.reason}"
+        f"({level:g}% CI {c.ci_low:+.4f} to {c.ci_high:+.4f}), "
+        f"{c.test} {kind}p = {c.p_value:.3g}{adjusted}{d}: {c.verdict.upper()} — {c.reason}"
     )
 
 
@@ -265,7 +288,15 @@ def draft_evaluation(comparisons: Sequence[Comparison]) -> str:
         "inconclusive": "The results neither support nor contradict the hypothesis.",
         "not tested": "The hypothesis was not tested: each arm needs several seeds.",
     }[verdict or "inconclusive"]
-    return " ".join([lead, *(format_comparison(c) + "." for c in comparisons)])
+    first = comparisons[0]
+    how = (
+        f"Compared: {first.metric_label or first.metric}, each variant against "
+        f"{first.baseline} at α = {first.alpha:g}"
+    )
+    if len(comparisons) > 1 and first.adjustment not in ("", "none"):
+        name = ADJUSTMENT_NAMES.get(first.adjustment, first.adjustment)
+        how += f", {name}-adjusted for {len(comparisons)} comparisons"
+    return " ".join([lead, how + ".", *(format_comparison(c) + "." for c in comparisons)])
 
 
 @dataclass(frozen=True)
