@@ -20,7 +20,7 @@ from fmtui.core.ttest import paired_seeds
 
 def _selection(spec: Mapping[str, Any]) -> str:
     """How the run's reported epoch is chosen: on validation, never on the test set."""
-    if int(spec.get("patience") or 0) <= 0:
+    if int(spec.get("patience", 3) or 0) <= 0:
         return "after the last epoch (no early stopping)"
     if spec.get("monitor") == "val_loss":
         return "at the lowest-validation-loss epoch"
@@ -122,7 +122,8 @@ def adjust_family(
         if method in ("holm", "bh") and any(p is not None for p in beyond_raw)
         else beyond_raw
     )
-    name = ADJUSTMENT_NAMES[method] if method != "none" else ""
+    # One comparison is its own family: the adjustment changes nothing worth a word.
+    name = ADJUSTMENT_NAMES[method] if method != "none" and len(tested) > 1 else ""
     for k, i in enumerate(tested):
         c = comparisons[i]
         verdict, reason = decide(
