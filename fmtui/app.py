@@ -382,6 +382,7 @@ class FmtuiApp(App[None]):
 
     def _reproduction_note(self, entry_id: int) -> str:
         """For a rerun: whether it matched the original to the last digit."""
+        from fmtui.core.hardware import KERNEL_NOTE
         from fmtui.core.record import reproduction_report
 
         try:
@@ -396,6 +397,8 @@ class FmtuiApp(App[None]):
         same, differences = reproduction_report(original, entry)
         if same:
             return f" It reproduces entry {original.id} exactly."
+        if differences[0].startswith(KERNEL_NOTE):
+            return f" Against entry {original.id}: {differences[0]}."
         return f" It differs from entry {original.id}: {differences[0]}"
 
     def on_journal_changed(self, message: JournalChanged) -> None:

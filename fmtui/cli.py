@@ -635,6 +635,7 @@ def cmd_import(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 def cmd_rerun(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """Repeat an entry with the same specs and seeds, as a new linked entry."""
     from fmtui.core import data, train
+    from fmtui.core.hardware import KERNEL_NOTE
     from fmtui.core.journal import JournalError
     from fmtui.core.record import ExperimentRecorder, reproduction_report, rerun_copy
     from fmtui.core.spec import SpecError
@@ -679,6 +680,13 @@ def cmd_rerun(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         same, differences = reproduction_report(original, finished)
     if same:
         print(f"entry {new_id} reproduces entry {original.id} exactly", file=out)
+    elif differences[0].startswith(KERNEL_NOTE):
+        print(
+            f"entry {new_id} vs entry {original.id}: {differences[0]}; not a failed reproduction:",
+            file=out,
+        )
+        for line in differences[1:]:
+            print(f"  {line}", file=out)
     else:
         print(f"entry {new_id} differs from entry {original.id}:", file=out)
         for line in differences:

@@ -16,6 +16,7 @@ from typing import Any
 
 from fmtui.core import train
 from fmtui.core.design import format_value, variants_text
+from fmtui.core.hardware import kernel_difference
 from fmtui.core.journal import Entry, Journal, JournalError
 from fmtui.core.spec import ExperimentSpec, format_layers
 
@@ -238,7 +239,11 @@ def rerun_copy(entry: Entry) -> tuple[Entry, ExperimentSpec]:
 
 
 def reproduction_report(original: Entry, rerun: Entry) -> tuple[bool, list[str]]:
-    """Whether every run of `rerun` matches the original's to the last digit."""
+    """Whether every run of `rerun` matches the original's to the last digit.
+
+    When the runs used different CPU kernels (another CPU model or instruction set),
+    exact agreement is not expected: the first line is then the kernel note.
+    """
 
     def key(run: dict[str, Any]) -> tuple[str, int]:
         return (run.get("arm", ""), run.get("spec", {}).get("seed", 0))
@@ -267,7 +272,25 @@ def reproduction_report(original: Entry, rerun: Entry) -> tuple[bool, list[str]]
                     f"{name} differs ({old_env.get(name)} vs {new_env.get(name)}): exact "
                     "agreement is only expected on the same CPU set-up"
                 )
+    kernels = {
+        note
+        for old, new in _run_pairs(original, rerun)
+        if (note := kernel_difference(old.get("environment") or {}, new.get("environment") or {}))
+    }
+    if kernels and differences:
+        # One note suffices: every run of an entry ran on the same machine.
+        differences = [sorted(kernels)[0], *differences]
     return not differences and len(rerun.runs) == len(original.runs), differences
+
+
+def _run_pairs(original: Entry, rerun: Entry) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """The original's and the rerun's runs matched by arm and seed."""
+
+    def key(run: dict[str, Any]) -> tuple[str, int]:
+        return (run.get("arm", ""), run.get("spec", {}).get("seed", 0))
+
+    before = {key(r): r for r in original.runs}
+    return [(before[key(r)], r) for r in rerun.runs if key(r) in before]
 
 
 def run_command(entry: Entry) -> str | None:

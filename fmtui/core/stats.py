@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import statistics
 from collections.abc import Iterable, Sequence
@@ -358,13 +359,14 @@ class EntryComparison:
 
 
 def _runs_values(entry_runs: Sequence[dict], metric: str) -> list[float]:
+    """The metric's values for the entry's best arm, chosen on validation, not on test."""
     arms = list(dict.fromkeys(r.get("arm", "") for r in entry_runs))
-    best: list[float] = []
+    chosen, best_val = "", -math.inf
     for arm in arms:
-        values = metric_values(entry_runs, arm, metric)
-        if values and (not best or statistics.fmean(values) > statistics.fmean(best)):
-            best = values
-    return best
+        val = metric_values(entry_runs, arm, "val_acc") or metric_values(entry_runs, arm, metric)
+        if val and statistics.fmean(val) > best_val:
+            chosen, best_val = arm, statistics.fmean(val)
+    return metric_values(entry_runs, chosen, metric) if chosen else []
 
 
 def compare_entries(
@@ -407,4 +409,16 @@ def compare_entries(
                 f"The runs used different {label}: {', '.join(map(str, seen_a))} vs "
                 f"{', '.join(map(str, seen_b))}."
             )
+    from fmtui.core.hardware import kernel_difference
+
+    env_a = next((r.get("environment") or {} for r in runs_a), {})
+    env_b = next((r.get("environment") or {} for r in runs_b), {})
+    if note := kernel_difference(env_a, env_b):
+        warnings.append(f"The runs used {note}.")
+    if comparison is not None:
+        from fmtui.core.verdicts import metric_label
+
+        comparison = dataclasses.replace(
+            comparison, metric_label=metric_label(metric, [*runs_a, *runs_b])
+        )
     return EntryComparison(diff, comparison, warnings)

@@ -21,6 +21,7 @@ from torch import nn
 
 from fmtui import __version__
 from fmtui.core import data as data_mod
+from fmtui.core import hardware
 from fmtui.core.model import build_model, parameter_count
 from fmtui.core.spec import RunSpec
 
@@ -222,6 +223,7 @@ def environment(device: torch.device, note: str | None) -> dict[str, Any]:
         "device_name": name,
         "threads": torch.get_num_threads(),
         "device_note": note,
+        **hardware.machine(),  # CPU model and kernels: results are exact per machine only
     }
 
 
