@@ -190,3 +190,49 @@ def test_metric_label_names_the_epoch_choice() -> None:
         "test accuracy after the last epoch (no early stopping)"
     )
     assert metric_label("val_acc") == "best validation accuracy over the epochs"
+
+
+# ---------------------------------------------------------------- exports
+
+
+def _judged_entry() -> Entry:
+    runs = (
+        _runs("base", [0.8900, 0.8850, 0.8950])
+        + _runs("v1", [0.8912, 0.8861, 0.8963])
+        + _runs("v2", [0.8890, 0.8860, 0.8940], seeds=[0, 1, 7])
+    )
+    claim = Claim(baseline="base")
+    comps = judge(runs, ["base", "v1", "v2"], claim)
+    return Entry(
+        id=4,
+        title="t",
+        runs=runs,
+        claim=claim,
+        stats={"claim": {}, "comparisons": [c.to_dict() for c in comps]},
+    )
+
+
+def test_exports_carry_the_test_and_every_seed() -> None:
+    import csv
+    import io
+    import json
+
+    from fmtui.core.export import to_csv, to_json, to_markdown
+
+    entry = _judged_entry()
+    md = to_markdown([entry])
+    assert "Compared: test accuracy at the best-validation-accuracy epoch; α = 0.05" in md
+    assert "adjustment: Holm over 2 comparisons" in md
+    assert "| paired t " in md and "| Welch t " in md
+    assert "| 4:v2:7 " in md and "| 4:base:0 " in md
+    rows = list(csv.DictReader(io.StringIO(to_csv([entry]))))
+    by_id = {row["run_id"]: row for row in rows}
+    assert by_id["4:v1:1"]["test"] == "paired t" and by_id["4:v1:1"]["paired"] == "True"
+    assert by_id["4:v2:7"]["test"] == "Welch t" and by_id["4:v2:7"]["compared_with"] == "base"
+    assert float(by_id["4:v2:7"]["p_adjusted"]) >= float(by_id["4:v2:7"]["p_raw"])
+    assert by_id["4:base:2"]["verdict"] == "baseline"
+    assert float(by_id["4:v1:0"]["compared_value"]) == 0.8912
+    assert {row["adjustment"] for row in rows} == {"holm"} and rows[0]["alpha"] == "0.05"
+    doc = json.loads(to_json([entry]))["entries"][0]["stats"]["comparisons"]
+    assert doc[0]["paired"] is True and doc[0]["adjustment"] == "holm"
+    assert doc[0]["per_seed"][0] == {"arm": "base", "seed": 0, "run_id": "base:0", "value": 0.89}

@@ -30,6 +30,7 @@ from fmtui import __version__
 from fmtui.core.journal import Entry, Journal, JournalError, now_text, to_json_safe
 from fmtui.core.record import run_command
 from fmtui.core.spec import RunSpec, SpecError, format_layers
+from fmtui.core.verdict_export import VERDICT_COLUMNS, csv_columns, verdict_markdown
 
 FORMATS = ("md", "json", "csv")
 JSON_FORMAT = "fmtui-journal"
@@ -152,6 +153,8 @@ def entry_markdown(entry: Entry) -> str:
         if name == "results" and entry.runs:
             table = arms_table(entry)
             text = f"{text}\n\n{table}" if text.strip() else table
+        if name == "evaluation" and (verdicts := verdict_markdown(entry)):
+            text = f"{text}\n\n{verdicts}" if text.strip() else verdicts
         lines += [f"**{heading}:**", text, ""] if text else [f"**{heading}:**", ""]
     return "\n".join(lines).rstrip("\n")
 
@@ -263,6 +266,7 @@ CSV_COLUMNS = [
     "duration_s",
     "ran_on",
     "error",
+    *VERDICT_COLUMNS,
 ]
 
 
@@ -291,6 +295,7 @@ def to_csv(entries: Iterable[Entry]) -> str:
                 "duration_s": run.get("duration_s"),
                 "ran_on": run.get("device"),
                 "error": run.get("error"),
+                **csv_columns(entry, run),
             }
             writer.writerow({k: "" if v is None else v for k, v in row.items()})
     return buffer.getvalue()
