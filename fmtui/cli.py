@@ -112,7 +112,11 @@ def build_parser() -> argparse.ArgumentParser:
     out.add_argument("--no-download", action="store_true", help="never download the data set")
     claim = run.add_argument_group("the claim (with several arms: a verdict per variant)")
     claim.add_argument("--metric", help="test_acc (default), val_acc or duration_s")
-    claim.add_argument("--direction", help="the variants are higher, lower or the same")
+    claim.add_argument(
+        "--direction",
+        help="the variants are higher, lower or the same; or increasing/decreasing: "
+        "a trend along total width (width arms) or the arms' order (Spearman)",
+    )
     claim.add_argument("--baseline", help="the baseline arm (default: the first)")
     claim.add_argument("--alpha", help="significance level, default 0.05")
     claim.add_argument("--margin", help="equivalence margin for --direction same, default 0.005")
@@ -468,10 +472,15 @@ def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from fmtui.core.stats import entry_verdict, format_comparison, judge
 
     comparisons = []
+    found_trend = None
     if claim is not None and len(experiment.arms) > 1:
-        comparisons = judge(
-            [r.to_dict() for r in results], [a.name for a in experiment.arms], claim
-        )
+        run_dicts = [r.to_dict() for r in results]
+        arm_names = [a.name for a in experiment.arms]
+        comparisons = judge(run_dicts, arm_names, claim)
+        if claim.direction in ("increasing", "decreasing"):
+            from fmtui.core.trend import trend
+
+            found_trend = trend(run_dicts, arm_names, claim)
     if recorder is not None:
         recorder.finish(cancelled=cancel.is_set())
         recorder.journal.close()
@@ -488,7 +497,8 @@ def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 "runs": [_run_json(r) for r in results],
                 "arms": [s.to_dict() for s in summaries],
                 "comparisons": [c.to_dict() for c in comparisons],
-                "verdict": entry_verdict(comparisons),
+                "verdict": found_trend.verdict if found_trend else entry_verdict(comparisons),
+                **({"trend": found_trend.to_dict()} if found_trend else {}),
                 "status": "completed" if _all_completed(results, total_runs) else "incomplete",
             },
         )
@@ -508,6 +518,11 @@ def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             print(format_comparison(comparison), file=out)
         if comparisons:
             print(f"verdict: {entry_verdict(comparisons)}", file=out)
+        if found_trend is not None:
+            from fmtui.core.trend import format_trend
+
+            print(format_trend(found_trend), file=out)
+            print(f"verdict: {found_trend.verdict}", file=out)
         if cancel.is_set():
             print("cancelled by the user", file=out)
     if cancel.is_set():

@@ -199,6 +199,9 @@ class ExperimentRecorder:
                         "(m and c in the journal)."
                     )
             return
+        if self.entry.claim.direction in ("increasing", "decreasing"):
+            self._judge_trend(arms)
+            return
         comparisons = judge(self.entry.runs, arms, self.entry.claim)
         self.entry.verdict = entry_verdict(comparisons)
         self.entry.stats = {
@@ -207,6 +210,24 @@ class ExperimentRecorder:
         }
         if not self.entry.evaluation.strip():
             self.entry.evaluation = draft_evaluation(comparisons)
+
+    def _judge_trend(self, arms: list[str]) -> None:
+        """A trend claim: the rank-trend verdict, and the best region beside it."""
+        from fmtui.core.stats import plateau
+        from fmtui.core.trend import draft_trend_evaluation, trend
+
+        claim = self.entry.claim
+        assert claim is not None
+        found = trend(self.entry.runs, arms, claim)
+        region = plateau(self.entry.runs, arms, claim.metric, claim.alpha, claim.adjustment)
+        self.entry.verdict = found.verdict
+        self.entry.stats = {
+            "claim": {**claim.__dict__, "adjustment": claim.adjustment},
+            "trend": found.to_dict(),
+            **({"plateau": region.to_dict()} if region is not None else {}),
+        }
+        if not self.entry.evaluation.strip():
+            self.entry.evaluation = draft_trend_evaluation(found)
 
     def _save(self) -> None:
         try:

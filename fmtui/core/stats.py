@@ -316,14 +316,30 @@ class Plateau:
 
 
 def plateau(
-    runs: Sequence[dict], arms: Sequence[str], metric: str = "test_acc", alpha: float = 0.05
+    runs: Sequence[dict],
+    arms: Sequence[str],
+    metric: str = "test_acc",
+    alpha: float = 0.05,
+    adjustment: str = "holm",
 ) -> Plateau | None:
-    """Which arms are statistically indistinguishable from the best (Welch, one seed refuses)."""
+    """The best region: the best arm and the arms not significantly worse than it.
+
+    The best arm is chosen on validation accuracy where runs have it (choosing on the
+    test set would favour the luckiest draw); every other arm is tested against it,
+    paired on shared seeds, and the family adjusted (Holm by default).
+    """
+    from types import SimpleNamespace
+
+    from fmtui.core.verdicts import judge_claim
+
     values = {arm: metric_values(runs, arm, metric) for arm in arms}
     values = {arm: v for arm, v in values.items() if v}
     if not values:
         return None
-    best = max(values, key=lambda a: statistics.fmean(values[a]))
+    chooser = {arm: metric_values(runs, arm, "val_acc") for arm in values}
+    if not all(chooser.values()):
+        chooser = values
+    best = max(values, key=lambda a: statistics.fmean(chooser[a]))
     best_mean = statistics.fmean(values[best])
     if any(len(v) < 2 for v in values.values()):
         return Plateau(
@@ -334,17 +350,18 @@ def plateau(
             False,
             "one seed per arm: the tool cannot say which arms tie with the best",
         )
-    same = [best]
-    for arm, vals in values.items():
-        if arm == best:
-            continue
-        c = compare(values[best], vals, direction="lower", alpha=alpha, metric=metric)
-        if c.verdict != "supported":  # not significantly lower than the best
-            same.append(arm)
+    claim = SimpleNamespace(
+        metric=metric, baseline=best, direction="higher", alpha=alpha, adjustment=adjustment
+    )
+    comparisons = judge_claim(runs, [best, *(a for a in values if a != best)], claim)
+    # "contradicted" here: the arm is significantly below the best after adjustment.
+    same = [best, *(c.variant for c in comparisons if c.verdict != "contradicted")]
+    named = ADJUSTMENT_NAMES.get(adjustment, adjustment)
+    level = f"α = {alpha:g}" + (f", {named}-adjusted" if len(comparisons) > 1 else "")
     reason = (
-        f"{len(same)} arm(s) are not significantly worse than {best} at α = {alpha:g}"
+        f"{len(same)} arm(s) are not significantly worse than {best} at {level}"
         if len(same) > 1
-        else f"{best} is significantly better than every other arm"
+        else f"{best} is significantly better than every other arm at {level}"
     )
     return Plateau(metric, best, best_mean, tuple(same), True, reason)
 

@@ -140,7 +140,12 @@ def adjust_family(
 def judge_claim(
     runs: Sequence[Mapping[str, Any]], arms: Sequence[str], claim: object
 ) -> list[Comparison]:
-    """Every variant arm against the claim's baseline arm, adjusted as the claim says."""
+    """Every variant arm against the claim's baseline arm, adjusted as the claim says.
+
+    A trend claim (increasing/decreasing) has no per-variant comparisons: see trend.py.
+    """
+    if getattr(claim, "direction", "higher") in ("increasing", "decreasing"):
+        return []
     baseline = getattr(claim, "baseline", "") or (arms[0] if arms else "")
     if baseline not in arms:
         baseline = arms[0] if arms else baseline
