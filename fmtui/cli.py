@@ -44,6 +44,7 @@ FLAG_FOR_FIELD = {
     "adjust": "--adjust",
     "max_seeds": "--max-seeds",
     "smallest_effect": "--smallest-effect",
+    "until_decided": "--until-decided",
 }
 
 
@@ -137,6 +138,19 @@ def build_parser() -> argparse.ArgumentParser:
         dest="exploratory",
         action="store_false",
         help="a confirmatory claim: Holm (family-wise error); the default but for grids",
+    )
+    seq = run.add_argument_group("seeds until decided (higher/lower claims)")
+    seq.add_argument(
+        "--until-decided",
+        action="store_true",
+        help="run seeds in planned looks (3, 5, 8, 12, …) and stop once decided; "
+        "O'Brien–Fleming α-spending keeps the false-positive rate at --alpha",
+    )
+    seq.add_argument("--max-seeds", help="seeds per arm at the last look, 3 to 100 (default 12)")
+    seq.add_argument(
+        "--smallest-effect",
+        help="smallest difference worth detecting; stop early for futility when the "
+        "interval lies below it (default 0: no futility stop)",
     )
     rec = run.add_argument_group("journal")
     rec.add_argument("--title", help="entry title (default: from the arms)")
@@ -303,9 +317,17 @@ def build_experiment(args: argparse.Namespace) -> Any:
 def build_claim(args: argparse.Namespace, experiment: Any) -> Any:
     """The claim from --metric/--direction/--baseline/--alpha/--margin, or None."""
     from fmtui.core.journal import Claim
-    from fmtui.core.spec import SpecError
+    from fmtui.core.spec import SpecError, parse_int
 
+    if args.until_decided and (args.direction or "higher") not in ("higher", "lower"):
+        raise SpecError("direction", "--until-decided needs a higher or lower claim")
+    if not args.until_decided and (args.max_seeds or args.smallest_effect):
+        raise SpecError("max_seeds", "--max-seeds and --smallest-effect need --until-decided")
+    if args.until_decided and len(experiment.arms) < 2:
+        raise SpecError("until_decided", "needs a baseline and at least one variant arm")
+    max_seeds = parse_int("max_seeds", args.max_seeds or 12, 3, 100) if args.until_decided else 0
     given = [
+        args.until_decided or None,
         args.metric,
         args.direction,
         args.baseline,
@@ -329,6 +351,8 @@ def build_claim(args: argparse.Namespace, experiment: Any) -> Any:
         adjust=args.adjust or "auto",
         # A grid searches many arms for the good ones: exploratory unless said otherwise.
         exploratory=bool(args.grid) if args.exploratory is None else args.exploratory,
+        max_seeds=max_seeds,
+        smallest_effect=args.smallest_effect or 0.0,
     )
 
 
@@ -456,14 +480,17 @@ def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             else:
                 print(f"  run {r.status}: {r.error or 'stopped by the user'}", file=out, flush=True)
 
-    try:
-        results = train.run_experiment(
-            experiment,
-            source,
-            on_event=on_event,
-            cancel=cancel,
-            require_full=not args.allow_subset,
+    def run_batch(batch: Any) -> list[Any]:
+        return train.run_experiment(
+            batch, source, on_event=on_event, cancel=cancel, require_full=not args.allow_subset
         )
+
+    try:
+        if claim is not None and claim.max_seeds:
+            experiment, results = _run_looks(experiment, claim, run_batch, cancel, recorder, err)
+            total_runs = len(experiment.runs())
+        else:
+            results = run_batch(experiment)
     finally:
         if threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGINT, previous)
@@ -473,10 +500,16 @@ def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     comparisons = []
     found_trend = None
+    sequential: dict[str, Any] = {}
     if claim is not None and len(experiment.arms) > 1:
         run_dicts = [r.to_dict() for r in results]
         arm_names = [a.name for a in experiment.arms]
-        comparisons = judge(run_dicts, arm_names, claim)
+        if claim.max_seeds:
+            from fmtui.core.until_decided import judge_look
+
+            comparisons, sequential = judge_look(run_dicts, arm_names, claim)
+        else:
+            comparisons = judge(run_dicts, arm_names, claim)
         if claim.direction in ("increasing", "decreasing"):
             from fmtui.core.trend import trend
 
@@ -499,6 +532,7 @@ def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 "comparisons": [c.to_dict() for c in comparisons],
                 "verdict": found_trend.verdict if found_trend else entry_verdict(comparisons),
                 **({"trend": found_trend.to_dict()} if found_trend else {}),
+                **({"sequential": sequential} if sequential else {}),
                 "status": "completed" if _all_completed(results, total_runs) else "incomplete",
             },
         )
@@ -528,6 +562,30 @@ def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if cancel.is_set():
         return 130
     return 0 if _all_completed(results, total_runs) else 1
+
+
+def _run_looks(
+    experiment: Any, claim: Any, run_batch: Any, cancel: Any, recorder: Any, err: TextIO
+) -> tuple[Any, list[Any]]:
+    """--until-decided: run each look's seeds while the claim is undecided."""
+    from fmtui.core.until_decided import run_until_decided
+
+    def on_look(_comparisons: Any, state: dict[str, Any]) -> None:
+        what = f"stop ({state['stopped_by']})" if state["stop"] else "undecided: more seeds"
+        print(
+            f"look {state['look']} of {len(state['looks'])}: {state['seeds']} seeds per arm, "
+            f"α spent {state['alpha_spent']:.4f}: {what}",
+            file=err,
+            flush=True,
+        )
+
+    results, ran, _state = run_until_decided(
+        experiment, claim, run_batch, cancelled=cancel.is_set, on_look=on_look
+    )
+    if recorder is not None:  # the entry records the seeds actually run, for reruns
+        recorder.experiment = ran
+        recorder.entry.experiment = ran.to_dict()
+    return ran, results
 
 
 def _journal_path(args: argparse.Namespace) -> str | None:

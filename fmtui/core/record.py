@@ -202,11 +202,18 @@ class ExperimentRecorder:
         if self.entry.claim.direction in ("increasing", "decreasing"):
             self._judge_trend(arms)
             return
-        comparisons = judge(self.entry.runs, arms, self.entry.claim)
+        sequential: dict[str, Any] = {}
+        if self.entry.claim.max_seeds:
+            from fmtui.core.until_decided import judge_look
+
+            comparisons, sequential = judge_look(self.entry.runs, arms, self.entry.claim)
+        else:
+            comparisons = judge(self.entry.runs, arms, self.entry.claim)
         self.entry.verdict = entry_verdict(comparisons)
         self.entry.stats = {
             "claim": {**self.entry.claim.__dict__, "adjustment": self.entry.claim.adjustment},
             "comparisons": [c.to_dict() for c in comparisons],
+            **({"sequential": sequential} if sequential else {}),
         }
         if not self.entry.evaluation.strip():
             self.entry.evaluation = draft_evaluation(comparisons)
