@@ -427,6 +427,9 @@ def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         signal.signal(signal.SIGINT, on_sigint)
     runs = experiment.runs()
     total_runs = len(runs)
+    shown_total = str(total_runs)
+    if claim is not None and claim.max_seeds:  # looks stop early: only a bound is known
+        shown_total = f"{len(experiment.arms) * claim.max_seeds} at most"
     counter = {"n": 0}
 
     def on_event(event: train.Event) -> None:
@@ -447,7 +450,7 @@ def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 )
             else:
                 print(
-                    f"run {counter['n']}/{total_runs}: arm {event.arm}, seed {event.spec.seed}, "
+                    f"run {counter['n']}/{shown_total}: arm {event.arm}, seed {event.spec.seed}, "
                     f"{event.parameters:,} parameters on {event.device}",
                     file=out,
                     flush=True,

@@ -147,3 +147,34 @@ def test_bad_sequential_flags(fixture_dir, capsys, args, needle) -> None:
     base += ["--layers", "16", "--variant", "w: layers=32"]
     assert main([*base, *args]) == 2
     assert needle in capsys.readouterr().err
+
+
+def test_looks_are_exported(fixture_dir, tmp_path, capsys) -> None:
+    import csv
+    import io
+    import shlex
+
+    from fmtui.cli import build_claim, build_experiment, build_parser
+    from fmtui.core.export import to_csv, to_markdown
+    from fmtui.core.record import run_command
+
+    journal = tmp_path / "j.json"
+    args = ["run", "--data-dir", str(fixture_dir), "--allow-subset", "--journal", str(journal)]
+    args += ["--layers", "16", "--variant", "w: layers=32", "--epochs", "1", "--device", "cpu"]
+    args += ["--until-decided", "--max-seeds", "3", "--smallest-effect", "0.01"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "run 1/6 at most:" in out
+    with Journal(journal, read_only=True) as reader:
+        entry = reader.get(1)
+    assert entry.claim.smallest_effect == 0.01
+    text = "Seeds until decided: planned looks at 3 seeds per arm"
+    assert text in entry.evaluation and text in to_markdown([entry])
+    assert "α spent 0.0500 of 0.05" in entry.evaluation
+    rows = list(csv.DictReader(io.StringIO(to_csv([entry]))))
+    assert {row["looks"] for row in rows} == {"look 1 of 3"}
+    command = run_command(entry)
+    assert "--until-decided --max-seeds 3 --smallest-effect 0.01" in command
+    parsed = build_parser().parse_args(shlex.split(command)[1:])
+    rebuilt = build_claim(parsed, build_experiment(parsed))
+    assert rebuilt == entry.claim

@@ -216,7 +216,10 @@ class ExperimentRecorder:
             **({"sequential": sequential} if sequential else {}),
         }
         if not self.entry.evaluation.strip():
-            self.entry.evaluation = draft_evaluation(comparisons)
+            from fmtui.core.verdict_export import sequential_text
+
+            looks = sequential_text(sequential)
+            self.entry.evaluation = draft_evaluation(comparisons) + (f" {looks}" if looks else "")
 
     def _judge_trend(self, arms: list[str]) -> None:
         """A trend claim: the rank-trend verdict, and the best region beside it."""
@@ -370,6 +373,10 @@ def run_command(entry: Entry) -> str | None:
         if claim.adjust != "auto":
             parts += ["--adjust", claim.adjust]
         parts.append("--exploratory" if claim.exploratory else "--confirmatory")
+        if claim.max_seeds:  # the same looks on the same seeds reach the same decision
+            parts += ["--until-decided", "--max-seeds", str(claim.max_seeds)]
+            if claim.smallest_effect:
+                parts += ["--smallest-effect", f"{claim.smallest_effect:g}"]
     return shlex.join(parts)
 
 

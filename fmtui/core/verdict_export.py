@@ -23,7 +23,34 @@ VERDICT_COLUMNS = [
     "p_raw",
     "p_adjusted",
     "verdict",
+    "looks",
 ]
+
+
+def sequential_text(state: Any) -> str:
+    """One sentence on the looks of a seeds-until-decided run, or ''."""
+    if not isinstance(state, Mapping) or not state.get("looks") or not state.get("look"):
+        return ""
+    looks = ", ".join(str(n) for n in state["looks"])
+    stopped = (
+        f"stopped at look {state['look']} ({state.get('seeds')} seeds per arm) by "
+        f"{state.get('stopped_by') or 'the last look'}"
+        if state.get("stop")
+        else f"undecided after look {state['look']} ({state.get('seeds')} seeds per arm)"
+    )
+    return (
+        f"Seeds until decided: planned looks at {looks} seeds per arm, "
+        f"{state.get('spending', 'Lan–DeMets O’Brien–Fleming')} α-spending; {stopped}; "
+        f"α spent {state.get('alpha_spent', 0):.4f} of {state.get('alpha', 0.05):g}."
+    )
+
+
+def looks_cell(entry: Any) -> str:
+    stats = getattr(entry, "stats", None) or {}
+    state = stats.get("sequential") if isinstance(stats, Mapping) else None
+    if not isinstance(state, Mapping) or not state.get("looks"):
+        return ""
+    return f"look {state.get('look')} of {'/'.join(str(n) for n in state['looks'])}"
 
 
 def comparisons(entry: Any) -> list[Mapping[str, Any]]:
@@ -58,6 +85,9 @@ def verdict_markdown(entry: Any) -> str:
         f" over {len(found)} comparison{'s' if len(found) != 1 else ''}.",
         "",
     ]
+    stats = getattr(entry, "stats", None) or {}
+    if looks := sequential_text(stats.get("sequential") if isinstance(stats, Mapping) else None):
+        lines[-1:-1] = [looks]
     rows = []
     for c in found:
         ci = (
@@ -111,6 +141,7 @@ def csv_columns(entry: Any, run: Mapping[str, Any]) -> dict[str, Any]:
     seed = (run.get("spec") or {}).get("seed", "")
     out: dict[str, Any] = dict.fromkeys(VERDICT_COLUMNS, "")
     out["run_id"] = run_id(entry, arm, seed)
+    out["looks"] = looks_cell(entry)
     found = comparisons(entry)
     if not found:
         return out
