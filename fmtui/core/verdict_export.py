@@ -11,6 +11,7 @@ from typing import Any
 
 from fmtui.core.multiplicity import ADJUSTMENT_NAMES
 
+SPENDING = "Lan–DeMets O'Brien–Fleming"
 VERDICT_COLUMNS = [
     "run_id",
     "metric",
@@ -40,7 +41,7 @@ def sequential_text(state: Any) -> str:
     )
     return (
         f"Seeds until decided: planned looks at {looks} seeds per arm, "
-        f"{state.get('spending', 'Lan–DeMets O’Brien–Fleming')} α-spending; {stopped}; "
+        f"{state.get('spending', SPENDING)} α-spending; {stopped}; "
         f"α spent {state.get('alpha_spent', 0):.4f} of {state.get('alpha', 0.05):g}."
     )
 
