@@ -70,3 +70,24 @@ def test_compare_entries_names_cpu_kernels() -> None:
     assert result.comparison is not None
     assert result.comparison.metric_label.startswith("test accuracy at the best-validation")
     assert not any(KERNEL_NOTE in w for w in compare_entries(first, first).warnings)
+
+
+def test_cli_rerun_on_other_kernels(fixture_dir: Path, tmp_path: Path, capsys) -> None:
+    from fmtui.cli import main
+    from fmtui.core.journal import Journal
+
+    journal = tmp_path / "j.json"
+    common = ["--journal", str(journal), "--data-dir", str(fixture_dir), "--allow-subset"]
+    assert main(["run", *common, "--layers", "16", "--epochs", "1", "--device", "cpu"]) == 0
+    with Journal(journal) as writer:  # as if entry 1 had run on another CPU
+        entry = writer.get(1)
+        for run in entry.runs:
+            run["environment"]["cpu_capability"] = "SSE9"
+            run["test_acc"] += 0.0001
+        writer.update(entry)
+    capsys.readouterr()
+    assert main(["rerun", "1", *common]) == 0
+    out = capsys.readouterr().out
+    assert "entry 2 vs entry 1: different CPU kernels: expect small differences" in out
+    assert "cpu_capability SSE9 vs" in out and "not a failed reproduction" in out
+    assert "differs from" not in out
