@@ -236,3 +236,32 @@ def test_exports_carry_the_test_and_every_seed() -> None:
     doc = json.loads(to_json([entry]))["entries"][0]["stats"]["comparisons"]
     assert doc[0]["paired"] is True and doc[0]["adjustment"] == "holm"
     assert doc[0]["per_seed"][0] == {"arm": "base", "seed": 0, "run_id": "base:0", "value": 0.89}
+
+
+# ---------------------------------------------------------------- the hypothesis form
+
+
+async def test_form_keeps_claim_settings_it_does_not_show(tmp_path) -> None:
+    from textual.widgets import Input
+
+    from fmtui.core.journal import Journal
+    from fmtui.screens.hypothesis import HypothesisScreen
+    from tests.tui_helpers import build_app
+
+    path = tmp_path / "journal.json"
+    claim = Claim(
+        direction="increasing", adjust="bh", exploratory=True, max_seeds=8, smallest_effect=0.002
+    )
+    with Journal(path) as writer:
+        writer.add(Entry(title="trend", claim=claim))
+    app = build_app(path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("enter")
+        assert isinstance(app.screen, HypothesisScreen)
+        app.screen.query_one("#alpha", Input).value = "0.01"
+        await pilot.press("ctrl+s")
+    with Journal(path, read_only=True) as reader:
+        saved = reader.get(1).claim
+    assert saved.alpha == 0.01 and saved.direction == "increasing"
+    assert (saved.adjust, saved.exploratory, saved.max_seeds) == ("bh", True, 8)
+    assert saved.smallest_effect == 0.002
