@@ -69,12 +69,12 @@ def _crossing(
     sd = math.sqrt(t - t_prev)
     bound = c * math.sqrt(t)
     if xs is None or density is None:
-        mean = drift * t
-        return float(norm.sf((bound - mean) / sd)), float(norm.cdf((-bound - mean) / sd))
+        start = drift * t
+        return float(norm.sf((bound - start) / sd)), float(norm.cdf((-bound - start) / sd))
     mass = _trapezoid_weights(xs) * density
-    mean = xs + drift * (t - t_prev)
-    up = float(np.sum(mass * norm.sf((bound - mean) / sd)))
-    down = float(np.sum(mass * norm.cdf((-bound - mean) / sd)))
+    means = xs + drift * (t - t_prev)
+    up = float(np.sum(mass * norm.sf((bound - means) / sd)))
+    down = float(np.sum(mass * norm.cdf((-bound - means) / sd)))
     return up, down
 
 

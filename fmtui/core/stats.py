@@ -7,6 +7,7 @@ import math
 import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from fmtui.core.multiplicity import ADJUSTMENT_NAMES
 from fmtui.core.train import RunResult
@@ -143,7 +144,7 @@ def compare(
     mean_b = statistics.fmean(baseline) if baseline else None
     sd_v = statistics.stdev(variant) if n_v > 1 else None
     sd_b = statistics.stdev(baseline) if n_b > 1 else None
-    base = dict(
+    base: dict[str, Any] = dict(
         variant=names[0],
         baseline=names[1],
         metric=metric,
@@ -159,7 +160,7 @@ def compare(
         paired=paired,
         test="paired t" if paired else "Welch t",
     )
-    empty = dict(
+    empty: dict[str, Any] = dict(
         difference=None, ci_low=None, ci_high=None, p_value=None, cohens_d=None, seeds_needed=None
     )
     if n_v == 0 or n_b == 0:

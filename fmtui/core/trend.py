@@ -82,7 +82,7 @@ def trend(runs: Sequence[Mapping[str, Any]], arms: Sequence[str], claim: object)
                 xs.append(position)
                 ys.append(value)
                 rows.append({"arm": arm, "seed": seed, "run_id": run_id(arm, seed), "value": value})
-    base = dict(
+    base: dict[str, Any] = dict(
         metric=metric,
         metric_label=metric_label(metric, runs),
         direction=direction,

@@ -43,7 +43,7 @@ def judge_look(
     """
     d = plan(claim)
     look = current_look(d, seeds_run(runs, arms, claim.metric))
-    comparisons = judge(runs, arms, claim)
+    comparisons = judge([dict(r) for r in runs], arms, claim)
     state: dict[str, Any] = {
         **d.to_dict(),
         "look": look,
