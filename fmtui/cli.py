@@ -42,6 +42,10 @@ FLAG_FOR_FIELD = {
     "baseline": "--baseline",
     "alpha": "--alpha",
     "margin": "--margin",
+    "adjust": "--adjust",
+    "max_seeds": "--max-seeds",
+    "smallest_effect": "--smallest-effect",
+    "until_decided": "--until-decided",
 }
 
 
@@ -145,10 +149,45 @@ def build_parser() -> argparse.ArgumentParser:
     )
     claim = run.add_argument_group("the claim (with several arms: a verdict per variant)")
     claim.add_argument("--metric", help="test_acc (default), val_acc or duration_s")
-    claim.add_argument("--direction", help="the variants are higher, lower or the same")
+    claim.add_argument(
+        "--direction",
+        help="the variants are higher, lower or the same; or increasing/decreasing: "
+        "a trend along total width (width arms) or the arms' order (Spearman)",
+    )
     claim.add_argument("--baseline", help="the baseline arm (default: the first)")
     claim.add_argument("--alpha", help="significance level, default 0.05")
     claim.add_argument("--margin", help="equivalence margin for --direction same, default 0.005")
+    claim.add_argument(
+        "--adjust",
+        help="multiplicity adjustment over the variants: holm (default), bh "
+        "(default for --exploratory and grids), dunnett or none",
+    )
+    explore = claim.add_mutually_exclusive_group()
+    explore.add_argument(
+        "--exploratory",
+        action="store_true",
+        default=None,
+        help="an exploratory claim: Benjamini–Hochberg (false discovery rate)",
+    )
+    explore.add_argument(
+        "--confirmatory",
+        dest="exploratory",
+        action="store_false",
+        help="a confirmatory claim: Holm (family-wise error); the default but for grids",
+    )
+    seq = run.add_argument_group("seeds until decided (higher/lower claims)")
+    seq.add_argument(
+        "--until-decided",
+        action="store_true",
+        help="run seeds in planned looks (3, 5, 8, 12, …) and stop once decided; "
+        "O'Brien–Fleming α-spending keeps the false-positive rate at --alpha",
+    )
+    seq.add_argument("--max-seeds", help="seeds per arm at the last look, 3 to 100 (default 12)")
+    seq.add_argument(
+        "--smallest-effect",
+        help="smallest difference worth detecting; stop early for futility when the "
+        "interval lies below it (default 0: no futility stop)",
+    )
     rec = run.add_argument_group("journal")
     rec.add_argument("--title", help="entry title (default: from the arms)")
     for name in ("objective", "hypothesis", "methodology"):
@@ -352,9 +391,25 @@ def build_experiment(args: argparse.Namespace) -> Any:
 def build_claim(args: argparse.Namespace, experiment: Any) -> Any:
     """The claim from --metric/--direction/--baseline/--alpha/--margin, or None."""
     from fmtui.core.journal import Claim
-    from fmtui.core.spec import SpecError
+    from fmtui.core.spec import SpecError, parse_int
 
-    given = [args.metric, args.direction, args.baseline, args.alpha, args.margin]
+    if args.until_decided and (args.direction or "higher") not in ("higher", "lower"):
+        raise SpecError("direction", "--until-decided needs a higher or lower claim")
+    if not args.until_decided and (args.max_seeds or args.smallest_effect):
+        raise SpecError("max_seeds", "--max-seeds and --smallest-effect need --until-decided")
+    if args.until_decided and len(experiment.arms) < 2:
+        raise SpecError("until_decided", "needs a baseline and at least one variant arm")
+    max_seeds = parse_int("max_seeds", args.max_seeds or 12, 3, 100) if args.until_decided else 0
+    given = [
+        args.until_decided or None,
+        args.metric,
+        args.direction,
+        args.baseline,
+        args.alpha,
+        args.margin,
+        args.adjust,
+        args.exploratory,
+    ]
     if all(v is None for v in given):
         return None
     names = [a.name for a in experiment.arms]
@@ -367,6 +422,11 @@ def build_claim(args: argparse.Namespace, experiment: Any) -> Any:
         baseline=baseline,
         alpha=args.alpha if args.alpha is not None else 0.05,
         margin=args.margin if args.margin is not None else 0.005,
+        adjust=args.adjust or "auto",
+        # A grid searches many arms for the good ones: exploratory unless said otherwise.
+        exploratory=bool(args.grid) if args.exploratory is None else args.exploratory,
+        max_seeds=max_seeds,
+        smallest_effect=args.smallest_effect or 0.0,
     )
 
 
@@ -452,6 +512,9 @@ def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         signal.signal(signal.SIGINT, on_sigint)
     runs = experiment.runs()
     total_runs = len(runs)
+    shown_total = str(total_runs)
+    if claim is not None and claim.max_seeds:  # looks stop early: only a bound is known
+        shown_total = f"{len(experiment.arms) * claim.max_seeds} at most"
     counter = {"n": 0}
     # Every JSON event names a run by `seed` (the value) and `repeat` (its index).
     seeds = {(p.arm, p.repeat): p.spec.seed for p in runs}
@@ -482,7 +545,7 @@ def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 host = event.environment.get("host")
                 where = f"{event.device} on {host}" if host else event.device
                 print(
-                    f"run {counter['n']}/{total_runs}: arm {event.arm}, seed {event.spec.seed}, "
+                    f"run {counter['n']}/{shown_total}: arm {event.arm}, seed {event.spec.seed}, "
                     f"{event.parameters:,} parameters on {where}",
                     file=out,
                     flush=True,
@@ -528,18 +591,20 @@ def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                     flush=True,
                 )
 
-    try:
+    def run_batch(batch: Any) -> list[Any]:
         if cluster is not None:
-            results = cluster.run(experiment, on_event, cancel, _data_dir(args), args.allow_subset)
+            return cluster.run(batch, on_event, cancel, _data_dir(args), args.allow_subset)
+        assert source is not None
+        return train.run_experiment(
+            batch, source, on_event=on_event, cancel=cancel, require_full=not args.allow_subset
+        )
+
+    try:
+        if claim is not None and claim.max_seeds:
+            experiment, results = _run_looks(experiment, claim, run_batch, cancel, recorder, err)
+            total_runs = len(experiment.runs())
         else:
-            assert source is not None
-            results = train.run_experiment(
-                experiment,
-                source,
-                on_event=on_event,
-                cancel=cancel,
-                require_full=not args.allow_subset,
-            )
+            results = run_batch(experiment)
     finally:
         if cluster is not None:
             cluster.close()
@@ -550,10 +615,21 @@ def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from fmtui.core.stats import entry_verdict, format_comparison, judge
 
     comparisons = []
+    found_trend = None
+    sequential: dict[str, Any] = {}
     if claim is not None and len(experiment.arms) > 1:
-        comparisons = judge(
-            [r.to_dict() for r in results], [a.name for a in experiment.arms], claim
-        )
+        run_dicts = [r.to_dict() for r in results]
+        arm_names = [a.name for a in experiment.arms]
+        if claim.max_seeds:
+            from fmtui.core.until_decided import judge_look
+
+            comparisons, sequential = judge_look(run_dicts, arm_names, claim)
+        else:
+            comparisons = judge(run_dicts, arm_names, claim)
+        if claim.direction in ("increasing", "decreasing"):
+            from fmtui.core.trend import trend
+
+            found_trend = trend(run_dicts, arm_names, claim)
     if recorder is not None:
         recorder.finish(cancelled=cancel.is_set())
         recorder.journal.close()
@@ -571,7 +647,9 @@ def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 "runs": [_run_json(r) for r in results],
                 "arms": [s.to_dict() for s in summaries],
                 "comparisons": [c.to_dict() for c in comparisons],
-                "verdict": entry_verdict(comparisons),
+                "verdict": found_trend.verdict if found_trend else entry_verdict(comparisons),
+                **({"trend": found_trend.to_dict()} if found_trend else {}),
+                **({"sequential": sequential} if sequential else {}),
                 "status": "completed" if _all_completed(results, total_runs) else "incomplete",
             },
         )
@@ -591,11 +669,40 @@ def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             print(format_comparison(comparison), file=out)
         if comparisons:
             print(f"verdict: {entry_verdict(comparisons)}", file=out)
+        if found_trend is not None:
+            from fmtui.core.trend import format_trend
+
+            print(format_trend(found_trend), file=out)
+            print(f"verdict: {found_trend.verdict}", file=out)
         if cancel.is_set():
             print("cancelled by the user", file=out)
     if cancel.is_set():
         return 130
     return 0 if _all_completed(results, total_runs) else 1
+
+
+def _run_looks(
+    experiment: Any, claim: Any, run_batch: Any, cancel: Any, recorder: Any, err: TextIO
+) -> tuple[Any, list[Any]]:
+    """--until-decided: run each look's seeds while the claim is undecided."""
+    from fmtui.core.until_decided import run_until_decided
+
+    def on_look(_comparisons: Any, state: dict[str, Any]) -> None:
+        what = f"stop ({state['stopped_by']})" if state["stop"] else "undecided: more seeds"
+        print(
+            f"look {state['look']} of {len(state['looks'])}: {state['seeds']} seeds per arm, "
+            f"α spent {state['alpha_spent']:.4f}: {what}",
+            file=err,
+            flush=True,
+        )
+
+    results, ran, _state = run_until_decided(
+        experiment, claim, run_batch, cancelled=cancel.is_set, on_look=on_look
+    )
+    if recorder is not None:  # the entry records the seeds actually run, for reruns
+        recorder.experiment = ran
+        recorder.entry.experiment = ran.to_dict()
+    return ran, results
 
 
 def _journal_path(args: argparse.Namespace) -> str | None:
@@ -744,6 +851,7 @@ def cmd_import(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 def cmd_rerun(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """Repeat an entry with the same specs and seeds, as a new linked entry."""
     from fmtui.core import data, train
+    from fmtui.core.hardware import KERNEL_NOTE
     from fmtui.core.journal import JournalError
     from fmtui.core.record import ExperimentRecorder, reproduction_report, rerun_copy
     from fmtui.core.spec import SpecError
@@ -790,6 +898,13 @@ def cmd_rerun(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         same, differences = reproduction_report(original, finished)
     if same:
         print(f"entry {new_id} reproduces entry {original.id} exactly", file=out)
+    elif differences[0].startswith(KERNEL_NOTE):
+        print(
+            f"entry {new_id} vs entry {original.id}: {differences[0]}; not a failed reproduction:",
+            file=out,
+        )
+        for line in differences[1:]:
+            print(f"  {line}", file=out)
     else:
         print(f"entry {new_id} differs from entry {original.id}:", file=out)
         for line in differences:

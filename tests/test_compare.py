@@ -60,3 +60,28 @@ async def test_mark_two_and_compare(tmp_path: Path) -> None:
         assert len(plot.series) == 2
         await pilot.press("escape")
         assert not isinstance(app.screen, CompareScreen)
+
+
+async def test_compare_view_names_cpu_kernels(tmp_path: Path) -> None:
+    import io
+
+    from rich.console import Console
+
+    first = _entry("b64", 64, [0.8945, 0.8921, 0.8950])
+    second = _entry("b32", 32, [0.9010, 0.9032, 0.9025])
+    for entry, capability in ((first, "AVX512"), (second, "AVX2")):
+        for run in entry.runs:
+            run["environment"] |= {"cpu_model": "Xeon", "cpu_capability": capability}
+    app = build_app(tmp_path / "journal.json")
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.journal.add(first)
+        app.journal.add(second)
+        app.screen.reload()
+        await pilot.press("m", "down", "m", "c")
+        assert isinstance(app.screen, CompareScreen)
+        console = Console(width=300, record=True, file=io.StringIO())
+        console.print(app.screen._report())
+        text = console.export_text()
+    assert "different CPU kernels: expect small differences" in text
+    assert "test accuracy after the last epoch (no early stopping)" in text
+    assert "Welch t p = " in text and "g = " in text

@@ -86,7 +86,7 @@ def test_judge_and_entry_verdict() -> None:
     assert entry_verdict(comps[:1]) == "supported"
     assert metric_values(runs, "b32", "val_acc") == pytest.approx([a - 0.005 for a in BETTER])
     text = draft_evaluation(comps[:1])
-    assert text.startswith("The results support the hypothesis.") and "Welch p =" in text
+    assert text.startswith("The results support the hypothesis.") and "Welch t p =" in text
 
 
 def test_cli_prints_verdicts_and_records_them(fixture_dir, tmp_path, capsys) -> None:

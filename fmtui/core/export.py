@@ -30,6 +30,7 @@ from fmtui import __version__
 from fmtui.core.journal import Entry, Journal, JournalError, now_text, to_json_safe
 from fmtui.core.record import run_command
 from fmtui.core.spec import RunSpec, SpecError, format_layers
+from fmtui.core.verdict_export import VERDICT_COLUMNS, csv_columns, verdict_markdown
 
 FORMATS = ("md", "json", "csv")
 JSON_FORMAT = "fmtui-journal"
@@ -179,6 +180,8 @@ def entry_markdown(entry: Entry) -> str:
         if name == "results":
             notes = "\n".join(result_notes(entry))
             text = f"{text}\n\n{notes}" if text.strip() and notes else text or notes
+        if name == "evaluation" and (verdicts := verdict_markdown(entry)):
+            text = f"{text}\n\n{verdicts}" if text.strip() else verdicts
         lines += [f"**{heading}:**", text, ""] if text else [f"**{heading}:**", ""]
     return "\n".join(lines).rstrip("\n")
 
@@ -296,6 +299,7 @@ CSV_COLUMNS = [
     "ran_on",
     "torch",
     "error",
+    *VERDICT_COLUMNS,
 ]
 # Measured values are rounded in CSV (a spreadsheet reads 0.8612 better than
 # 0.8611999750137329); the JSON export keeps full precision. Spec values are inputs
@@ -339,6 +343,7 @@ def to_csv(entries: Iterable[Entry]) -> str:
                 "ran_on": run.get("device"),
                 "torch": (run.get("environment") or {}).get("torch"),
                 "error": run.get("error"),
+                **csv_columns(entry, run),
             }
             writer.writerow({k: "" if v is None else v for k, v in row.items()})
     return buffer.getvalue()

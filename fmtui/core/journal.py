@@ -44,7 +44,8 @@ ENTRY_STATUSES = ("draft", "running", "completed", "cancelled", "failed", "inter
 RUN_STATUSES = ("running", "completed", "cancelled", "diverged", "failed", "interrupted")
 TEXT_FIELDS = ("objective", "hypothesis", "methodology", "results", "evaluation", "conclusion")
 METRICS = ("test_acc", "val_acc", "duration_s")
-DIRECTIONS = ("higher", "lower", "same")
+DIRECTIONS = ("higher", "lower", "same", "increasing", "decreasing")
+ADJUST_CHOICES = ("auto", "holm", "bh", "dunnett", "none")
 SORTS = ("date", "title", "best", "status")
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 MAX_TEXT = 100_000
@@ -134,15 +135,33 @@ class Claim:
     baseline: str = ""
     alpha: float = 0.05
     margin: float = 0.005
+    # Multiplicity: "auto" is Holm, or Benjamini–Hochberg when the claim is exploratory.
+    adjust: str = "auto"
+    exploratory: bool = False
+    # Seeds until decided: 0 = a fixed number of seeds; futility below this effect.
+    max_seeds: int = 0
+    smallest_effect: float = 0.0
 
     def __post_init__(self) -> None:
-        from fmtui.core.spec import parse_choice, parse_float
+        from fmtui.core.spec import parse_choice, parse_float, parse_int
 
         self.metric = parse_choice("metric", self.metric, METRICS)
         self.direction = parse_choice("direction", self.direction, DIRECTIONS)
         self.baseline = _valid_text("baseline", self.baseline, 80)
         self.alpha = parse_float("alpha", self.alpha, 0.0, 0.5, lo_open=True)
         self.margin = parse_float("margin", self.margin, 0.0, 1.0)
+        self.adjust = parse_choice("adjust", self.adjust, ADJUST_CHOICES)
+        if not isinstance(self.exploratory, bool):
+            raise SpecError("exploratory", f"expected true or false, got {self.exploratory!r}")
+        self.max_seeds = parse_int("max_seeds", self.max_seeds, 0, 100)
+        self.smallest_effect = parse_float("smallest_effect", self.smallest_effect, 0.0, 1.0)
+
+    @property
+    def adjustment(self) -> str:
+        """The multiplicity adjustment in force: holm, bh, dunnett or none."""
+        if self.adjust != "auto":
+            return self.adjust
+        return "bh" if self.exploratory else "holm"
 
     @classmethod
     def from_dict(cls, data: Any) -> Claim | None:

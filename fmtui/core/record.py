@@ -16,6 +16,7 @@ from typing import Any
 
 from fmtui.core import events as train
 from fmtui.core.design import format_value, variants_text
+from fmtui.core.hardware import kernel_difference
 from fmtui.core.journal import Entry, Journal, JournalError
 from fmtui.core.spec import ExperimentSpec, format_layers
 from fmtui.core.words import count
@@ -227,16 +228,47 @@ class ExperimentRecorder:
                         "(m and c in the journal)."
                     )
             return
-        comparisons = judge(self.entry.runs, arms, self.entry.claim)
+        if self.entry.claim.direction in ("increasing", "decreasing"):
+            self._judge_trend(arms)
+            return
+        sequential: dict[str, Any] = {}
+        if self.entry.claim.max_seeds:
+            from fmtui.core.until_decided import judge_look
+
+            comparisons, sequential = judge_look(self.entry.runs, arms, self.entry.claim)
+        else:
+            comparisons = judge(self.entry.runs, arms, self.entry.claim)
         self.entry.verdict = entry_verdict(comparisons)
         self.entry.stats = {
-            "claim": self.entry.claim.__dict__,
+            "claim": {**self.entry.claim.__dict__, "adjustment": self.entry.claim.adjustment},
             "comparisons": [c.to_dict() for c in comparisons],
+            **({"sequential": sequential} if sequential else {}),
         }
         if not self.entry.evaluation.strip():
+            from fmtui.core.verdict_export import sequential_text
+
+            looks = sequential_text(sequential)
             self.entry.evaluation = draft_evaluation(
                 comparisons, has_hypothesis=bool(self.entry.hypothesis.strip())
-            )
+            ) + (f" {looks}" if looks else "")
+
+    def _judge_trend(self, arms: list[str]) -> None:
+        """A trend claim: the rank-trend verdict, and the best region beside it."""
+        from fmtui.core.stats import plateau
+        from fmtui.core.trend import draft_trend_evaluation, trend
+
+        claim = self.entry.claim
+        assert claim is not None
+        found = trend(self.entry.runs, arms, claim)
+        region = plateau(self.entry.runs, arms, claim.metric, claim.alpha, claim.adjustment)
+        self.entry.verdict = found.verdict
+        self.entry.stats = {
+            "claim": {**claim.__dict__, "adjustment": claim.adjustment},
+            "trend": found.to_dict(),
+            **({"plateau": region.to_dict()} if region is not None else {}),
+        }
+        if not self.entry.evaluation.strip():
+            self.entry.evaluation = draft_trend_evaluation(found)
 
     def _save(self) -> None:
         try:
@@ -269,7 +301,11 @@ def rerun_copy(entry: Entry) -> tuple[Entry, ExperimentSpec]:
 
 
 def reproduction_report(original: Entry, rerun: Entry) -> tuple[bool, list[str]]:
-    """Whether every run of `rerun` matches the original's to the last digit."""
+    """Whether every run of `rerun` matches the original's to the last digit.
+
+    When the runs used different CPU kernels (another CPU model or instruction set),
+    exact agreement is not expected: the first line is then the kernel note.
+    """
 
     def key(run: dict[str, Any]) -> tuple[str, int]:
         return (run.get("arm", ""), run.get("spec", {}).get("seed", 0))
@@ -298,7 +334,25 @@ def reproduction_report(original: Entry, rerun: Entry) -> tuple[bool, list[str]]
                     f"{name} differs ({old_env.get(name)} vs {new_env.get(name)}): exact "
                     "agreement is only expected on the same CPU set-up"
                 )
+    kernels = {
+        note
+        for old, new in _run_pairs(original, rerun)
+        if (note := kernel_difference(old.get("environment") or {}, new.get("environment") or {}))
+    }
+    if kernels and differences:
+        # One note suffices: every run of an entry ran on the same machine.
+        differences = [sorted(kernels)[0], *differences]
     return not differences and len(rerun.runs) == len(original.runs), differences
+
+
+def _run_pairs(original: Entry, rerun: Entry) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """The original's and the rerun's runs matched by arm and seed."""
+
+    def key(run: dict[str, Any]) -> tuple[str, int]:
+        return (run.get("arm", ""), run.get("spec", {}).get("seed", 0))
+
+    before = {key(r): r for r in original.runs}
+    return [(before[key(r)], r) for r in rerun.runs if key(r) in before]
 
 
 def run_command(entry: Entry) -> str | None:
@@ -347,6 +401,13 @@ def run_command(entry: Entry) -> str | None:
             "--margin",
             f"{claim.margin:g}",
         ]
+        if claim.adjust != "auto":
+            parts += ["--adjust", claim.adjust]
+        parts.append("--exploratory" if claim.exploratory else "--confirmatory")
+        if claim.max_seeds:  # the same looks on the same seeds reach the same decision
+            parts += ["--until-decided", "--max-seeds", str(claim.max_seeds)]
+            if claim.smallest_effect:
+                parts += ["--smallest-effect", f"{claim.smallest_effect:g}"]
     return shlex.join(parts)
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
+from fmtui.core.hardware import KERNEL_NOTE
+
 if TYPE_CHECKING:
     from fmtui.core.journal import Entry
 
@@ -81,6 +83,8 @@ def describe(record: Any) -> str:
         first = _clean(record.get("first_difference"))
         if first:
             text += f"; {first}"
+    if str(record.get("first_difference") or "").startswith(KERNEL_NOTE):
+        text += f" ({KERNEL_NOTE}: the runs used another CPU)"
     return text + "."
 
 

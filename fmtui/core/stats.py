@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from fmtui.core.events import RunResult
+from fmtui.core.multiplicity import ADJUSTMENT_NAMES
 from fmtui.core.words import count
 
 
@@ -82,9 +85,20 @@ class Comparison:
     seeds_needed: int | None
     verdict: str
     reason: str
+    # What was tested and how: added later, so stored entries without them still load.
+    test: str = "Welch t"
+    paired: bool = False
+    hedges_g: float | None = None
+    alpha: float = 0.05
+    margin: float = 0.005
+    p_adjusted: float | None = None
+    adjustment: str = "none"
+    p_beyond: float | None = None  # "same" claims: p that the difference exceeds ±margin
+    metric_label: str = ""
+    per_seed: tuple[dict[str, object], ...] = ()
 
     def to_dict(self) -> dict[str, object]:
-        return dict(self.__dict__)
+        return {**self.__dict__, "per_seed": [dict(row) for row in self.per_seed]}
 
 
 def metric_values(runs: Iterable[dict], arm: str, metric: str) -> list[float]:
@@ -112,20 +126,25 @@ def compare(
     margin: float = 0.005,
     metric: str = "test_acc",
     names: tuple[str, str] = ("variant", "baseline"),
+    paired: bool = False,
 ) -> Comparison:
-    """Welch's t-test, a confidence interval and Cohen's d, and what they say of the claim.
+    """A t-test, a confidence interval and Cohen's d / Hedges' g, and what they say of the claim.
 
     `direction` is the claim: the variant is `higher`, `lower` or the `same` (within
-    ±margin) as the baseline. One seed per arm gives no verdict.
+    ±margin) as the baseline. `paired`: the two lists are aligned by seed, and the
+    per-seed differences are tested (paired t); otherwise Welch's t. One seed per arm
+    gives no verdict.
     """
-    from scipy import stats as st
+
+    from fmtui.core.ttest import cohens_d as effect_d
+    from fmtui.core.ttest import hedges_g, t_test
 
     n_v, n_b = len(variant), len(baseline)
     mean_v = statistics.fmean(variant) if variant else None
     mean_b = statistics.fmean(baseline) if baseline else None
     sd_v = statistics.stdev(variant) if n_v > 1 else None
     sd_b = statistics.stdev(baseline) if n_b > 1 else None
-    base = dict(
+    base: dict[str, Any] = dict(
         variant=names[0],
         baseline=names[1],
         metric=metric,
@@ -136,8 +155,12 @@ def compare(
         mean_baseline=mean_b,
         sd_variant=sd_v,
         sd_baseline=sd_b,
+        alpha=alpha,
+        margin=margin,
+        paired=paired,
+        test="paired t" if paired else "Welch t",
     )
-    empty = dict(
+    empty: dict[str, Any] = dict(
         difference=None, ci_low=None, ci_high=None, p_value=None, cohens_d=None, seeds_needed=None
     )
     if n_v == 0 or n_b == 0:
@@ -155,38 +178,14 @@ def compare(
             "noise; run 3 or more seeds",
         )
     var_v, var_b = sd_v**2, sd_b**2  # type: ignore[operator]
-    se = math.sqrt(var_v / n_v + var_b / n_b)
     pooled = math.sqrt(((n_v - 1) * var_v + (n_b - 1) * var_b) / (n_v + n_b - 2))
-    cohens_d = diff / pooled if pooled > 0 else None
-    if se == 0:
-        p_value = 1.0 if diff == 0 else 0.0
-        ci_low = ci_high = diff
-        ci90 = (diff, diff)
-    else:
-        df = (var_v / n_v + var_b / n_b) ** 2 / (
-            (var_v / n_v) ** 2 / (n_v - 1) + (var_b / n_b) ** 2 / (n_b - 1)
-        )
-        p_value = float(st.ttest_ind(variant, baseline, equal_var=False).pvalue)
-        half = float(st.t.ppf(1 - alpha / 2, df)) * se
-        ci_low, ci_high = diff - half, diff + half
-        half90 = float(st.t.ppf(1 - alpha, df)) * se
-        ci90 = (diff - half90, diff + half90)
-    significant = p_value < alpha
+    cohens_d = effect_d(baseline, variant)
+    result = t_test(baseline, variant, alpha=alpha, paired=paired)
+    p_value = result.p_value
+    p_beyond = None
     if direction == "same":
-        if -margin <= ci90[0] and ci90[1] <= margin:
-            verdict, reason = "supported", f"the difference is within ±{margin:g} (TOST)"
-        elif ci_low > margin or ci_high < -margin:
-            verdict, reason = "contradicted", f"the difference lies beyond ±{margin:g}"
-        else:
-            verdict, reason = "inconclusive", f"cannot tell whether it is within ±{margin:g}"
-    else:
-        wanted = diff > 0 if direction == "higher" else diff < 0
-        if significant and wanted:
-            verdict, reason = "supported", f"significant at α = {alpha:g} in the claimed direction"
-        elif significant:
-            verdict, reason = "contradicted", f"significant at α = {alpha:g} the other way"
-        else:
-            verdict, reason = "inconclusive", f"not significant at α = {alpha:g}"
+        p_value, p_beyond = result.p_equivalent(margin), result.p_beyond(margin)
+    verdict, reason = decide(direction, diff, p_value, p_beyond, alpha, margin)
     seeds_needed = None
     if verdict == "inconclusive" and pooled > 0:
         from fmtui.core.power import advice
@@ -200,14 +199,46 @@ def compare(
     return Comparison(
         **base,
         difference=diff,
-        ci_low=ci_low,
-        ci_high=ci_high,
+        ci_low=result.ci_low,
+        ci_high=result.ci_high,
         p_value=p_value,
         cohens_d=cohens_d,
+        hedges_g=hedges_g(cohens_d, n_v, n_b),
+        p_beyond=p_beyond,
         seeds_needed=seeds_needed,
         verdict=verdict,
         reason=reason,
     )
+
+
+def decide(
+    direction: str,
+    diff: float,
+    p_value: float,
+    p_beyond: float | None,
+    alpha: float,
+    margin: float,
+    adjustment: str = "",
+) -> tuple[str, str]:
+    """The verdict and its reason from the deciding (possibly adjusted) p-values.
+
+    For `same`, `p_value` is the TOST p (within ±margin) and `p_beyond` the one-sided
+    p of lying beyond the margin, which contradicts at α/2 (a 95% interval outside it).
+    """
+    level = f"α = {alpha:g}" + (f" after {adjustment} adjustment" if adjustment else "")
+    if direction == "same":
+        if p_value < alpha:
+            return "supported", f"the difference is within ±{margin:g} (TOST, {level})"
+        if p_beyond is not None and p_beyond < alpha / 2:
+            return "contradicted", f"the difference lies beyond ±{margin:g} ({level})"
+        return "inconclusive", f"cannot tell whether it is within ±{margin:g} ({level})"
+    significant = p_value < alpha
+    wanted = diff > 0 if direction == "higher" else diff < 0
+    if significant and wanted:
+        return "supported", f"significant at {level} in the claimed direction"
+    if significant:
+        return "contradicted", f"significant at {level} the other way"
+    return "inconclusive", f"not significant at {level}"
 
 
 def entry_verdict(comparisons: Sequence[Comparison]) -> str | None:
@@ -225,39 +256,40 @@ def entry_verdict(comparisons: Sequence[Comparison]) -> str | None:
 
 
 def judge(runs: Sequence[dict], arms: Sequence[str], claim: object) -> list[Comparison]:
-    """Every variant arm against the claim's baseline arm (stored run dicts)."""
-    metric = getattr(claim, "metric", "test_acc")
-    baseline = getattr(claim, "baseline", "") or (arms[0] if arms else "")
-    if baseline not in arms:
-        baseline = arms[0] if arms else baseline
-    base_values = metric_values(runs, baseline, metric)
-    return [
-        compare(
-            base_values,
-            metric_values(runs, arm, metric),
-            direction=getattr(claim, "direction", "higher"),
-            alpha=getattr(claim, "alpha", 0.05),
-            margin=getattr(claim, "margin", 0.005),
-            metric=metric,
-            names=(arm, baseline),
+    """Every variant arm against the claim's baseline arm (stored run dicts), adjusted."""
+    from fmtui.core.verdicts import judge_claim
+
+    return judge_claim(runs, arms, claim)
+
+
+def _numbers(c: Comparison) -> str | None:
+    """The comparison's numbers in words: means, difference, interval, test, effect sizes."""
+    if c.difference is None or c.p_value is None:
+        return None
+    d = f", d = {c.cohens_d:.2f}" if c.cohens_d is not None else ""
+    d += f", g = {c.hedges_g:.2f}" if c.hedges_g is not None else ""
+    adjusted = ""
+    if c.p_adjusted is not None and c.adjustment not in ("", "none"):
+        adjusted = (
+            f", {ADJUSTMENT_NAMES.get(c.adjustment, c.adjustment)}-adjusted p = {c.p_adjusted:.3g}"
         )
-        for arm in arms
-        if arm != baseline
-    ]
+    kind = "TOST " if c.direction == "same" else ""
+    level = round((1 - c.alpha) * 100, 1)
+    return (
+        f"{c.metric_label or c.metric} "
+        f"{format_mean_sd(c.mean_variant, c.sd_variant)} vs "
+        f"{format_mean_sd(c.mean_baseline, c.sd_baseline)}, difference {c.difference:+.4f} "
+        f"({level:g}% CI {c.ci_low:+.4f} to {c.ci_high:+.4f}), "
+        f"{c.test} {kind}p = {c.p_value:.3g}{adjusted}{d}"
+    )
 
 
 def format_comparison(c: Comparison) -> str:
     """One line a person can read: the numbers and the verdict."""
-    if c.difference is None or c.p_value is None:
+    numbers = _numbers(c)
+    if numbers is None:
         return f"{c.variant} vs {c.baseline}: {c.verdict} — {c.reason}"
-    d = f", d = {c.cohens_d:.2f}" if c.cohens_d is not None else ""
-    return (
-        f"{c.variant} vs {c.baseline}: {c.metric} "
-        f"{format_mean_sd(c.mean_variant, c.sd_variant)} vs "
-        f"{format_mean_sd(c.mean_baseline, c.sd_baseline)}, difference {c.difference:+.4f} "
-        f"(95% CI {c.ci_low:+.4f} to {c.ci_high:+.4f}), Welch p = {c.p_value:.3g}{d}: "
-        f"{c.verdict.upper()} — {c.reason}"
-    )
+    return f"{c.variant} vs {c.baseline}: {numbers}: {c.verdict.upper()} — {c.reason}"
 
 
 def draft_evaluation(comparisons: Sequence[Comparison], has_hypothesis: bool = True) -> str:
@@ -268,6 +300,7 @@ def draft_evaluation(comparisons: Sequence[Comparison], has_hypothesis: bool = T
     if not comparisons:
         return ""
     verdict = entry_verdict(comparisons) or "inconclusive"
+    first = comparisons[0]
     if has_hypothesis:
         lead = {
             "supported": "The results support the hypothesis.",
@@ -276,28 +309,27 @@ def draft_evaluation(comparisons: Sequence[Comparison], has_hypothesis: bool = T
             "not tested": "The hypothesis was not tested: each arm needs several seeds.",
         }[verdict]
     else:
-        first = comparisons[0]
         lead = (
             f"No hypothesis text was written. The claim (variants {first.direction} than "
             f"{first.baseline} on {first.metric}) is {verdict}."
         )
+    how = (
+        f"Compared: {first.metric_label or first.metric}, each variant against "
+        f"{first.baseline} at α = {first.alpha:g}"
+    )
+    if len(comparisons) > 1 and first.adjustment not in ("", "none"):
+        name = ADJUSTMENT_NAMES.get(first.adjustment, first.adjustment)
+        how += f", {name}-adjusted for {len(comparisons)} comparisons"
     if len(comparisons) == 1:
-        return " ".join([lead, format_comparison(comparisons[0]) + "."])
-    return "\n".join([lead, *(verdict_line(c) for c in comparisons)])
+        return " ".join([lead, how + ".", format_comparison(first) + "."])
+    return "\n".join([f"{lead} {how}.", *(verdict_line(c) for c in comparisons)])
 
 
 def verdict_line(c: Comparison) -> str:
     """One variant's result for a list: the verdict first, then the numbers and why."""
     head = f"- {c.verdict.upper()}: {c.variant} vs {c.baseline}"
-    if c.difference is None or c.p_value is None:
-        return f"{head} — {c.reason}."
-    d = f", d = {c.cohens_d:.2f}" if c.cohens_d is not None else ""
-    return (
-        f"{head}, {c.metric} {format_mean_sd(c.mean_variant, c.sd_variant)} vs "
-        f"{format_mean_sd(c.mean_baseline, c.sd_baseline)}, difference {c.difference:+.4f} "
-        f"(95% CI {c.ci_low:+.4f} to {c.ci_high:+.4f}), Welch p = {c.p_value:.3g}{d} — "
-        f"{c.reason}."
-    )
+    numbers = _numbers(c)
+    return f"{head} — {c.reason}." if numbers is None else f"{head}, {numbers} — {c.reason}."
 
 
 @dataclass(frozen=True)
@@ -316,14 +348,30 @@ class Plateau:
 
 
 def plateau(
-    runs: Sequence[dict], arms: Sequence[str], metric: str = "test_acc", alpha: float = 0.05
+    runs: Sequence[dict],
+    arms: Sequence[str],
+    metric: str = "test_acc",
+    alpha: float = 0.05,
+    adjustment: str = "holm",
 ) -> Plateau | None:
-    """Which arms are statistically indistinguishable from the best (Welch, one seed refuses)."""
+    """The best region: the best arm and the arms not significantly worse than it.
+
+    The best arm is chosen on validation accuracy where runs have it (choosing on the
+    test set would favour the luckiest draw); every other arm is tested against it,
+    paired on shared seeds, and the family adjusted (Holm by default).
+    """
+    from types import SimpleNamespace
+
+    from fmtui.core.verdicts import judge_claim
+
     values = {arm: metric_values(runs, arm, metric) for arm in arms}
     values = {arm: v for arm, v in values.items() if v}
     if not values:
         return None
-    best = max(values, key=lambda a: statistics.fmean(values[a]))
+    chooser = {arm: metric_values(runs, arm, "val_acc") for arm in values}
+    if not all(chooser.values()):
+        chooser = values
+    best = max(values, key=lambda a: statistics.fmean(chooser[a]))
     best_mean = statistics.fmean(values[best])
     if any(len(v) < 2 for v in values.values()):
         return Plateau(
@@ -334,17 +382,18 @@ def plateau(
             False,
             "one seed per arm: the tool cannot say which arms tie with the best",
         )
-    same = [best]
-    for arm, vals in values.items():
-        if arm == best:
-            continue
-        c = compare(values[best], vals, direction="lower", alpha=alpha, metric=metric)
-        if c.verdict != "supported":  # not significantly lower than the best
-            same.append(arm)
+    claim = SimpleNamespace(
+        metric=metric, baseline=best, direction="higher", alpha=alpha, adjustment=adjustment
+    )
+    comparisons = judge_claim(runs, [best, *(a for a in values if a != best)], claim)
+    # "contradicted" here: the arm is significantly below the best after adjustment.
+    same = [best, *(c.variant for c in comparisons if c.verdict != "contradicted")]
+    named = ADJUSTMENT_NAMES.get(adjustment, adjustment)
+    level = f"α = {alpha:g}" + (f", {named}-adjusted" if len(comparisons) > 1 else "")
     reason = (
-        f"{count(len(same), 'arm')} are not significantly worse than {best} at α = {alpha:g}"
+        f"{count(len(same), 'arm')} are not significantly worse than {best} at {level}"
         if len(same) > 1
-        else f"{best} is significantly better than every other arm"
+        else f"{best} is significantly better than every other arm at {level}"
     )
     return Plateau(metric, best, best_mean, tuple(same), True, reason)
 
@@ -359,13 +408,14 @@ class EntryComparison:
 
 
 def _runs_values(entry_runs: Sequence[dict], metric: str) -> list[float]:
+    """The metric's values for the entry's best arm, chosen on validation, not on test."""
     arms = list(dict.fromkeys(r.get("arm", "") for r in entry_runs))
-    best: list[float] = []
+    chosen, best_val = "", -math.inf
     for arm in arms:
-        values = metric_values(entry_runs, arm, metric)
-        if values and (not best or statistics.fmean(values) > statistics.fmean(best)):
-            best = values
-    return best
+        val = metric_values(entry_runs, arm, "val_acc") or metric_values(entry_runs, arm, metric)
+        if val and statistics.fmean(val) > best_val:
+            chosen, best_val = arm, statistics.fmean(val)
+    return metric_values(entry_runs, chosen, metric) if chosen else []
 
 
 def compare_entries(
@@ -408,4 +458,16 @@ def compare_entries(
                 f"The runs used different {label}: {', '.join(map(str, seen_a))} vs "
                 f"{', '.join(map(str, seen_b))}."
             )
+    from fmtui.core.hardware import kernel_difference
+
+    env_a = next((r.get("environment") or {} for r in runs_a), {})
+    env_b = next((r.get("environment") or {} for r in runs_b), {})
+    if note := kernel_difference(env_a, env_b):
+        warnings.append(f"The runs used {note}.")
+    if comparison is not None:
+        from fmtui.core.verdicts import metric_label
+
+        comparison = dataclasses.replace(
+            comparison, metric_label=metric_label(metric, [*runs_a, *runs_b])
+        )
     return EntryComparison(diff, comparison, warnings)

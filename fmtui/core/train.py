@@ -19,6 +19,7 @@ from torch import nn
 
 from fmtui import __version__
 from fmtui.core import data as data_mod
+from fmtui.core import hardware
 from fmtui.core.events import (
     AnyEvent,
     EpochEnd,
@@ -134,6 +135,7 @@ def environment(device: torch.device, note: str | None) -> dict[str, Any]:
         "device_name": name,
         "threads": torch.get_num_threads(),
         "device_note": note,
+        **hardware.machine(),  # CPU model and kernels: results are exact per machine only
     }
 
 

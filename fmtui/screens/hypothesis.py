@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING, Any
 
 from textual import on
@@ -37,6 +38,8 @@ DIRECTION_OPTIONS = [
     ("higher than baseline", "higher"),
     ("lower than baseline", "lower"),
     ("no different", "same"),
+    ("rising along the arms", "increasing"),
+    ("falling along the arms", "decreasing"),
 ]
 HYPOTHESIS_AREAS = (
     ("objective", "Objective — what are you testing?"),
@@ -154,12 +157,14 @@ class HypothesisScreen(Screen[None]):
             error.display = True
             return False
         try:
-            claim = Claim(
-                values["metric"],
-                values["direction"],
-                values["baseline"] or "baseline",
-                values["alpha"],
-                values["margin"],
+            # The form edits these fields; the rest (adjustment, looks) are kept as set.
+            claim = dataclasses.replace(
+                self.entry.claim or Claim(),
+                metric=values["metric"],
+                direction=values["direction"],
+                baseline=values["baseline"] or "baseline",
+                alpha=values["alpha"],
+                margin=values["margin"],
             )
             candidate = Entry.from_dict(
                 self.entry.to_dict()
