@@ -67,7 +67,7 @@ def test_several_variants_get_a_line_each_verdict_first() -> None:
     assert lines[0] == "The results neither support nor contradict the hypothesis."
     assert lines[1].startswith("- SUPPORTED: b32 vs b64, test_acc ")
     assert lines[2].startswith("- INCONCLUSIVE: b128 vs b64, test_acc ")
-    assert "Welch p =" in lines[1] and lines[2].endswith("(80% power).")
+    assert "Welch t p =" in lines[1] and lines[2].endswith("(80% power).")
 
 
 def test_recorded_entry_without_hypothesis_uses_the_claim_lead() -> None:

@@ -135,7 +135,6 @@ def compare(
     per-seed differences are tested (paired t); otherwise Welch's t. One seed per arm
     gives no verdict.
     """
-
     from fmtui.core.ttest import cohens_d as effect_d
     from fmtui.core.ttest import hedges_g, t_test
 
@@ -322,7 +321,7 @@ def draft_evaluation(comparisons: Sequence[Comparison], has_hypothesis: bool = T
         how += f", {name}-adjusted for {len(comparisons)} comparisons"
     if len(comparisons) == 1:
         return " ".join([lead, how + ".", format_comparison(first) + "."])
-    return "\n".join([f"{lead} {how}.", *(verdict_line(c) for c in comparisons)])
+    return "\n".join([lead, *(verdict_line(c) for c in comparisons), how + "."])
 
 
 def verdict_line(c: Comparison) -> str:
