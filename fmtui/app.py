@@ -16,6 +16,7 @@ from typing import Any
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widgets import Input, TextArea
 
@@ -23,6 +24,7 @@ from fmtui.core import design, export, train
 from fmtui.core.journal import Entry, Journal, JournalError, atomic_write, open_journal
 from fmtui.core.live import LiveState
 from fmtui.core.record import ExperimentRecorder
+from fmtui.core.safe_text import terminal_safe
 from fmtui.core.spec import ExperimentSpec
 from fmtui.core.subprocess_trainer import prepare_subprocesses, run_in_subprocess
 from fmtui.messages import ExperimentDone, JournalChanged, TrainingEvent
@@ -31,6 +33,7 @@ from fmtui.screens.designer import DesignerScreen
 from fmtui.screens.dialogs import ConfirmDialog, HelpScreen
 from fmtui.screens.hypothesis import HypothesisScreen
 from fmtui.screens.training import TrainingScreen
+from fmtui.widgets.literal import markup_line
 
 # trainer(experiment, on_event, cancel, skip): `skip` cancels only the run in progress.
 Trainer = Callable[
@@ -144,6 +147,28 @@ class FmtuiApp(App[None]):
         """Closing the app cancels training cooperatively; finished epochs are saved."""
         self._cancel_all()
 
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """Every notification is plain text, shown literally and terminal-safe.
+
+        Many carry a title, an arm name or an error that echoes input, so none is
+        read as markup (`markup` is accepted for Textual's signature and ignored).
+        """
+        super().notify(
+            terminal_safe(message),
+            title=terminal_safe(title),
+            severity=severity,
+            timeout=timeout,
+            markup=False,
+        )
+
     def apply_blink(self, screen: Screen[Any]) -> None:
         """Tests and screenshots turn the cursor blink off for stable pictures."""
         if not self.blink:
@@ -202,7 +227,7 @@ class FmtuiApp(App[None]):
         yield SystemCommand("Training", "Watch the experiment in training", self.open_training)
         for entry in self.journal.query():
             yield SystemCommand(
-                f"Open entry {entry.id}: {entry.title}",
+                markup_line(f"Open entry {entry.id}: {entry.title}"),  # the palette reads markup
                 f"{entry.created} · {entry.status}",
                 lambda entry=entry: self._cmd_open(entry),
                 discover=False,

@@ -31,7 +31,7 @@ def _rows(text: str) -> list[dict[str, str]]:
 @pytest.mark.parametrize(
     "title",
     [
-        "=HYPERLINK(\"http://evil.example/\",\"click\")",
+        '=HYPERLINK("http://evil.example/","click")',
         "+1+cmd|' /C calc'!A0",
         "-2+3",
         "@SUM(A1:A9)",

@@ -42,7 +42,9 @@ def test_hostile_sequences_become_readable_text() -> None:
 
 
 def test_ordinary_text_is_unchanged() -> None:
-    text = "Effect of batch size — 32 vs 64: ±0.005, naïve, 日本語, emoji 🙂, C:\\path [b]x[/b]\n\tok"
+    text = (
+        "Effect of batch size — 32 vs 64: ±0.005, naïve, 日本語, emoji 🙂, C:\\path [b]x[/b]\n\tok"
+    )
     assert terminal_safe(text) == text
 
 
