@@ -124,6 +124,7 @@ class FmtuiApp(App[None]):
         # Guards the queue and the job count; notified when either changes or a
         # cancel is requested, so a queued experiment leaves the queue at once.
         self._jobs_changed = threading.Condition()
+        self.recovery_path: Path | None = None  # where a crash left the open forms' text
 
     # -- life cycle
 
@@ -142,6 +143,20 @@ class FmtuiApp(App[None]):
                 timeout=10,
                 markup=False,
             )
+
+    def _handle_exception(self, error: Exception) -> None:
+        """An unexpected error ends the app (status 1); first keep the open forms' text.
+
+        Textual calls this for every unhandled exception and has no public hook for
+        it; the override only adds the recovery draft and then defers to Textual.
+        """
+        from fmtui.crash import save_open_forms
+
+        try:
+            self.recovery_path = save_open_forms(self, self.journal.path.parent, error)
+        except Exception as err:  # noqa: BLE001 - never hide the error being handled
+            self.log.error(f"could not write a recovery draft: {err}")
+        super()._handle_exception(error)
 
     def on_unmount(self) -> None:
         """Closing the app cancels training cooperatively; finished epochs are saved."""

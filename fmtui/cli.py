@@ -219,7 +219,10 @@ def _open_app(args: argparse.Namespace) -> int:
         if not app.join_training(timeout=5.0):
             print("fmtui: training did not stop within 5 s", file=err)
         app.journal.close()
-    return 0
+    if app.recovery_path is not None:
+        print(f"fmtui: unsaved text was kept in {app.recovery_path}", file=err)
+    # Textual sets 1 when an unexpected exception ended the app.
+    return app.return_code or 0
 
 
 def _data_dir(args: argparse.Namespace) -> str | None:
