@@ -10,7 +10,7 @@ import sys
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from fmtui import __version__
 from fmtui.core.safe_text import (
@@ -18,8 +18,12 @@ from fmtui.core.safe_text import (
     one_line,
     raw_stream,
     safe_stream,
+    terminal_safe,
     write_export,
 )
+
+if TYPE_CHECKING:
+    from _typeshed import SupportsWrite
 
 # Spec field → the flag that sets it, so errors name what the user typed.
 FLAG_FOR_FIELD = {
@@ -51,8 +55,15 @@ FLAG_FOR_FIELD = {
 }
 
 
+class SafeArgumentParser(argparse.ArgumentParser):
+    """argparse whose usage errors, which echo what was typed, reach the terminal escaped."""
+
+    def _print_message(self, message: str, file: SupportsWrite[str] | None = None) -> None:
+        super()._print_message(terminal_safe(message), file)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = SafeArgumentParser(
         prog="fmtui",
         description="Disciplined neural-network experiments on Fashion-MNIST. "
         "With no command, opens the terminal app.",

@@ -139,3 +139,19 @@ def test_run_output_escapes_arm_names(fixture_dir: Path, tmp_path: Path) -> None
     assert "arm a\\x1b[2J\\x1b]0;T\\x07" in text and "b\\x1b[2J\\x9b " in text
     with Journal(journal, read_only=True) as j:  # the journal keeps the exact text
         assert j.get(1).title == f"T {PAYLOAD}"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["journal", "list", "\x1b]0;PWNED\x07"],
+        ["journal", "\x1b[2J\x9b"],
+        ["export", "--bogus\x1b]52;c;QQ==\x07"],
+    ],
+    ids=["unrecognized", "invalid-choice", "unknown-flag"],
+)
+def test_usage_errors_that_echo_arguments_are_escaped(args: list[str], tmp_path: Path) -> None:
+    result = fmtui(*args, journal=tmp_path / "j.json")
+    assert result.returncode == 2
+    text = assert_terminal_safe(result.stdout + result.stderr)
+    assert "error:" in text and "\\x1b" in text
