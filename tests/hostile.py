@@ -7,6 +7,7 @@ markup. Tests show it through the CLI and the app and look for these bytes in th
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from fmtui.core.journal import Entry, Journal
@@ -105,6 +106,9 @@ def write_hostile_journal(path: Path) -> list[int]:
 def leaks(output: bytes) -> list[bytes]:
     """The forbidden sequences, C1 controls, DEL and bidi controls found in `output`."""
     found = [seq for seq in FORBIDDEN if seq in output]
+    # A link to the journal's URL in any form: raw OSC 8, or Textual's own
+    # (`ESC ]8;id=…;URL`) had `[link=…]` been read as markup.
+    found += re.findall(rb"\x1b\]8;[^;\x1b]*;http://evil", output)
     found += [seq for seq in C1_UTF8 + BIDI_UTF8 if seq in output]
     return found
 
