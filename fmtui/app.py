@@ -17,6 +17,7 @@ from typing import Any
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widgets import Input, TextArea
 
@@ -26,6 +27,7 @@ from fmtui.core.export_target import write_export
 from fmtui.core.journal import Entry, Journal, JournalError, open_journal
 from fmtui.core.live import LiveState
 from fmtui.core.record import ExperimentRecorder
+from fmtui.core.safe_text import terminal_safe
 from fmtui.core.spec import ExperimentSpec
 from fmtui.core.subprocess_trainer import prepare_subprocesses, run_in_subprocess
 from fmtui.core.words import count
@@ -35,6 +37,7 @@ from fmtui.screens.designer import DesignerScreen
 from fmtui.screens.dialogs import ConfirmDialog, HelpScreen
 from fmtui.screens.hypothesis import HypothesisScreen
 from fmtui.screens.training import TrainingScreen
+from fmtui.widgets.literal import markup_line
 
 # trainer(experiment, on_event, cancel, skip): `skip` cancels only the run in progress.
 Trainer = Callable[
@@ -129,6 +132,7 @@ class FmtuiApp(App[None]):
         # Guards the queue and the job count; notified when either changes or a
         # cancel is requested, so a queued experiment leaves the queue at once.
         self._jobs_changed = threading.Condition()
+        self.recovery_path: Path | None = None  # where a crash left the open forms' text
 
     @property
     def devices(self) -> list[tuple[str, str]]:
@@ -169,9 +173,45 @@ class FmtuiApp(App[None]):
                 markup=False,
             )
 
+    def _handle_exception(self, error: Exception) -> None:
+        """An unexpected error ends the app (status 1); first keep the open forms' text.
+
+        Textual calls this for every unhandled exception and has no public hook for
+        it; the override only adds the recovery draft and then defers to Textual.
+        """
+        from fmtui.crash import save_open_forms
+
+        try:
+            self.recovery_path = save_open_forms(self, self.journal.path.parent, error)
+        except Exception as err:  # noqa: BLE001 - never hide the error being handled
+            self.log.error(f"could not write a recovery draft: {err}")
+        super()._handle_exception(error)
+
     def on_unmount(self) -> None:
         """Closing the app cancels training cooperatively; finished epochs are saved."""
         self._cancel_all()
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """Every notification is plain text, shown literally and terminal-safe.
+
+        Many carry a title, an arm name or an error that echoes input, so none is
+        read as markup (`markup` is accepted for Textual's signature and ignored).
+        """
+        super().notify(
+            terminal_safe(message),
+            title=terminal_safe(title),
+            severity=severity,
+            timeout=timeout,
+            markup=False,
+        )
 
     def apply_blink(self, screen: Screen[Any]) -> None:
         """Tests and screenshots turn the cursor blink off for stable pictures."""
@@ -232,7 +272,7 @@ class FmtuiApp(App[None]):
         yield SystemCommand("Training", "Watch the experiment in training", self.open_training)
         for entry in self.journal.query():
             yield SystemCommand(
-                f"Open entry {entry.id}: {entry.title}",
+                markup_line(f"Open entry {entry.id}: {entry.title}"),  # the palette reads markup
                 f"{entry.created} · {entry.status}",
                 lambda entry=entry: self._cmd_open(entry),
                 discover=False,

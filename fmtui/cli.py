@@ -10,10 +10,23 @@ import sys
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from fmtui import __version__
 from fmtui.cli_edit import add_edit_parser, cmd_journal_edit
+from fmtui.core.safe_text import (
+    json_terminal_safe,
+    one_line,
+    raw_stream,
+    safe_stream,
+    terminal_safe,
+)
+from fmtui.core.safe_text import (
+    write_export as print_export,
+)
+
+if TYPE_CHECKING:
+    from _typeshed import SupportsWrite
 
 # Spec field → the flag that sets it, so errors name what the user typed.
 FLAG_FOR_FIELD = {
@@ -71,8 +84,15 @@ class DefaultsHelpFormatter(argparse.HelpFormatter):
         return f"{text} (default: %(default)s)"
 
 
+class SafeArgumentParser(argparse.ArgumentParser):
+    """argparse whose usage errors, which echo what was typed, reach the terminal escaped."""
+
+    def _print_message(self, message: str, file: SupportsWrite[str] | None = None) -> None:
+        super()._print_message(terminal_safe(message), file)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = SafeArgumentParser(
         prog="fmtui",
         description="Disciplined neural-network experiments on Fashion-MNIST. "
         "With no command, opens the terminal app.",
@@ -275,34 +295,36 @@ def _main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command is None:
         return _open_app(args)
+    # Journal text, paths and messages that echo input reach the terminal escaped.
+    stdout, stderr = safe_stream(sys.stdout), safe_stream(sys.stderr)
     if args.command == "run":
-        return cmd_run(args, sys.stdout, sys.stderr)
+        return cmd_run(args, stdout, stderr)
     if args.command == "data":
         if args.data_command != "status":
             parser.parse_args(["data", "--help"])
-        return cmd_data_status(args, sys.stdout)
+        return cmd_data_status(args, stdout)
     if args.command == "journal":
         if args.journal_command is None:
             parser.parse_args(["journal", "--help"])
-        return cmd_journal(args, sys.stdout, sys.stderr)
+        return cmd_journal(args, stdout, stderr)
     if args.command == "export":
-        return cmd_export(args, sys.stdout, sys.stderr)
+        return cmd_export(args, stdout, stderr)
     if args.command == "import":
-        return cmd_import(args, sys.stdout, sys.stderr)
+        return cmd_import(args, stdout, stderr)
     if args.command == "rerun":
-        return cmd_rerun(args, sys.stdout, sys.stderr)
+        return cmd_rerun(args, stdout, stderr)
     if args.command == "cluster":
         if args.cluster_command != "local":
             parser.parse_args(["cluster", "--help"])
         from fmtui.cluster_cli import cmd_cluster_local
 
-        return cmd_cluster_local(args, sys.stdout, sys.stderr)
+        return cmd_cluster_local(args, stdout, stderr)
     if args.command == "report":
         from fmtui import cli_report
 
         if args.report_command is None:
             parser.parse_args(["report", "--help"])
-        return cli_report.cmd_report(args, sys.stdout, sys.stderr)
+        return cli_report.cmd_report(args, stdout, stderr)
     parser.error(f"unknown command {args.command}")
     return 2
 
@@ -311,18 +333,22 @@ def _open_app(args: argparse.Namespace) -> int:
     from fmtui.app import make_app
     from fmtui.core.journal import JournalError
 
+    err = safe_stream(sys.stderr)
     try:
         app = make_app(journal_path=args.journal, data_dir=args.data_dir)
     except JournalError as exc:
-        print(f"fmtui: {exc}", file=sys.stderr)
+        print(f"fmtui: {exc}", file=err)
         return 2
     try:
         app.run()
     finally:
         if not app.join_training(timeout=5.0):
-            print("fmtui: training did not stop within 5 s", file=sys.stderr)
+            print("fmtui: training did not stop within 5 s", file=err)
         app.journal.close()
-    return 0
+    if app.recovery_path is not None:
+        print(f"fmtui: unsaved text was kept in {app.recovery_path}", file=err)
+    # Textual sets 1 when an unexpected exception ended the app.
+    return app.return_code or 0
 
 
 def _data_dir(args: argparse.Namespace) -> str | None:
@@ -452,7 +478,7 @@ def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     def show_download(name: str, done: int, total: int | None) -> None:
         shown = f"{done / total:6.1%}" if total else f"{done / 1e6:.1f} MB"
-        print(f"\rdownloading {name}: {shown}", end="", file=err, flush=True)
+        print(f"\rdownloading {name}: {shown}", end="", file=raw_stream(err), flush=True)
 
     from fmtui.cluster_cli import open_cluster
     from fmtui.core.cluster import ClusterError
@@ -545,8 +571,8 @@ def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 host = event.environment.get("host")
                 where = f"{event.device} on {host}" if host else event.device
                 print(
-                    f"run {counter['n']}/{shown_total}: arm {event.arm}, seed {event.spec.seed}, "
-                    f"{event.parameters:,} parameters on {where}",
+                    f"run {counter['n']}/{shown_total}: arm {one_line(event.arm)}, "
+                    f"seed {event.spec.seed}, {event.parameters:,} parameters on {where}",
                     file=out,
                     flush=True,
                 )
@@ -661,7 +687,7 @@ def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         for s in summaries:
             epochs = f"{s.mean_epochs:.1f}" if s.mean_epochs is not None else "—"
             print(
-                f"{s.arm:<20} {s.runs:>5} {s.completed:>4}  "
+                f"{one_line(s.arm):<20} {s.runs:>5} {s.completed:>4}  "
                 f"{format_mean_sd(s.mean_acc, s.sd_acc):<17} {epochs:>6}",
                 file=out,
             )
@@ -750,7 +776,8 @@ def cmd_journal(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             if args.journal_command == "show":
                 fmt = parse_choice("format", args.format, ("md", "json"))
                 entry = journal.get(_entry_id(args.id))
-                out.write(export.export_text([entry], fmt))
+                text = export.export_text([entry], fmt)
+                out.write(json_terminal_safe(text) if fmt == "json" else text)
                 return 0
             entries = journal.query(sort=args.sort, status=statuses, tag=args.tag, text=args.search)
             total = len(journal)
@@ -771,10 +798,9 @@ def cmd_journal(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     )
     for e in entries:
         best = f"{e.best_accuracy:.4f}" if e.best_accuracy is not None else "—"
-        title = e.title.replace("\n", " ").replace("\r", " ")
         print(
-            f"{e.id:>4}  {e.created:<19}  {e.status:<11}  {e.verdict or '—':<12}  {best:>6}  "
-            f"{len(e.runs):>4}  {title}",
+            f"{e.id:>4}  {e.created:<19}  {e.status:<11}  {one_line(e.verdict or '—'):<12}  "
+            f"{best:>6}  {len(e.runs):>4}  {one_line(e.title)}",
             file=out,
         )
     return 0
@@ -803,7 +829,9 @@ def cmd_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         if args.tag is not None:
             entries = [e for e in entries if args.tag in e.tags]
         text = export.export_text(entries, fmt)
-        if args.output:
+        if args.output == "-":
+            print_export(out, text, fmt)
+        elif args.output:
             written = write_export(
                 args.output, text, journal=journal.path, overwrite=args.force, stdout=out
             )
@@ -811,7 +839,7 @@ def cmd_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 noun = "entry" if len(entries) == 1 else "entries"
                 print(f"wrote {len(entries)} {noun} as {fmt} to {written}", file=err)
         else:
-            out.write(text)
+            print_export(out, text, fmt)
     except TargetExists as exc:
         print(f"fmtui export: {exc.path} exists; add --force to replace it", file=err)
         return 2

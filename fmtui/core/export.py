@@ -316,10 +316,34 @@ def _best_val_acc(run: dict[str, Any]) -> float | None:
     return max((a for a in accs if isinstance(a, int | float)), default=None)
 
 
+# OWASP's CSV-injection rule: a spreadsheet reads a cell starting with one of these
+# as a formula (`=HYPERLINK(…)`, `@SUM(…)`, `-2+3`), so such text gets a leading `'`.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# Text that is a plain number (`-0.5`, `+1e-3`) is a number to a spreadsheet, never a
+# formula: it stays as it is so the column keeps sorting and summing as numbers.
+_PLAIN_NUMBER_RE = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+
+
+def csv_cell(value: Any) -> Any:
+    """A value made safe for a spreadsheet cell: numbers as numbers, formulas as text."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        return value  # int, float and bool print as themselves: no formula prefix to fear
+    if value.startswith(FORMULA_PREFIXES) and not _PLAIN_NUMBER_RE.fullmatch(value):
+        return "'" + value
+    return value
+
+
 def to_csv(entries: Iterable[Entry]) -> str:
-    """One row per run, every spec field in its own column."""
+    """One row per run, every spec field in its own column; safe to open in a spreadsheet.
+
+    Rows end in CR LF (RFC 4180): the csv module quotes a cell holding any character
+    of the line terminator, so a bare CR inside a title is quoted instead of ending
+    the row in a spreadsheet that reads CR as a line break.
+    """
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, CSV_COLUMNS, lineterminator="\n")
+    writer = csv.DictWriter(buffer, CSV_COLUMNS, lineterminator="\r\n")
     writer.writeheader()
     for entry in entries:
         for run in entry.runs:
@@ -345,7 +369,7 @@ def to_csv(entries: Iterable[Entry]) -> str:
                 "error": run.get("error"),
                 **csv_columns(entry, run),
             }
-            writer.writerow({k: "" if v is None else v for k, v in row.items()})
+            writer.writerow({k: csv_cell(v) for k, v in row.items()})
     return buffer.getvalue()
 
 

@@ -18,12 +18,15 @@ from fmtui.core import events as train
 from fmtui.core import export
 from fmtui.core.export_target import TargetExists
 from fmtui.core.journal import Entry, JournalError, Search
+from fmtui.core.safe_text import terminal_safe
 from fmtui.core.spec import SpecError
 from fmtui.core.words import count
 from fmtui.messages import ExperimentDone, ExportRequest, JournalChanged, TrainingEvent
 from fmtui.screens import on_top
 from fmtui.screens.dialogs import ConfirmDialog, ExportDialog, TagDialog
 from fmtui.widgets.footer import QuietFooter
+from fmtui.widgets.inputs import SafeInput
+from fmtui.widgets.literal import literal_line
 from fmtui.widgets.table import show_rows
 
 if TYPE_CHECKING:
@@ -117,7 +120,7 @@ class BrowserScreen(Screen[None]):
         yield Header()
         with Vertical(id="panes"):
             with Vertical(id="left"):
-                yield Input(placeholder="search: words, status:draft, tag:batch", id="search")
+                yield SafeInput(placeholder="search: words, status:draft, tag:batch", id="search")
                 yield DataTable(id="entries", cursor_type="row", zebra_stripes=True)
                 yield Static(EMPTY, id="empty")
             with VerticalScroll(id="right"):
@@ -161,13 +164,10 @@ class BrowserScreen(Screen[None]):
         best = entry.best_accuracy
         waiting = entry.id in self.fm.queue and entry.status != "running"
         return (
-            Text(entry.created),
-            Text(
-                ("● " if entry.id in self.marked else "")
-                + (entry.title.replace("\n", " ") or "(untitled)")
-            ),
-            Text("queued" if waiting else entry.status),
-            Text(entry.verdict or "—"),
+            literal_line(entry.created),
+            literal_line(("● " if entry.id in self.marked else "") + (entry.title or "(untitled)")),
+            literal_line("queued" if waiting else entry.status),
+            literal_line(entry.verdict or "—"),
             Text(f"{best:.4f}" if best is not None else "—", justify="right"),
             Text(str(len(entry.runs)), justify="right"),
         )
@@ -186,6 +186,7 @@ class BrowserScreen(Screen[None]):
         entry = self.selected()
         detail = self.query_one("#detail", Markdown)
         source = "" if entry is None else export.entry_markdown(entry) + runs_markdown(entry)
+        source = terminal_safe(source)
         if source != self._detail_source:  # a Markdown update rebuilds its widget tree
             self._detail_source = source
             detail.update(source)
@@ -193,7 +194,7 @@ class BrowserScreen(Screen[None]):
     def _status(self, text: str) -> None:
         """The one-line status bar; its size is fixed, so no layout pass is needed
         (one per progress report would lay out the whole journal while training)."""
-        self.query_one("#status-line", Static).update(Text(text), layout=False)
+        self.query_one("#status-line", Static).update(literal_line(text), layout=False)
 
     def _hidden(self) -> bool:
         """Under another screen: remember to reload instead of redrawing unseen."""

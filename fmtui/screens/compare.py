@@ -6,7 +6,6 @@ import statistics
 from typing import TYPE_CHECKING
 
 from rich.table import Table
-from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -18,6 +17,7 @@ from fmtui.core.stats import compare_entries, format_comparison, format_mean_sd
 from fmtui.core.words import count
 from fmtui.widgets.charts import LinePlot
 from fmtui.widgets.footer import QuietFooter
+from fmtui.widgets.literal import literal, literal_line
 
 if TYPE_CHECKING:
     from fmtui.app import FmtuiApp
@@ -70,29 +70,34 @@ class CompareScreen(Screen[None]):
 
     def _report(self) -> Table:
         result = compare_entries(self.first, self.second)
+        # Every cell is Text: a Rich table parses plain strings as markup, and the
+        # titles, verdicts and arm names come from the journal.
+        first, second = self.first, self.second
         table = Table(box=None, show_header=True, title="Compare entries", expand=True)
         table.add_column("", style="bold")
-        table.add_column(Text(f"entry {self.first.id}: {self.first.title}"), ratio=1)
-        table.add_column(Text(f"entry {self.second.id}: {self.second.title}"), ratio=1)
-        table.add_row("created", self.first.created, self.second.created)
-        table.add_row("runs", _summary(self.first), _summary(self.second))
-        table.add_row("verdict", self.first.verdict or "—", self.second.verdict or "—")
+        table.add_column(literal_line(f"entry {first.id}: {first.title}"), ratio=1)
+        table.add_column(literal_line(f"entry {second.id}: {second.title}"), ratio=1)
+        table.add_row("created", literal_line(first.created), literal_line(second.created))
+        table.add_row("runs", literal_line(_summary(first)), literal_line(_summary(second)))
+        table.add_row(
+            "verdict", literal_line(first.verdict or "—"), literal_line(second.verdict or "—")
+        )
         if result.spec_diff:
             for name, a, b in result.spec_diff:
-                table.add_row(Text(name, style="yellow"), Text(a), Text(b))
+                table.add_row(literal_line(name, style="yellow"), literal_line(a), literal_line(b))
         else:
             table.add_row("spec", "the same set-up", "the same set-up")
         outer = Table.grid()
         outer.add_row(table)
         if result.comparison is not None:
             outer.add_row(
-                Text(
+                literal(
                     "\nDifference of the best arms (second − first): "
                     + format_comparison(result.comparison)
                 )
             )
         for warning in result.warnings:
-            outer.add_row(Text(f"⚠ {warning}", style="bold yellow"))
+            outer.add_row(literal(f"⚠ {warning}", style="bold yellow"))
         return outer
 
     def action_back(self) -> None:

@@ -25,6 +25,8 @@ from fmtui.core.spec import (
     parameter_count,
 )
 from fmtui.widgets.footer import QuietFooter
+from fmtui.widgets.inputs import SafeInput, SafeTextArea
+from fmtui.widgets.literal import literal, literal_line
 
 if TYPE_CHECKING:
     from fmtui.app import FmtuiApp
@@ -119,7 +121,7 @@ class DesignerScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         values = self.initial_values()
         yield Header()
-        yield Static(Text(f"Design: {self.entry.title or '(untitled)'}"), id="design-title")
+        yield Static(literal_line(f"Design: {self.entry.title or '(untitled)'}"), id="design-title")
         with VerticalScroll(id="form"):
             with Horizontal(classes="row"):
                 yield Label("Arms", classes="field-label")
@@ -146,7 +148,7 @@ class DesignerScreen(Screen[None]):
                 yield Select(devices, value=current, allow_blank=False, id="device", compact=True)
             yield from self._field("grid", values)
             yield Label(VARIANTS_HINT, id="variants-label")
-            yield TextArea(values["variants"], id="variants", soft_wrap=True)
+            yield SafeTextArea(values["variants"], id="variants", soft_wrap=True)
             yield Static("", id="variants-error", classes="error")
             yield Static("", id="summary")
             yield Static("", id="estimate")
@@ -174,7 +176,7 @@ class DesignerScreen(Screen[None]):
         label, hint = next((lbl, h) for n, lbl, h in INPUTS if n == name)
         with Horizontal(classes="row", id=f"row-{name}"):
             yield Label(label, classes="field-label")
-            yield Input(str(values[name]), id=name, placeholder=hint, compact=True)
+            yield SafeInput(str(values[name]), id=name, placeholder=hint, compact=True)
             if name == "layers":
                 yield Button("+ layer", id="add-layer", classes="small", compact=True)
                 yield Button("− layer", id="remove-layer", classes="small", compact=True)
@@ -236,7 +238,7 @@ class DesignerScreen(Screen[None]):
             message = self.errors.get(name, "")
             for error in self.query(f"#{name}-error"):
                 assert isinstance(error, Static)
-                error.update(Text(message))
+                error.update(literal(message))
                 error.display = bool(message) and (
                     (name == "grid") == grid
                     or name not in ("grid", "variants", "layers", "baseline_name")
@@ -268,10 +270,8 @@ class DesignerScreen(Screen[None]):
             )
         text.append("\n")
         for arm in arms[:6]:
-            text.append(
-                f"  {arm.name}: {format_layers(arm.spec.layers)}, "
-                f"{parameter_count(arm.spec):,} parameters\n"
-            )
+            text.append(literal_line(f"  {arm.name}: {format_layers(arm.spec.layers)}, "))
+            text.append(f"{parameter_count(arm.spec):,} parameters\n")
         if len(arms) > 6:
             text.append(f"  … and {len(arms) - 6} more arms\n")
         return text
@@ -311,7 +311,7 @@ class DesignerScreen(Screen[None]):
             )
         except Exception as err:  # noqa: BLE001 - shown to the user, never a crash
             text = f"Could not estimate: {err}"
-        self.app.call_from_thread(self.query_one("#estimate", Static).update, Text(text))
+        self.app.call_from_thread(self.query_one("#estimate", Static).update, literal(text))
 
     def _store(self) -> bool:
         if self.experiment is None:

@@ -14,6 +14,8 @@ from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Select,
 from fmtui.core.export import FORMATS
 from fmtui.core.words import count
 from fmtui.messages import ExportRequest
+from fmtui.widgets.inputs import SafeInput
+from fmtui.widgets.literal import literal
 
 DIALOG_CSS = """
 {name} {{ align: center middle; }}
@@ -45,7 +47,7 @@ class ConfirmDialog(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(self.question, id="question", markup=False)
+            yield Static(literal(self.question), id="question")
             with Horizontal(classes="buttons"):
                 yield Button(f"{self.no} (n)", id="no")
                 yield Button(f"{self.yes} (y)", id="yes", variant="error")
@@ -103,7 +105,7 @@ class ExportDialog(ModalScreen[ExportRequest | None]):
                 )
                 yield RadioButton(f"All {count(self.total, 'entry')}", id="all")
             yield Label("Write to")
-            yield Input(str(self.default_dir / "fmtui-journal.md"), id="path")
+            yield SafeInput(str(self.default_dir / "fmtui-journal.md"), id="path")
             yield Static("", id="path-error", classes="error")
             with Horizontal(classes="buttons"):
                 yield Button("Cancel", id="cancel")
@@ -129,10 +131,10 @@ class ExportDialog(ModalScreen[ExportRequest | None]):
             return
         path = Path(text).expanduser()
         if path.is_dir():
-            error.update(f"path: {path} is a folder; name a file inside it")
+            error.update(literal(f"path: {path} is a folder; name a file inside it"))
             return
         if not path.parent.is_dir():
-            error.update(f"path: the folder {path.parent} does not exist")
+            error.update(literal(f"path: the folder {path.parent} does not exist"))
             return
         pressed = self.query_one("#scope", RadioSet).pressed_button
         scope = pressed.id if pressed is not None and pressed.id else "shown"
@@ -153,7 +155,7 @@ class TagDialog(ModalScreen[list[str] | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static("[b]Tags[/b] — words separated by spaces or commas; Enter saves")
-            yield Input(" ".join(self.tags), id="tags")
+            yield SafeInput(" ".join(self.tags), id="tags")
 
     @on(Input.Submitted)
     def submitted(self, event: Input.Submitted) -> None:

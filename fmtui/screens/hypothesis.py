@@ -25,6 +25,8 @@ from fmtui.core.journal import Claim, Entry
 from fmtui.core.spec import SpecError
 from fmtui.screens.dialogs import split_tags
 from fmtui.widgets.footer import QuietFooter
+from fmtui.widgets.inputs import SafeInput, SafeTextArea
+from fmtui.widgets.literal import literal
 
 if TYPE_CHECKING:
     from fmtui.app import FmtuiApp
@@ -81,34 +83,36 @@ class HypothesisScreen(Screen[None]):
         with TabbedContent(id="tabs"):
             with TabPane("Hypothesis", id="tab-hypothesis"), VerticalScroll():
                 yield Label("Title")
-                yield Input(entry.title, id="title", placeholder="Effect of batch size (32 vs 64)")
+                yield SafeInput(
+                    entry.title, id="title", placeholder="Effect of batch size (32 vs 64)"
+                )
                 yield Static("", id="title-error", classes="error")
                 for name, label in HYPOTHESIS_AREAS:
                     yield Label(label)
-                    yield TextArea(getattr(entry, name), id=name, soft_wrap=True)
+                    yield SafeTextArea(getattr(entry, name), id=name, soft_wrap=True)
                 yield Label("The claim: which metric, which way, against which arm")
                 with Horizontal(id="claim"):
                     yield Select(METRIC_OPTIONS, value=claim.metric, allow_blank=False, id="metric")
                     yield Select(
                         DIRECTION_OPTIONS, value=claim.direction, allow_blank=False, id="direction"
                     )
-                    yield Input(
+                    yield SafeInput(
                         claim.baseline or "baseline", id="baseline", placeholder="baseline arm name"
                     )
                 yield Static("", id="baseline-error", classes="error")
                 with Horizontal(id="claim-numbers"):
                     yield Label("significance level α", classes="inline")
-                    yield Input(f"{claim.alpha:g}", id="alpha")
+                    yield SafeInput(f"{claim.alpha:g}", id="alpha")
                     yield Label("equivalence margin (for 'no different')", classes="inline")
-                    yield Input(f"{claim.margin:g}", id="margin")
+                    yield SafeInput(f"{claim.margin:g}", id="margin")
                 yield Static("", id="alpha-error", classes="error")
                 yield Static("", id="margin-error", classes="error")
                 yield Label("Tags (words separated by spaces or commas)")
-                yield Input(" ".join(entry.tags), id="tags")
+                yield SafeInput(" ".join(entry.tags), id="tags")
             with TabPane("Write-up", id="tab-writeup"), VerticalScroll():
                 for name, label in WRITEUP_AREAS:
                     yield Label(label)
-                    yield TextArea(getattr(entry, name), id=name, soft_wrap=True)
+                    yield SafeTextArea(getattr(entry, name), id=name, soft_wrap=True)
         yield Static("", id="form-error", classes="error")
         yield QuietFooter()
 
@@ -142,7 +146,7 @@ class HypothesisScreen(Screen[None]):
         widget = self.query_one(f"#{field}")
         widget.set_class(bool(message), "-invalid")
         error = self.query_one(f"#{field}-error", Static)
-        error.update(message)
+        error.update(literal(message))  # messages echo what was typed
         error.display = bool(message)
 
     def apply(self) -> bool:
@@ -175,7 +179,7 @@ class HypothesisScreen(Screen[None]):
             target = err.field if err.field in ("title", "baseline", "alpha", "margin") else None
             if target:
                 self._show_error(target, str(err))
-            error.update(str(err))
+            error.update(literal(err))
             error.display = True
             return False
         for name in ("title", "tags", *dict(HYPOTHESIS_AREAS + WRITEUP_AREAS)):

@@ -37,6 +37,8 @@ from fmtui.widgets.charts import (
     step_series,
 )
 from fmtui.widgets.footer import QuietFooter
+from fmtui.widgets.inputs import SafeTextArea
+from fmtui.widgets.literal import literal, literal_line
 from fmtui.widgets.table import show_rows
 
 if TYPE_CHECKING:
@@ -112,9 +114,9 @@ class TrainingScreen(Screen[None]):
                 yield Static("", id="samples")
             with TabPane("Write-up", id="tab-writeup"), VerticalScroll():
                 yield Label("Results (drafted by fmtui when the runs end; edit freely)")
-                yield TextArea("", id="results", soft_wrap=True)
+                yield SafeTextArea("", id="results", soft_wrap=True)
                 yield Label("Conclusion")
-                yield TextArea("", id="conclusion", soft_wrap=True)
+                yield SafeTextArea("", id="conclusion", soft_wrap=True)
                 yield Static("", id="writeup-status")
         yield QuietFooter()
 
@@ -175,12 +177,14 @@ class TrainingScreen(Screen[None]):
         current = state.current
         head = Text()
         head.append(f"Entry {state.entry_id}: ", style="bold")
-        head.append(state.title)
+        head.append(literal_line(state.title))
         head.append(f" — {state.status}", style="bold")
         if current is not None:
             head.append(
-                f" · run {state.done_runs + 1}/{len(state.runs)}: arm {current.arm}, "
-                f"seed {current.seed}"
+                literal_line(
+                    f" · run {state.done_runs + 1}/{len(state.runs)}: arm {current.arm}, "
+                    f"seed {current.seed}"
+                )
             )
             if state.samples_per_s and self.fm.live_clock:
                 head.append(f" · {state.samples_per_s:,.0f} samples/s", style="dim")
@@ -224,12 +228,12 @@ class TrainingScreen(Screen[None]):
             elapsed = run.elapsed() if self.fm.live_clock else run.duration_s
             status = run.status if not run.error else f"{run.status}: {run.error}"
             cells = [
-                Text(run.arm),
+                literal_line(run.arm),
                 Text(str(run.seed)),
                 Text(str(len(run.epochs))),
                 Text(f"{run.best_val_acc:.4f}" if run.best_val_acc is not None else "—"),
                 Text(f"{run.test_acc:.4f}" if run.test_acc is not None else "—"),
-                Text(status[:60], style="red" if run.error else ""),
+                literal_line(status[:60], style="red" if run.error else ""),
                 Text(f"{elapsed:.0f} s" if elapsed is not None else "—"),
             ]
             rows.append((f"{run.arm}#{run.repeat}", cells))
@@ -314,7 +318,7 @@ class TrainingScreen(Screen[None]):
         entry.conclusion = self.query_one("#conclusion", TextArea).text
         if self.fm.save_entry(entry):
             self.query_one("#writeup-status", Static).update(
-                Text(f"Saved; entry {entry.id} is {entry.status}.")
+                literal(f"Saved; entry {entry.id} is {entry.status}.")
             )
             self.notify(f"Saved the write-up of entry {entry.id}.", timeout=3)
 

@@ -11,6 +11,7 @@ from textual_plotext import PlotextPlot
 
 from fmtui.core.data import CLASSES
 from fmtui.core.live import LiveState, RunView, downsample, half_block_rows, smooth
+from fmtui.core.safe_text import one_line
 from fmtui.core.stats import plateau
 
 MAX_CURVE_ARMS = 6
@@ -63,6 +64,7 @@ class LinePlot(CachedPlot):
         width = max(self.size.width, 20)
         drawn = False
         for label, values in series.items():
+            label = one_line(label)  # arm names: plotext output is read back as ANSI
             points = downsample(values, 2 * width)
             if not points:
                 continue
@@ -85,7 +87,8 @@ class BarPlot(CachedPlot):
         plt.clear_data()
         plt.title(title)
         if labels:
-            plt.bar(list(labels), list(values), orientation="horizontal", width=0.3)
+            names = [one_line(label) for label in labels]  # arm names, read back as ANSI
+            plt.bar(names, list(values), orientation="horizontal", width=0.3)
             plt.xlim(min(0.0, min(values)), max(1.0, max(values)))
         self.redraw()
 
@@ -134,7 +137,7 @@ def heatmap(state: LiveState) -> Table | Text:
     table = Table(
         title="Mean test accuracy by width (layer 1 ↓, layer 2 →)",
         box=None,
-        caption=caption if found is not None else None,
+        caption=Text(one_line(caption), style="table.caption") if found is not None else None,
     )
     table.add_column("", justify="right", style="bold")
     for col in cols:
@@ -160,7 +163,10 @@ def confusion_table(run: RunView) -> Table | Text:
     if run.confusion is None:
         return Text("")
     table = Table(
-        title=f"Confusion matrix — arm {run.arm}, seed {run.seed} (rows: true)",
+        title=Text(
+            one_line(f"Confusion matrix — arm {run.arm}, seed {run.seed} (rows: true)"),
+            style="table.title",
+        ),
         box=None,
         padding=(0, 1),
     )
@@ -180,7 +186,8 @@ def confusion_table(run: RunView) -> Table | Text:
 
 def class_bars(run: RunView, width: int = 30) -> Text:
     """Per-class test accuracy as labelled bars, weakest classes in red."""
-    text = Text(f"Per-class test accuracy — arm {run.arm}, seed {run.seed}\n", style="bold")
+    text = Text(one_line(f"Per-class test accuracy — arm {run.arm}, seed {run.seed}"), style="bold")
+    text.append("\n")
     for name, acc in zip(CLASSES, run.per_class_acc or (), strict=False):
         filled = round(acc * width)
         style = "red" if acc < 0.8 else "green"
