@@ -5,9 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
 import sys
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
@@ -41,7 +39,18 @@ FLAG_FOR_FIELD = {
     "baseline": "--baseline",
     "alpha": "--alpha",
     "margin": "--margin",
+    "title": "--title",
+    "objective": "--objective",
+    "hypothesis": "--hypothesis",
+    "methodology": "--methodology",
+    "tags": "--tag",
 }
+
+
+def _flag(field_name: str) -> str:
+    """The flag for a field path such as `tags[2]`."""
+    base = field_name.split("[")[0].split(".")[0]
+    return FLAG_FOR_FIELD.get(base, field_name)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -161,8 +170,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from fmtui.argv import join_negative_values
+
     try:
-        return _main(argv)
+        return _main(join_negative_values(sys.argv[1:] if argv is None else argv))
+    except KeyboardInterrupt:  # a second Ctrl-C, or one outside training
+        print("\nfmtui: interrupted", file=sys.stderr)
+        return 130
     except BrokenPipeError:  # `fmtui journal list | head`: the reader left; not an error
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
@@ -312,8 +326,20 @@ def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     try:
         experiment = build_experiment(args)
         claim = build_claim(args, experiment)
+        entry = None
+        if not args.no_journal:  # checked before the data load and the journal lock
+            from fmtui.core.record import default_title, new_entry
+
+            entry = new_entry(
+                title=args.title or default_title(experiment),
+                objective=args.objective,
+                hypothesis=args.hypothesis,
+                methodology=args.methodology,
+                tags=args.tag,
+            )
+            entry.claim = claim
     except SpecError as exc:
-        print(f"fmtui run: {FLAG_FOR_FIELD.get(exc.field, exc.field)}: {exc.message}", file=err)
+        print(f"fmtui run: {_flag(exc.field)}: {exc.message}", file=err)
         return 2
 
     def show_download(name: str, done: int, total: int | None) -> None:
@@ -331,40 +357,33 @@ def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     except (data.DataError, train.DeviceError) as exc:
         print(f"fmtui run: {exc}", file=err)
         return 2
+    except KeyboardInterrupt:
+        print("\nfmtui run: interrupted while loading the data; nothing was recorded", file=err)
+        return 130
 
     recorder = None
-    if not args.no_journal:
+    if entry is not None:
         from fmtui.core.journal import JournalError
-        from fmtui.core.record import ExperimentRecorder, default_title, new_entry
+        from fmtui.core.record import ExperimentRecorder
 
         try:
             journal = _open_journal(args, err)
-            entry = new_entry(
-                title=args.title or default_title(experiment),
-                objective=args.objective,
-                hypothesis=args.hypothesis,
-                methodology=args.methodology,
-                tags=args.tag,
-            )
-            entry.claim = claim
+        except JournalError as exc:
+            print(f"fmtui run: {exc}", file=err)
+            return 2
+        try:
             recorder = ExperimentRecorder(journal, entry, experiment)
             entry_id = recorder.start()
-        except (JournalError, SpecError) as exc:
+        except JournalError as exc:
+            journal.close()
             print(f"fmtui run: {exc}", file=err)
             return 2
         print(f"journal entry {entry_id} in {journal.path}", file=err)
 
-    cancel = threading.Event()
-    previous = signal.getsignal(signal.SIGINT)
+    from fmtui.interrupts import StopRequests
 
-    def on_sigint(_signum: int, _frame: Any) -> None:
-        if cancel.is_set():
-            raise KeyboardInterrupt
-        print("\ncancelling after this step… (Ctrl-C again to abort)", file=err)
-        cancel.set()
-
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGINT, on_sigint)
+    stop = StopRequests(err)
+    cancel = stop.cancel
     runs = experiment.runs()
     total_runs = len(runs)
     counter = {"n": 0}
@@ -420,7 +439,7 @@ def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             else:
                 print(f"  run {r.status}: {r.error or 'stopped by the user'}", file=out, flush=True)
 
-    try:
+    with stop:
         results = train.run_experiment(
             experiment,
             source,
@@ -428,9 +447,9 @@ def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             cancel=cancel,
             require_full=not args.allow_subset,
         )
-    finally:
-        if threading.current_thread() is threading.main_thread():
-            signal.signal(signal.SIGINT, previous)
+    # Stopped only when the request left a run unfinished: one that came during the
+    # last run's test evaluation leaves every run, and so the entry, completed.
+    stopped = cancel.is_set() and not _all_completed(results, total_runs)
 
     summaries = summarize_arms(results)
     from fmtui.core.stats import entry_verdict, format_comparison, judge
@@ -441,7 +460,7 @@ def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             [r.to_dict() for r in results], [a.name for a in experiment.arms], claim
         )
     if recorder is not None:
-        recorder.finish(cancelled=cancel.is_set())
+        recorder.finish(cancelled=stopped)
         recorder.journal.close()
         if recorder.write_error:
             print(f"fmtui run: {recorder.write_error}", file=err)
@@ -476,10 +495,12 @@ def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             print(format_comparison(comparison), file=out)
         if comparisons:
             print(f"verdict: {entry_verdict(comparisons)}", file=out)
-        if cancel.is_set():
+        if stopped:
             print("cancelled by the user", file=out)
-    if cancel.is_set():
-        return 130
+        elif cancel.is_set():
+            print("the stop request came after the last run finished: all runs completed", file=out)
+    if stopped:
+        return stop.exit_code()
     return 0 if _all_completed(results, total_runs) else 1
 
 
@@ -530,10 +551,15 @@ def cmd_journal(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             entries = journal.query(
                 sort=args.sort, status=args.status, tag=args.tag, text=args.search
             )
+            damaged = journal.damaged()
     except (JournalError, SpecError) as exc:
         print(f"fmtui journal: {exc}", file=err)
         return 2
-    if not entries:
+    # Damaged entries (failing the schema) are listed, not hidden; no filter matches them
+    # but `--status damaged`.
+    if args.tag or args.search or (args.status and "damaged" not in args.status):
+        damaged = []
+    if not entries and not damaged:
         print("The journal is empty." if not args.search else "No entry matches.", file=out)
         return 0
     print(
@@ -549,6 +575,11 @@ def cmd_journal(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             f"{len(e.runs):>4}  {title}",
             file=out,
         )
+    for entry_id, reason in damaged:
+        print(
+            f"{entry_id:>4}  {'—':<19}  {'damaged':<11}  {'—':<12}  {'—':>6}  {'—':>4}  {reason}",
+            file=out,
+        )
     return 0
 
 
@@ -562,6 +593,16 @@ def cmd_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         ids = [_entry_id(i) for i in args.id]
         with _open_journal(args, err, read_only=True) as journal:
             entries = export.select(journal, ids, args.status)
+            damaged = [] if ids else journal.damaged()
+        if damaged:
+            shown = ", ".join(str(i) for i, _ in damaged[:10])
+            more = f" and {len(damaged) - 10} more" if len(damaged) > 10 else ""
+            print(
+                f"fmtui export: skipped {len(damaged)} damaged "
+                f"entr{'y' if len(damaged) == 1 else 'ies'} (id {shown}{more}); "
+                "`fmtui journal show ID` says what is wrong",
+                file=err,
+            )
         text = export.export_text(entries, fmt)
         if args.output:
             target = Path(args.output).expanduser()
@@ -580,16 +621,18 @@ def cmd_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def cmd_import(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from fmtui.core import export
+    from fmtui.core import export, schema
     from fmtui.core.journal import JournalError
 
     path = Path(args.file).expanduser()
     try:
         try:
-            text = path.read_text("utf-8")
+            text = schema.read_import(path)
         except (OSError, UnicodeDecodeError) as exc:
             reason = getattr(exc, "strerror", None) or str(exc)
             raise JournalError(f"cannot read {path}: {reason}") from exc
+        except schema.ImportLimitError as exc:
+            raise JournalError(str(exc)) from None
         entries = export.parse_import(text, path.name)
         with _open_journal(args, err) as journal:
             ids = export.import_entries(journal, entries)
@@ -621,6 +664,9 @@ def cmd_rerun(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         except (JournalError, SpecError, data.DataError) as exc:
             print(f"fmtui rerun: {exc}", file=err)
             return 2
+        except KeyboardInterrupt:
+            print("\nfmtui rerun: interrupted while loading the data", file=err)
+            return 130
         recorder = ExperimentRecorder(journal, copy, experiment)
         new_id = recorder.start()
         print(
@@ -640,11 +686,22 @@ def cmd_rerun(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                     flush=True,
                 )
 
-        results = train.run_experiment(
-            experiment, source, on_event=on_event, require_full=not args.allow_subset
-        )
-        finished = recorder.finish()
+        from fmtui.interrupts import StopRequests
+
+        with StopRequests(err) as stop:
+            results = train.run_experiment(
+                experiment,
+                source,
+                on_event=on_event,
+                cancel=stop.cancel,
+                require_full=not args.allow_subset,
+            )
+        stopped = stop.cancel.is_set() and not _all_completed(results, len(experiment.runs()))
+        finished = recorder.finish(cancelled=stopped)
         same, differences = reproduction_report(original, finished)
+    if stopped:
+        print(f"entry {new_id} was stopped; its finished epochs are kept", file=out)
+        return stop.exit_code()
     if same:
         print(f"entry {new_id} reproduces entry {original.id} exactly", file=out)
     else:
