@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import resource
 import subprocess
 import sys
 from pathlib import Path
@@ -33,7 +34,10 @@ def run_args(fixture_dir: Path, journal_path: Path) -> list[str]:
 
 
 def _fails(capsys: pytest.CaptureFixture[str], argv: list[str], code: int = 2) -> str:
-    assert main(argv) == code
+    try:
+        assert main(argv) == code
+    except KeyboardInterrupt:  # must become a message, not end the program (or pytest)
+        pytest.fail("KeyboardInterrupt escaped fmtui's main()")
     captured = capsys.readouterr()
     assert "Traceback" not in captured.err + captured.out
     return captured.err
@@ -124,7 +128,15 @@ def test_ctrl_c_during_data_loading(
 
 def test_huge_grid_is_counted_not_built(run_args: list[str], capsys) -> None:
     grid = "x".join(["1..4096"] * 8)
-    err = _fails(capsys, [*run_args, "--grid", grid])
+    # Building 13**8 combinations would take all the machine's memory: cap this process
+    # at 2 GiB more than it has, so a regression fails here instead of starving others.
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    in_use = int(Path("/proc/self/statm").read_text().split()[0]) * resource.getpagesize()
+    resource.setrlimit(resource.RLIMIT_AS, (in_use + 2 * 2**30, hard))
+    try:
+        err = _fails(capsys, [*run_args, "--grid", grid])
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
     assert f"--grid: expands to {13**8} arms; at most 400 allowed" in err
 
 

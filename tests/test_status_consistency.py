@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -114,3 +115,38 @@ def test_odd_schema_versions_are_refused_not_migrated(
     assert "unknown schema version" in capsys.readouterr().err
     assert journal_path.read_bytes() == before
     assert sorted(p.name for p in journal_path.parent.iterdir()) == [journal_path.name]
+
+
+def test_sigterm_stops_a_rerun_too(fixture_dir: Path, journal_path: Path) -> None:
+    from fmtui.core.journal import Entry
+    from fmtui.core.spec import ExperimentSpec, RunSpec
+
+    spec = RunSpec(layers=(16,), epochs=1000, patience=0, device="cpu")
+    experiment = ExperimentSpec.from_dict({"arms": [{"name": "a", "spec": spec.to_dict()}]})
+    with Journal(journal_path) as j:
+        original = j.add(Entry(title="long", status="completed", experiment=experiment.to_dict()))
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+    argv = ["rerun", str(original), "--data-dir", str(fixture_dir), "--allow-subset"]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "fmtui", "--journal", str(journal_path), *argv],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    assert proc.stdout is not None
+    assert proc.stdout.readline().startswith("rerunning entry")
+    for _ in range(6000):  # until the rerun has saved an epoch (or the process ended)
+        with Journal(journal_path, read_only=True) as j:
+            rerun = [e for e in j.all() if e.id != original]
+        if rerun and rerun[0].runs and rerun[0].runs[0]["epochs"] or proc.poll() is not None:
+            break
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=300)
+    assert proc.returncode == 143, err
+    assert "Traceback" not in err
+    with Journal(journal_path, read_only=True) as j:
+        entry = j.get(rerun[0].id or 0)
+    assert entry.status == "cancelled" and entry.runs[0]["status"] == "cancelled"
+    assert 1 <= len(entry.runs[0]["epochs"]) < 1000

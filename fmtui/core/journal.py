@@ -67,6 +67,15 @@ def now_text() -> str:
 
 def to_json_safe(value: Any) -> Any:
     """Plain JSON values only: non-finite floats → None, numpy/torch scalars → Python."""
+    kind = type(value)  # exact types first: every journal read walks every number
+    if kind is str or kind is int or value is None:
+        return value
+    if kind is float:
+        return value if math.isfinite(value) else None
+    if kind is dict:
+        return {str(k): to_json_safe(v) for k, v in value.items()}
+    if kind is list:
+        return [to_json_safe(v) for v in value]
     if value is None or isinstance(value, bool | str):
         return value
     if isinstance(value, int):
@@ -543,6 +552,7 @@ class Journal:
         self.backup: Path | None = None
         self.interrupted: list[int] = []
         self._closed = False
+        self._damaged_cache: tuple[str, list[tuple[int, str]]] | None = None
         if read_only:
             self._lock = threading.RLock()
             doc = self._read_only_doc()
@@ -782,17 +792,26 @@ class Journal:
         Such entries come from files written by hand or by other tools; readers show
         them as damaged (and they can be deleted) instead of hiding them.
         """
-        return self._read()[1]
+        with self._lock:
+            # The last read's answer holds while the stored text is the same object: a
+            # screen asks for entries and then for damaged ones, and one check is enough.
+            cached = self._damaged_cache
+            if cached is not None and cached[0] is getattr(self._storage, "_text", None):
+                return list(cached[1])
+            return self._read()[1]
 
     def _read(self) -> tuple[list[Entry], list[tuple[int, str]]]:
         with self._lock:
+            text = getattr(self._storage, "_text", None)
             good, bad = [], []
             for doc in self._table.all():
                 try:
                     good.append(Entry.from_dict(doc, doc.doc_id))
                 except (SpecError, TypeError, ValueError) as err:
                     bad.append((doc.doc_id, str(err)))
-            return good, sorted(bad)
+            bad.sort()
+            self._damaged_cache = None if text is None else (text, bad)
+            return good, list(bad)
 
     def __len__(self) -> int:
         with self._lock:

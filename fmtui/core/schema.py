@@ -59,6 +59,15 @@ def _type_name(value: Any) -> str:
     )
 
 
+def _within(path: str, step: str, err: SpecError) -> SpecError:
+    """The error of an item checked under `path`, renamed to say which item (`[3]`, `.arm`).
+
+    Items are checked with their container's path and the step is only added on failure:
+    building a path string per number would make reading a journal several times slower.
+    """
+    return SpecError(path + step + err.field[len(path) :], err.message)
+
+
 def valid_unicode(path: str, value: str) -> str:
     """Text that can be written as UTF-8: lone surrogates (from JSON escapes or from
     undecodable command-line bytes) are refused where they come in."""
@@ -102,6 +111,8 @@ def optional_text(limit: int) -> Check:
 
 def integer(lo: int, hi: int, *, null: bool = False) -> Check:
     def check(path: str, value: Any) -> Any:
+        if type(value) is int and lo <= value <= hi:
+            return value
         if value is None and null:
             return None
         if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
@@ -118,17 +129,20 @@ def number(lo: float | None = None, hi: float | None = None, *, null: bool = Tru
     """A finite number in [lo, hi], or null (a non-finite value is stored as null)."""
     span = f" from {lo:g}" if lo is not None else ""
     span += f" to {hi:g}" if hi is not None else ""
+    extra = " or null" if null else ""
 
     def check(path: str, value: Any) -> Any:
-        if value is None and null:
+        kind = type(value)  # exact types: true/false are not numbers here
+        if kind is float or kind is int:
+            if (
+                (kind is int or math.isfinite(value))
+                and (lo is None or value >= lo)
+                and (hi is None or value <= hi)
+            ):
+                return value
+        elif value is None and null:
             return None
-        ok = isinstance(value, int | float) and not isinstance(value, bool)
-        ok = ok and math.isfinite(value)
-        ok = ok and (lo is None or value >= lo) and (hi is None or value <= hi)
-        if not ok:
-            extra = " or null" if null else ""
-            raise SpecError(path, f"expected a finite number{span}{extra}, got {shown(value)}")
-        return value
+        raise SpecError(path, f"expected a finite number{span}{extra}, got {shown(value)}")
 
     return check
 
@@ -181,7 +195,13 @@ def list_of(item: Check, max_items: int, *, exact: int | None = None, null: bool
             raise SpecError(path, f"expected a list of {exact} items, got {len(value)}")
         if len(value) > max_items:
             raise SpecError(path, f"at most {max_items} items, got {len(value)}")
-        return [item(f"{path}[{i}]", v) for i, v in enumerate(value)]
+        out = []
+        for i, v in enumerate(value):
+            try:
+                out.append(item(path, v))
+            except SpecError as err:
+                raise _within(path, f"[{i}]", err) from None
+        return out
 
     return check
 
@@ -202,7 +222,13 @@ def record(
         for name in required:
             if name not in value:
                 raise SpecError(f"{path}.{name}", "is missing")
-        return {k: table[k](f"{path}.{k}", v) for k, v in value.items()}
+        out = {}
+        for k, v in value.items():
+            try:
+                out[k] = table[k](path, v)
+            except SpecError as err:
+                raise _within(path, f".{k}", err) from None
+        return out
 
     return check
 
@@ -239,7 +265,10 @@ def mapping(value_check: Check, max_items: int) -> Check:
         out = {}
         for key, item in value.items():
             text(MAX_NAME, null=False)(f"{path} key", key)
-            out[key] = value_check(f"{path}.{key}", item)
+            try:
+                out[key] = value_check(path, item)
+            except SpecError as err:
+                raise _within(path, f".{key}", err) from None
         return out
 
     return check
