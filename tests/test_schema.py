@@ -190,3 +190,17 @@ def test_gzip_bomb_among_the_data_files_is_refused(tmp_path: Path) -> None:
     with pytest.raises(data.DataError, match="more than 47,040,016 bytes when decompressed"):
         data.read_split(folder, "train", require_full=False)
     assert bomb.stat().st_size < 1_000_000
+
+
+def test_running_entry_with_odd_pid_and_runs_is_read_not_a_crash(tmp_path: Path, capsys) -> None:
+    path = tmp_path / "j.json"
+    entries = {
+        "1": {**GOOD, "status": "running", "pid": 10**30, "runs": 5},
+        "2": {**GOOD, "status": "running", "pid": True, "runs": [1]},
+    }
+    path.write_text(json.dumps({"_meta": {"1": {"schema_version": 1}}, "entries": entries}))
+    assert main(["journal", "list", "--journal", str(path)]) == 0
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err
+    assert "entry 1 was running when its process ended" in captured.err
+    assert "runs: expected a list, got int 5" in captured.out

@@ -904,11 +904,14 @@ def _interrupt_dead(doc: dict[str, Any]) -> list[int]:
         if entry.get("status") != "running":
             continue
         pid = entry.get("pid")
-        if isinstance(pid, int) and (pid == os.getpid() or pid_alive(pid)):
+        # A hand-written pid may be anything: only a valid one can name a live process.
+        valid = type(pid) is int and 0 < pid <= schema.MAX_PID
+        if valid and (pid == os.getpid() or pid_alive(pid)):
             continue
         entry["status"] = "interrupted"
         entry["pid"] = None
-        for run in entry.get("runs") or []:
+        runs = entry.get("runs")
+        for run in runs if isinstance(runs, list) else []:
             if isinstance(run, dict) and run.get("status") == "running":
                 run["status"] = "interrupted"
                 run["error"] = "the fmtui process running it ended"
