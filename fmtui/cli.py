@@ -5,9 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
 import sys
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -24,6 +22,7 @@ from fmtui.core.safe_text import (
 from fmtui.core.safe_text import (
     write_export as print_export,
 )
+from fmtui.core.words import count
 
 if TYPE_CHECKING:
     from _typeshed import SupportsWrite
@@ -59,6 +58,11 @@ FLAG_FOR_FIELD = {
     "max_seeds": "--max-seeds",
     "smallest_effect": "--smallest-effect",
     "until_decided": "--until-decided",
+    "title": "--title",
+    "objective": "--objective",
+    "hypothesis": "--hypothesis",
+    "methodology": "--methodology",
+    "tags": "--tag",
 }
 
 
@@ -89,6 +93,12 @@ class SafeArgumentParser(argparse.ArgumentParser):
 
     def _print_message(self, message: str, file: SupportsWrite[str] | None = None) -> None:
         super()._print_message(terminal_safe(message), file)
+
+
+def _flag(field_name: str) -> str:
+    """The flag for a field path such as `tags[2]`."""
+    base = field_name.split("[")[0].split(".")[0]
+    return FLAG_FOR_FIELD.get(base, field_name)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -282,8 +292,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from fmtui.argv import join_negative_values
+
     try:
-        return _main(argv)
+        return _main(join_negative_values(sys.argv[1:] if argv is None else argv))
+    except KeyboardInterrupt:  # a second Ctrl-C, or one outside training
+        print("\nfmtui: interrupted", file=sys.stderr)
+        return 130
     except BrokenPipeError:  # `fmtui journal list | head`: the reader left; not an error
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
@@ -472,8 +487,20 @@ def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     try:
         experiment = build_experiment(args)
         claim = build_claim(args, experiment)
+        entry = None
+        if not args.no_journal:  # checked before the data load and the journal lock
+            from fmtui.core.record import default_title, new_entry
+
+            entry = new_entry(
+                title=args.title or default_title(experiment),
+                objective=args.objective,
+                hypothesis=args.hypothesis,
+                methodology=args.methodology,
+                tags=args.tag,
+            )
+            entry.claim = claim
     except SpecError as exc:
-        print(f"fmtui run: {FLAG_FOR_FIELD.get(exc.field, exc.field)}: {exc.message}", file=err)
+        print(f"fmtui run: {_flag(exc.field)}: {exc.message}", file=err)
         return 2
 
     def show_download(name: str, done: int, total: int | None) -> None:
@@ -502,40 +529,33 @@ def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     except (data.DataError, train.DeviceError) as exc:
         print(f"fmtui run: {exc}", file=err)
         return 2
+    except KeyboardInterrupt:
+        print("\nfmtui run: interrupted while loading the data; nothing was recorded", file=err)
+        return 130
 
     recorder = None
-    if not args.no_journal:
+    if entry is not None:
         from fmtui.core.journal import JournalError
-        from fmtui.core.record import ExperimentRecorder, default_title, new_entry
+        from fmtui.core.record import ExperimentRecorder
 
         try:
             journal = _open_journal(args, err)
-            entry = new_entry(
-                title=args.title or default_title(experiment),
-                objective=args.objective,
-                hypothesis=args.hypothesis,
-                methodology=args.methodology,
-                tags=args.tag,
-            )
-            entry.claim = claim
+        except JournalError as exc:
+            print(f"fmtui run: {exc}", file=err)
+            return 2
+        try:
             recorder = ExperimentRecorder(journal, entry, experiment)
             entry_id = recorder.start()
-        except (JournalError, SpecError) as exc:
+        except JournalError as exc:
+            journal.close()
             print(f"fmtui run: {exc}", file=err)
             return 2
         print(f"journal entry {entry_id} in {journal.path}", file=err)
 
-    cancel = threading.Event()
-    previous = signal.getsignal(signal.SIGINT)
+    from fmtui.interrupts import StopRequests
 
-    def on_sigint(_signum: int, _frame: Any) -> None:
-        if cancel.is_set():
-            raise KeyboardInterrupt
-        print("\ncancelling after this step… (Ctrl-C again to abort)", file=err)
-        cancel.set()
-
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGINT, on_sigint)
+    stop = StopRequests(err)
+    cancel = stop.cancel
     runs = experiment.runs()
     total_runs = len(runs)
     shown_total = str(total_runs)
@@ -626,16 +646,20 @@ def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         )
 
     try:
-        if claim is not None and claim.max_seeds:
-            experiment, results = _run_looks(experiment, claim, run_batch, cancel, recorder, err)
-            total_runs = len(experiment.runs())
-        else:
-            results = run_batch(experiment)
+        with stop:
+            if claim is not None and claim.max_seeds:
+                experiment, results = _run_looks(
+                    experiment, claim, run_batch, cancel, recorder, err
+                )
+                total_runs = len(experiment.runs())
+            else:
+                results = run_batch(experiment)
     finally:
         if cluster is not None:
             cluster.close()
-        if threading.current_thread() is threading.main_thread():
-            signal.signal(signal.SIGINT, previous)
+    # Stopped only when the request left a run unfinished: one that came during the
+    # last run's test evaluation leaves every run, and so the entry, completed.
+    stopped = cancel.is_set() and not _all_completed(results, total_runs)
 
     summaries = summarize_arms(results)
     from fmtui.core.stats import entry_verdict, format_comparison, judge
@@ -657,7 +681,7 @@ def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
             found_trend = trend(run_dicts, arm_names, claim)
     if recorder is not None:
-        recorder.finish(cancelled=cancel.is_set())
+        recorder.finish(cancelled=stopped)
         recorder.journal.close()
         if recorder.write_error:
             print(f"fmtui run: {recorder.write_error}", file=err)
@@ -700,10 +724,12 @@ def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
             print(format_trend(found_trend), file=out)
             print(f"verdict: {found_trend.verdict}", file=out)
-        if cancel.is_set():
+        if stopped:
             print("cancelled by the user", file=out)
-    if cancel.is_set():
-        return 130
+        elif cancel.is_set():
+            print("the stop request came after the last run finished: all runs completed", file=out)
+    if stopped:
+        return stop.exit_code()
     return 0 if _all_completed(results, total_runs) else 1
 
 
@@ -771,7 +797,7 @@ def cmd_journal(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.journal_command == "edit":
         return cmd_journal_edit(args, out, err)
     try:
-        statuses = _statuses(getattr(args, "status", None))
+        statuses = _statuses(getattr(args, "status", None), damaged=True)
         with _open_journal(args, err, read_only=True) as journal:
             if args.journal_command == "show":
                 fmt = parse_choice("format", args.format, ("md", "json"))
@@ -779,17 +805,26 @@ def cmd_journal(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 text = export.export_text([entry], fmt)
                 out.write(json_terminal_safe(text) if fmt == "json" else text)
                 return 0
-            entries = journal.query(sort=args.sort, status=statuses, tag=args.tag, text=args.search)
+            wanted = [s for s in statuses if s != "damaged"]
+            entries = []
+            if wanted or not statuses:
+                entries = journal.query(
+                    sort=args.sort, status=wanted or None, tag=args.tag, text=args.search
+                )
+            damaged = journal.damaged()
             total = len(journal)
     except (JournalError, SpecError) as exc:
         print(f"fmtui journal: {exc}", file=err)
         return 2
-    if not entries:
+    # Damaged entries (failing the schema) are listed, not hidden; no filter matches them
+    # but `--status damaged`.
+    if args.tag or args.search or (statuses and "damaged" not in statuses):
+        damaged = []
+    if not entries and not damaged:
         if total == 0:
             print("The journal is empty.", file=out)
             return 0
-        noun = "entry" if total == 1 else "entries"
-        print(f"No entry matches (the journal holds {total} {noun}).", file=err)
+        print(f"No entry matches (the journal holds {count(total, 'entry')}).", file=err)
         return 1
     print(
         f"{'id':>4}  {'created':<19}  {'status':<11}  {'verdict':<12}  {'best':>6}  {'runs':>4}  "
@@ -803,15 +838,24 @@ def cmd_journal(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             f"{best:>6}  {len(e.runs):>4}  {one_line(e.title)}",
             file=out,
         )
+    for entry_id, reason in damaged:
+        print(
+            f"{entry_id:>4}  {'—':<19}  {'damaged':<11}  {'—':<12}  {'—':>6}  {'—':>4}  {reason}",
+            file=out,
+        )
     return 0
 
 
-def _statuses(given: Sequence[str] | None) -> list[str]:
-    """--status values, each one of the journal's statuses (SpecError names them)."""
+def _statuses(given: Sequence[str] | None, *, damaged: bool = False) -> list[str]:
+    """--status values, each one of the journal's statuses (SpecError names them).
+
+    `journal list` also takes `damaged`: the entries that fail the journal's schema.
+    """
     from fmtui.core.journal import ENTRY_STATUSES
     from fmtui.core.spec import parse_choice
 
-    return [parse_choice("--status", value, ENTRY_STATUSES) for value in given or ()]
+    choices = (*ENTRY_STATUSES, "damaged") if damaged else ENTRY_STATUSES
+    return [parse_choice("--status", value, choices) for value in given or ()]
 
 
 def cmd_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -826,8 +870,17 @@ def cmd_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         statuses = _statuses(args.status)
         with _open_journal(args, err, read_only=True) as journal:
             entries = export.select(journal, ids, statuses)
+            damaged = [] if ids else journal.damaged()
         if args.tag is not None:
             entries = [e for e in entries if args.tag in e.tags]
+        if damaged:
+            shown = ", ".join(str(i) for i, _ in damaged[:10])
+            more = f" and {len(damaged) - 10} more" if len(damaged) > 10 else ""
+            print(
+                f"fmtui export: skipped {count(len(damaged), 'damaged entry')} "
+                f"(id {shown}{more}); `fmtui journal show ID` says what is wrong",
+                file=err,
+            )
         text = export.export_text(entries, fmt)
         if args.output == "-":
             print_export(out, text, fmt)
@@ -850,7 +903,7 @@ def cmd_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def cmd_import(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from fmtui.core import export, importing
+    from fmtui.core import export, importing, schema
     from fmtui.core.journal import JournalError
     from fmtui.core.spec import SpecError, parse_choice
 
@@ -862,10 +915,12 @@ def cmd_import(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     path = Path(args.file).expanduser()
     try:
         try:
-            text = path.read_text("utf-8")
+            text = schema.read_import(path)
         except (OSError, UnicodeDecodeError) as exc:
             reason = getattr(exc, "strerror", None) or str(exc)
             raise JournalError(f"cannot read {path}: {reason}") from exc
+        except schema.ImportLimitError as exc:
+            raise JournalError(str(exc)) from None
         entries = export.parse_import(text, path.name)
         with _open_journal(args, err) as journal:
             result = importing.merge(journal, entries, duplicates)
@@ -899,6 +954,9 @@ def cmd_rerun(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         except (JournalError, SpecError, data.DataError) as exc:
             print(f"fmtui rerun: {exc}", file=err)
             return 2
+        except KeyboardInterrupt:
+            print("\nfmtui rerun: interrupted while loading the data", file=err)
+            return 130
         recorder = ExperimentRecorder(journal, copy, experiment)
         new_id = recorder.start()
         print(
@@ -919,11 +977,22 @@ def cmd_rerun(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                     flush=True,
                 )
 
-        results = train.run_experiment(
-            experiment, source, on_event=on_event, require_full=not args.allow_subset
-        )
-        finished = recorder.finish()
+        from fmtui.interrupts import StopRequests
+
+        with StopRequests(err) as stop:
+            results = train.run_experiment(
+                experiment,
+                source,
+                on_event=on_event,
+                cancel=stop.cancel,
+                require_full=not args.allow_subset,
+            )
+        stopped = stop.cancel.is_set() and not _all_completed(results, len(experiment.runs()))
+        finished = recorder.finish(cancelled=stopped)
         same, differences = reproduction_report(original, finished)
+    if stopped:
+        print(f"entry {new_id} was stopped; its finished epochs are kept", file=out)
+        return stop.exit_code()
     if same:
         print(f"entry {new_id} reproduces entry {original.id} exactly", file=out)
     elif differences[0].startswith(KERNEL_NOTE):

@@ -113,7 +113,7 @@ def test_json_export_import_is_lossless(tmp_path: Path) -> None:
         experiment={"arms": [{"name": "b", "spec": RunSpec().to_dict()}], "seeds": 2},
         runs=[_run("b", 0, 0.9)],
         verdict="supported",
-        stats={"p": 0.01},
+        stats={"plateau": {"metric": "test_acc", "best": "b", "best_mean": 0.9, "plateau": []}},
     )
     with Journal(tmp_path / "a.json") as j:
         j.add(entry)

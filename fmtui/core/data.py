@@ -88,12 +88,27 @@ def has_all_files(directory: Path) -> bool:
     return directory.is_dir() and all(find_file(directory, b) for b in FILES.values())
 
 
+# The largest valid IDX file: the 60000 training images after their 16-byte header.
+MAX_IDX_BYTES = 16 + FULL_SIZES["train"] * ROWS * COLS
+
+
 def _read_bytes(path: Path) -> bytes:
+    """The (decompressed) bytes of an IDX file, never more than MAX_IDX_BYTES + 1 read:
+    a gzip bomb or a huge file is refused without filling memory."""
     try:
         if path.suffix == ".gz":
             with gzip.open(path, "rb") as fh:
-                return fh.read()
-        return path.read_bytes()
+                data = fh.read(MAX_IDX_BYTES + 1)
+        else:
+            with path.open("rb") as fh:
+                data = fh.read(MAX_IDX_BYTES + 1)
+        if len(data) > MAX_IDX_BYTES:
+            raise DataError(
+                f"{path}: holds more than {MAX_IDX_BYTES:,} bytes"
+                f"{' when decompressed' if path.suffix == '.gz' else ''}, more than any "
+                f"Fashion-MNIST IDX file. {HINT}"
+            )
+        return data
     except (gzip.BadGzipFile, EOFError, zlib.error) as err:
         raise DataError(f"{path}: the gzip file is corrupt or truncated ({err}). {HINT}") from None
     except OSError as err:

@@ -82,6 +82,8 @@ def parse_variants(text: str, base: RunSpec) -> list[Arm]:
                 raise SpecError("variants", f"line {number}: expected field=value, got {part!r}")
             if key not in SPEC_FIELDS:
                 raise SpecError("variants", f"line {number}: unknown field {key!r}; use {known}")
+            if key in changes:  # which one was meant cannot be guessed
+                raise SpecError("variants", f"line {number}: {key} is given twice")
             changes[key] = value.strip()
         if not changes:
             raise SpecError("variants", f"line {number}: variant {name!r} changes nothing")

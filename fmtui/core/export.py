@@ -27,6 +27,7 @@ from dataclasses import fields
 from typing import Any
 
 from fmtui import __version__
+from fmtui.core import schema
 from fmtui.core.journal import Entry, Journal, JournalError, now_text, to_json_safe
 from fmtui.core.record import run_command
 from fmtui.core.spec import RunSpec, SpecError, format_layers
@@ -216,6 +217,11 @@ def parse_markdown(text: str) -> list[Entry]:
             continue
         if section is not None:
             current["_sections"][section].append(line)
+    if entries:  # counted before any is checked: a million entries are refused at once
+        try:
+            schema.check_entry_count(len(entries))
+        except schema.ImportLimitError as err:
+            raise ImportFileError(str(err)) from None
     out = []
     for number, raw in enumerate(entries, start=1):
         values: dict[str, Any] = {"title": raw["title"], "origin": "imported"}
@@ -230,7 +236,7 @@ def parse_markdown(text: str) -> list[Entry]:
         try:
             out.append(Entry.from_dict(values))
         except SpecError as err:
-            raise ImportFileError(f"entry {number} ({raw['title']!r}): {err}") from None
+            raise ImportFileError(f"{schema.entry_label(number, raw)}: {err}") from None
     return out
 
 
@@ -253,6 +259,8 @@ def parse_json(text: str) -> list[Entry]:
         doc = json.loads(text, parse_constant=lambda c: (_ for _ in ()).throw(ValueError(c)))
     except ValueError as err:
         raise ImportFileError(f"not valid JSON: {err}") from None
+    except RecursionError:
+        raise ImportFileError("not an fmtui journal export: values nested too deeply") from None
     if not isinstance(doc, dict) or doc.get("format") != JSON_FORMAT:
         raise ImportFileError(f'not an fmtui journal export (expected "format": "{JSON_FORMAT}")')
     version = doc.get("format_version")
@@ -263,12 +271,16 @@ def parse_json(text: str) -> list[Entry]:
         )
     if not isinstance(doc.get("entries"), list):
         raise ImportFileError("the export holds no list of entries")
+    try:
+        schema.check_entry_count(len(doc["entries"]))
+    except schema.ImportLimitError as err:
+        raise ImportFileError(str(err)) from None
     out = []
     for number, data in enumerate(doc["entries"], start=1):
         try:
             entry = Entry.from_dict(data)
         except (SpecError, TypeError) as err:
-            raise ImportFileError(f"entry {number}: {err}") from None
+            raise ImportFileError(f"{schema.entry_label(number, data)}: {err}") from None
         # The id it had in its file, so an import can relink reruns (it gets a new one).
         file_id = data.get("id") if isinstance(data, dict) else None
         entry.id = file_id if type(file_id) is int and file_id > 0 else None

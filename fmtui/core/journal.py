@@ -34,21 +34,21 @@ from tinydb import TinyDB
 from tinydb.storages import Storage
 from tinydb.table import Document, Table
 
-from fmtui.core import journal_lock
+from fmtui.core import journal_lock, schema
 from fmtui.core.atomic import atomic_write, final_path, fsync_dir, temp_prefix
 from fmtui.core.journal_errors import JournalError, JournalLocked, JournalWriteError
-from fmtui.core.spec import ExperimentSpec, RunSpec, SpecError
+from fmtui.core.schema import (
+    ADJUST_CHOICES,
+    DIRECTIONS,
+    ENTRY_STATUSES,
+    METRICS,
+    TEXT_FIELDS,
+    TIME_FORMAT,
+)
+from fmtui.core.spec import SpecError
 
 SCHEMA_VERSION = 1
-ENTRY_STATUSES = ("draft", "running", "completed", "cancelled", "failed", "interrupted")
-RUN_STATUSES = ("running", "completed", "cancelled", "diverged", "failed", "interrupted")
-TEXT_FIELDS = ("objective", "hypothesis", "methodology", "results", "evaluation", "conclusion")
-METRICS = ("test_acc", "val_acc", "duration_s")
-DIRECTIONS = ("higher", "lower", "same", "increasing", "decreasing")
-ADJUST_CHOICES = ("auto", "holm", "bh", "dunnett", "none")
 SORTS = ("date", "title", "best", "status")
-TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
-MAX_TEXT = 100_000
 ENTRIES_TABLE = "entries"
 META_TABLE = "_meta"
 
@@ -57,33 +57,20 @@ def now_text() -> str:
     return datetime.now().strftime(TIME_FORMAT)
 
 
-def _valid_time(field_name: str, value: Any) -> str:
-    if not isinstance(value, str):
-        raise SpecError(field_name, f"expected a time like 2025-10-07 15:00:51, got {value!r}")
-    try:
-        datetime.strptime(value, TIME_FORMAT)
-    except ValueError:
-        raise SpecError(
-            field_name, f"expected a time like 2025-10-07 15:00:51, got {value!r}"
-        ) from None
-    return value
-
-
-def _valid_text(field_name: str, value: Any, limit: int = MAX_TEXT) -> str:
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        raise SpecError(field_name, f"expected text, got {type(value).__name__}")
-    if len(value) > limit:
-        raise SpecError(field_name, f"at most {limit} characters, got {len(value)}")
-    return value
-
-
 # ---------------------------------------------------------------- strict JSON
 
 
 def to_json_safe(value: Any) -> Any:
     """Plain JSON values only: non-finite floats → None, numpy/torch scalars → Python."""
+    kind = type(value)  # exact types first: every journal read walks every number
+    if kind is str or kind is int or value is None:
+        return value
+    if kind is float:
+        return value if math.isfinite(value) else None
+    if kind is dict:
+        return {str(k): to_json_safe(v) for k, v in value.items()}
+    if kind is list:
+        return [to_json_safe(v) for v in value]
     if value is None or isinstance(value, bool | str):
         return value
     if isinstance(value, int):
@@ -145,9 +132,11 @@ class Claim:
     def __post_init__(self) -> None:
         from fmtui.core.spec import parse_choice, parse_float, parse_int
 
+        # Lenient on purpose: the form gives text ("0.05", "Higher"); files go through
+        # `from_dict`, which holds them to the schema first.
         self.metric = parse_choice("metric", self.metric, METRICS)
         self.direction = parse_choice("direction", self.direction, DIRECTIONS)
-        self.baseline = _valid_text("baseline", self.baseline, 80)
+        self.baseline = schema.text(80)("baseline", self.baseline)
         self.alpha = parse_float("alpha", self.alpha, 0.0, 0.5, lo_open=True)
         self.margin = parse_float("margin", self.margin, 0.0, 1.0)
         self.adjust = parse_choice("adjust", self.adjust, ADJUST_CHOICES)
@@ -165,35 +154,27 @@ class Claim:
 
     @classmethod
     def from_dict(cls, data: Any) -> Claim | None:
-        if data is None:
-            return None
-        if not isinstance(data, Mapping):
-            raise SpecError("claim", "expected an object with metric, direction and baseline")
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known})
+        checked = schema.CLAIM("claim", data)
+        return None if checked is None else cls(**checked)
 
 
-def _valid_run(data: Any) -> dict[str, Any]:
-    """A stored run: its spec is re-validated; numbers must be finite or null."""
-    if not isinstance(data, Mapping):
-        raise SpecError("runs", f"expected a run object, got {type(data).__name__}")
-    run = dict(to_json_safe(data))
-    run["spec"] = RunSpec.from_dict(run.get("spec") or {}).to_dict()
-    status = run.get("status", "failed")
-    if status not in RUN_STATUSES:
-        raise SpecError("runs", f"run status must be one of {', '.join(RUN_STATUSES)}")
-    run["status"] = status
-    run.setdefault("arm", "")
-    run.setdefault("repeat", 0)
-    run.setdefault("epochs", [])
-    if not isinstance(run["epochs"], list):
-        raise SpecError("runs", "a run's epochs must be a list")
-    return run
+def _stored(name: str, value: Any) -> Any:
+    """Plain JSON first (numpy scalars, NaN from a diverged run become null), then the schema."""
+    try:
+        return schema.check_field(name, to_json_safe(value))
+    except TypeError as err:
+        raise SpecError(name, str(err)) from None
+    except RecursionError:
+        raise SpecError(name, "nested too deeply") from None
 
 
 @dataclass
 class Entry:
-    """One experiment in the journal, from drafted hypothesis to conclusion."""
+    """One experiment in the journal, from drafted hypothesis to conclusion.
+
+    Every field is checked against `fmtui.core.schema.ENTRY` on construction, so an
+    Entry in hand is one every reader can show.
+    """
 
     title: str = ""
     objective: str = ""
@@ -221,28 +202,16 @@ class Entry:
     id: int | None = None
 
     def __post_init__(self) -> None:
-        self.title = _valid_text("title", self.title, 300)
-        for name in TEXT_FIELDS:
-            setattr(self, name, _valid_text(name, getattr(self, name)))
-        if not isinstance(self.tags, list | tuple) or not all(
-            isinstance(t, str) for t in self.tags
-        ):
-            raise SpecError("tags", "expected a list of words")
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name == "claim":
+                if not isinstance(value, Claim):
+                    self.claim = Claim.from_dict(value)
+                continue
+            if f.name == "tags" and isinstance(value, tuple):
+                value = list(value)
+            setattr(self, f.name, _stored(f.name, value))
         self.tags = list(dict.fromkeys(t.strip() for t in self.tags if t.strip()))
-        if self.status not in ENTRY_STATUSES:
-            raise SpecError("status", f"expected one of {', '.join(ENTRY_STATUSES)}")
-        if isinstance(self.claim, Mapping):
-            self.claim = Claim.from_dict(self.claim)
-        if self.experiment is not None:
-            self.experiment = ExperimentSpec.from_dict(self.experiment).to_dict()
-        if not isinstance(self.runs, list):
-            raise SpecError("runs", "expected a list of runs")
-        self.runs = [_valid_run(r) for r in self.runs]
-        self.link_note = _valid_text("link_note", self.link_note, 300)
-        if self.reproduction is not None and not isinstance(self.reproduction, Mapping):
-            raise SpecError("reproduction", "expected an object or null")
-        self.created = _valid_time("created", self.created)
-        self.updated = _valid_time("updated", self.updated)
 
     @property
     def best_accuracy(self) -> float | None:
@@ -263,8 +232,10 @@ class Entry:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], entry_id: int | None = None) -> Entry:
+        """An entry from stored or imported data; unknown keys are refused."""
         if not isinstance(data, Mapping):
             raise SpecError("entry", f"expected an object, got {type(data).__name__}")
+        schema.check_entry_keys(data)
         known = {f.name for f in fields(cls)}
         values = {k: v for k, v in data.items() if k in known}
         if entry_id is not None:
@@ -381,6 +352,8 @@ def _parse_journal(raw: bytes) -> dict[str, Any]:
         doc = strict_loads(text)
     except ValueError as err:
         raise _Invalid(f"not valid JSON: {err}") from None
+    except RecursionError:
+        raise _Invalid("not a journal: values nested too deeply") from None
     if not isinstance(doc, dict) or not all(isinstance(v, dict) for v in doc.values()):
         raise _Invalid("not a journal: expected tables of entries")
     table = doc.get(ENTRIES_TABLE, {})
@@ -395,7 +368,13 @@ _KEY_RE = re.compile(r'\s*,?\s*"(\d+)"\s*:\s*')
 
 def _salvage(raw: bytes) -> list[tuple[int, dict[str, Any]]]:
     """Entries that can still be read from a damaged file, in file order."""
-    text = raw.decode("utf-8", errors="replace")
+    try:
+        return _salvage_text(raw.decode("utf-8", errors="replace"))
+    except RecursionError:  # values nested thousands deep: nothing worth keeping
+        return []
+
+
+def _salvage_text(text: str) -> list[tuple[int, dict[str, Any]]]:
     decoder = json.JSONDecoder()  # lenient: NaN is read here and stored as null later
     # Trailing garbage: the first complete document may be intact.
     try:
@@ -448,12 +427,24 @@ def _migrate_0_to_1(doc: dict[str, Any]) -> dict[str, Any]:
 MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {0: _migrate_0_to_1}
 
 
+class UnknownSchemaVersion(ValueError):
+    """A schema_version that is not a whole number fmtui ever wrote ("99", 2.0, true, -1)."""
+
+
 def _schema_version(doc: dict[str, Any]) -> int:
+    """The stored schema version; 0 when there is none (early files).
+
+    Only a non-negative JSON integer is a version: anything else stored there is a
+    file this fmtui does not understand, refused rather than migrated.
+    """
     meta = doc.get(META_TABLE, {})
     for value in meta.values():
-        version = value.get("schema_version") if isinstance(value, dict) else None
-        if isinstance(version, int) and not isinstance(version, bool):
-            return version
+        if not isinstance(value, dict) or "schema_version" not in value:
+            continue
+        version = value["schema_version"]
+        if isinstance(version, bool) or not isinstance(version, int) or version < 0:
+            raise UnknownSchemaVersion(repr(version)[:40])
+        return version
     return 0
 
 
@@ -488,6 +479,7 @@ class Journal:
         self.backup: Path | None = None
         self.interrupted: list[int] = []
         self._closed = False
+        self._damaged_cache: tuple[str, list[tuple[int, str]]] | None = None
         if read_only:
             self._lock = threading.RLock()
             doc = self._read_only_doc()
@@ -562,7 +554,13 @@ class Journal:
         return self._migrated(doc, write_backup=True)
 
     def _check_version(self, doc: dict[str, Any]) -> None:
-        version = _schema_version(doc)
+        try:
+            version = _schema_version(doc)
+        except UnknownSchemaVersion as err:
+            raise JournalError(
+                f"The journal {self.path} has an unknown schema version ({err}; this fmtui "
+                f"reads whole numbers up to {SCHEMA_VERSION}). The file was not changed."
+            ) from None
         if version > SCHEMA_VERSION:
             raise JournalError(
                 f"The journal {self.path} was written by a newer fmtui (schema {version}; this "
@@ -741,11 +739,15 @@ class Journal:
             self._save(entry)
 
     def get(self, entry_id: int) -> Entry:
+        """The entry; a damaged one raises JournalError saying what is wrong with it."""
         with self._lock:
             doc = self._table.get(doc_id=entry_id)
             if doc is None:
                 raise JournalError(f"No entry {entry_id} in the journal {self.path}.")
-            return Entry.from_dict(doc, entry_id)
+            try:
+                return Entry.from_dict(doc, entry_id)
+            except SpecError as err:
+                raise JournalError(_damaged_message(self.path, entry_id, str(err))) from None
 
     def delete(self, entry_id: int) -> None:
         self._writable()
@@ -755,14 +757,35 @@ class Journal:
             self._table.remove(doc_ids=[entry_id])
 
     def all(self) -> list[Entry]:
+        """Every entry that passes the schema; see `damaged` for the others."""
+        return self._read()[0]
+
+    def damaged(self) -> list[tuple[int, str]]:
+        """(id, reason) of every stored entry that fails the schema, by id.
+
+        Such entries come from files written by hand or by other tools; readers show
+        them as damaged (and they can be deleted) instead of hiding them.
+        """
         with self._lock:
-            out = []
+            # The last read's answer holds while the stored text is the same object: a
+            # screen asks for entries and then for damaged ones, and one check is enough.
+            cached = self._damaged_cache
+            if cached is not None and cached[0] is getattr(self._storage, "_text", None):
+                return list(cached[1])
+            return self._read()[1]
+
+    def _read(self) -> tuple[list[Entry], list[tuple[int, str]]]:
+        with self._lock:
+            text = getattr(self._storage, "_text", None)
+            good, bad = [], []
             for doc in self._table.all():
                 try:
-                    out.append(Entry.from_dict(doc, doc.doc_id))
-                except (SpecError, TypeError, ValueError):
-                    continue
-            return out
+                    good.append(Entry.from_dict(doc, doc.doc_id))
+                except (SpecError, TypeError, ValueError) as err:
+                    bad.append((doc.doc_id, str(err)))
+            bad.sort()
+            self._damaged_cache = None if text is None else (text, bad)
+            return good, list(bad)
 
     def __len__(self) -> int:
         with self._lock:
@@ -841,6 +864,13 @@ class Search:
         }
 
 
+def _damaged_message(path: Path, entry_id: int, reason: str) -> str:
+    return (
+        f"Entry {entry_id} in the journal {path} is damaged: {reason}. Fix the file by "
+        "hand, or delete the entry (Delete in the app's journal)."
+    )
+
+
 def _interrupt_dead(doc: dict[str, Any], keep_pid: int | None) -> list[int]:
     """Mark `running` entries not run by `keep_pid` as interrupted; returns their ids."""
     changed = []
@@ -848,11 +878,14 @@ def _interrupt_dead(doc: dict[str, Any], keep_pid: int | None) -> list[int]:
         if entry.get("status") != "running":
             continue
         pid = entry.get("pid")
-        if keep_pid is not None and pid == keep_pid and not isinstance(pid, bool):
+        # A hand-written pid may be anything: only a valid one can be ours.
+        valid = type(pid) is int and 0 < pid <= schema.MAX_PID
+        if keep_pid is not None and valid and pid == keep_pid:
             continue
         entry["status"] = "interrupted"
         entry["pid"] = None
-        for run in entry.get("runs") or []:
+        runs = entry.get("runs")
+        for run in runs if isinstance(runs, list) else []:
             if isinstance(run, dict) and run.get("status") == "running":
                 run["status"] = "interrupted"
                 run["error"] = "the fmtui process running it ended"

@@ -168,10 +168,18 @@ class ExperimentRecorder:
                 self._save()
 
     def finish(self, cancelled: bool = False) -> Entry:
-        """Set the entry's final status and draft its Results text."""
+        """Set the entry's final status and draft its Results text.
+
+        The status follows the runs: `cancelled` only when the cancel left a planned
+        run unfinished; a cancel that came after the last step (during the final test
+        evaluation) leaves every run, and so the entry, completed.
+        """
         with self._lock:
             statuses = [r.get("status") for r in self.entry.runs]
-            if cancelled:
+            all_done = len(statuses) == len(self.experiment.runs()) and all(
+                s == "completed" for s in statuses
+            )
+            if cancelled and not all_done:
                 self.entry.status = "cancelled"
             elif statuses and "completed" not in statuses:
                 self.entry.status = "failed"

@@ -38,8 +38,15 @@ class SpecError(ValueError):
         self.message = message
 
 
+_INT_RE = re.compile(r"([+-]?)([0-9]+)", re.ASCII)
+_FLOAT_RE = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?", re.ASCII)
+_NONFINITE_RE = re.compile(r"[+-]?(inf|infinity|nan)", re.ASCII | re.IGNORECASE)
+_MAX_DIGITS = 30  # far beyond every range here, far below Python's int-digit limit
+
+
 def _text(value: Any) -> str:
-    return repr(value) if not isinstance(value, str) else repr(value.strip())
+    shown = repr(value) if not isinstance(value, str) else repr(value.strip())
+    return shown if len(shown) <= 60 else shown[:59] + "…"
 
 
 def parse_int(field_name: str, value: Any, lo: int, hi: int) -> int:
@@ -55,10 +62,16 @@ def parse_int(field_name: str, value: Any, lo: int, hi: int) -> int:
         number = int(value)
     elif isinstance(value, str):
         text = value.strip()
-        if not re.fullmatch(r"[+-]?\d+", text):
+        # ASCII digits only (int() would take ５, ٣, 𝟓 and 1_0), and few enough of them
+        # that int() never meets Python's digit limit: longer is out of range anyway.
+        match = _INT_RE.fullmatch(text)
+        if not match:
             shown = "nothing" if not text else _text(value)
             raise SpecError(field_name, f"{expected}, got {shown}")
-        number = int(text)
+        sign, digits = match.group(1), match.group(2).lstrip("0") or "0"
+        if len(digits) > _MAX_DIGITS:
+            raise SpecError(field_name, f"{expected}, got a number {len(digits)} digits long")
+        number = int(sign + digits)
     else:
         raise SpecError(field_name, f"{expected}, got {value!r}")
     if not lo <= number <= hi:
@@ -87,10 +100,11 @@ def parse_float(
         text = value.strip()
         if not text:
             raise SpecError(field_name, f"{expected}, got nothing")
-        try:
-            number = float(text)
-        except ValueError:
-            raise SpecError(field_name, f"{expected}, got {_text(value)}") from None
+        # ASCII decimal or scientific notation only (float() would take ５ and 1_0);
+        # inf and nan are read so that the message below can name them.
+        if not (_FLOAT_RE.fullmatch(text) or _NONFINITE_RE.fullmatch(text)):
+            raise SpecError(field_name, f"{expected}, got {_text(value)}")
+        number = float(text)
     else:
         raise SpecError(field_name, f"{expected}, got {value!r}")
     if not math.isfinite(number):
@@ -237,6 +251,10 @@ class Arm:
             raise SpecError("arm", "an arm needs a non-empty name")
         if len(self.name) > 80:
             raise SpecError("arm", f"arm names are at most 80 characters, got {len(self.name)}")
+        try:  # undecodable bytes from the command line arrive as lone surrogates
+            self.name.encode("utf-8")
+        except UnicodeEncodeError:
+            raise SpecError("arm", f"{self.name!r} is not valid UTF-8 text") from None
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "spec": self.spec.to_dict()}
@@ -348,9 +366,11 @@ def parse_grid(text: str) -> list[list[int]]:
 
 def grid_arms(width_lists: Sequence[Sequence[int]], base: RunSpec) -> tuple[Arm, ...]:
     """The cartesian product of per-layer widths, one arm each, in row-major order."""
+    # Counted before any is built: 8 layers of 1..4096 would be 13**8 combinations.
+    count = math.prod(len(widths) for widths in width_lists)
+    if count > MAX_ARMS:
+        raise SpecError("grid", f"expands to {count} arms; at most {MAX_ARMS} allowed")
     combos = list(itertools.product(*width_lists))
-    if len(combos) > MAX_ARMS:
-        raise SpecError("grid", f"expands to {len(combos)} arms; at most {MAX_ARMS} allowed")
     return tuple(Arm(arm_name(c), base.with_changes(layers=tuple(c))) for c in combos)
 
 

@@ -79,6 +79,11 @@ def runs_markdown(entry: Entry) -> str:
     return "\n\n**Runs:**\n\n" + export.markdown_table(headers, rows)
 
 
+def _damaged_row(reason: str) -> tuple[Text, ...]:
+    first = reason.splitlines()[0] if reason else ""
+    return (Text("—"), Text(first), Text("damaged"), Text("—"), Text("—"), Text("—"))
+
+
 class BrowserScreen(Screen[None]):
     """The journal: a sortable, searchable table of entries and the selected one in full."""
 
@@ -107,6 +112,8 @@ class BrowserScreen(Screen[None]):
         self.sort = "date"
         self.reverse: bool | None = None
         self.entries: list[Entry] = []
+        # Stored entries that fail the schema: listed after the others, deletable.
+        self.damaged: list[tuple[int, str]] = []
         self._last_progress = 0.0
         self._stale = False
         self._detail_source: str | None = None
@@ -147,15 +154,18 @@ class BrowserScreen(Screen[None]):
             self.entries = self.fm.journal.query(
                 sort=self.sort, reverse=self.reverse, **search.query_args()
             )
+            self.damaged = [] if search != Search() else self.fm.journal.damaged()
         except (JournalError, SpecError) as err:
             self.notify(str(err), severity="error", markup=False)
-            self.entries = []
-        show_rows(table, [(str(entry.id), self._row(entry)) for entry in self.entries])
+            self.entries, self.damaged = [], []
+        rows = [(str(entry.id), self._row(entry)) for entry in self.entries]
+        rows += [(str(i), _damaged_row(reason)) for i, reason in self.damaged]
+        show_rows(table, rows)
         empty = len(self.fm.journal) == 0
         self.query_one("#empty", Static).display = empty
         table.display = not empty
-        if self.entries:
-            ids = [e.id for e in self.entries]
+        if rows:
+            ids = [e.id for e in self.entries] + [i for i, _ in self.damaged]
             row = ids.index(current) if current in ids else 0
             table.move_cursor(row=row)
         self.show_detail()
@@ -182,10 +192,22 @@ class BrowserScreen(Screen[None]):
         entry_id = self.selected_id()
         return next((e for e in self.entries if e.id == entry_id), None)
 
+    def selected_damaged(self) -> tuple[int, str] | None:
+        """The damaged entry under the cursor, if the cursor is on one."""
+        row = self.query_one("#entries", DataTable).cursor_row - len(self.entries)
+        return self.damaged[row] if 0 <= row < len(self.damaged) else None
+
     def show_detail(self) -> None:
         entry = self.selected()
         detail = self.query_one("#detail", Markdown)
         source = "" if entry is None else export.entry_markdown(entry) + runs_markdown(entry)
+        damaged = self.selected_damaged()
+        if damaged is not None:  # the reason as an indented code block: shown literally
+            source = (
+                f"**Entry {damaged[0]} is damaged** and cannot be shown. Fix the journal "
+                "file by hand, or press Delete to remove it.\n\n"
+                + "\n".join("    " + line for line in damaged[1].splitlines())
+            )
         source = terminal_safe(source)
         if source != self._detail_source:  # a Markdown update rebuilds its widget tree
             self._detail_source = source
@@ -318,6 +340,7 @@ class BrowserScreen(Screen[None]):
     def action_delete(self) -> None:
         entry = self.selected()
         if entry is None:
+            self._delete_damaged()
             return
         if entry.status == "running" and self.fm.is_training(entry.id):
             self.notify("This entry is training; cancel it first.", severity="warning")
@@ -338,6 +361,26 @@ class BrowserScreen(Screen[None]):
             f"Delete entry {entry.id}, “{entry.title}”, and its {count(len(entry.runs), 'run')}?"
         )
         self.app.push_screen(ConfirmDialog(question + " This cannot be undone.", "Delete"), done)
+
+    def _delete_damaged(self) -> None:
+        damaged = self.selected_damaged()
+        if damaged is None:
+            return
+        entry_id = damaged[0]
+
+        def done(yes: bool | None) -> None:
+            if not yes:
+                return
+            try:
+                self.fm.journal.delete(entry_id)
+            except JournalError as err:
+                self.notify(str(err), severity="error", markup=False)
+                return
+            self.notify(f"Deleted damaged entry {entry_id}.")
+            self.reload()
+
+        question = f"Delete the damaged entry {entry_id}? This cannot be undone."
+        self.app.push_screen(ConfirmDialog(question, "Delete"), done)
 
     def action_watch(self) -> None:
         entry = self.selected()

@@ -1,0 +1,540 @@
+"""Provides the one schema of a journal entry and its runs, as a declarative table.
+
+Every entry that reaches the journal, from the app, the engine, an import or a file
+edited by hand, is checked against the tables below: types, ranges, lengths and the
+keys allowed. A check returns the value as it is stored (or raises a SpecError naming
+the field by its path, like `runs[2].arm`, and the accepted range), so readers can
+trust what they get and a damaged entry is reported instead of crashing a screen.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from fmtui.core.spec import (
+    MAX_ARMS,
+    MAX_EPOCHS,
+    MAX_SEEDS,
+    ExperimentSpec,
+    RunSpec,
+    SpecError,
+)
+
+ENTRY_STATUSES = ("draft", "running", "completed", "cancelled", "failed", "interrupted")
+RUN_STATUSES = ("running", "completed", "cancelled", "diverged", "failed", "interrupted")
+VERDICTS = ("supported", "contradicted", "inconclusive", "not tested")
+ORIGINS = ("fmtui", "imported")
+METRICS = ("test_acc", "val_acc", "duration_s")
+DIRECTIONS = ("higher", "lower", "same", "increasing", "decreasing")
+ADJUST_CHOICES = ("auto", "holm", "bh", "dunnett", "none")
+ADJUSTMENTS = ("holm", "bh", "dunnett", "none")  # what "auto" resolves to, or none
+TEXT_FIELDS = ("objective", "hypothesis", "methodology", "results", "evaluation", "conclusion")
+TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+
+MAX_TEXT = 100_000  # characters in one text field (Objective … Conclusion)
+MAX_TITLE = 300
+MAX_NAME = 80  # arm names, tags, metric names
+MAX_NOTE = 4_000  # a run's error, environment values
+MAX_TAGS = 100
+MAX_RUNS = MAX_ARMS * MAX_SEEDS
+MAX_ID = 10**9
+MAX_PID = 2**31 - 1
+MAX_COUNT = 10**12  # parameters, confusion counts, test indices
+
+Check = Callable[[str, Any], Any]
+_MISSING = object()
+
+
+def shown(value: Any, limit: int = 60) -> str:
+    """A value for a message: its repr, cut short (a 10 MB title is not repeated back)."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _type_name(value: Any) -> str:
+    return {dict: "an object", list: "a list", str: "text", bool: "true/false"}.get(
+        type(value), type(value).__name__
+    )
+
+
+def _within(path: str, step: str, err: SpecError) -> SpecError:
+    """The error of an item checked under `path`, renamed to say which item (`[3]`, `.arm`).
+
+    Items are checked with their container's path and the step is only added on failure:
+    building a path string per number would make reading a journal several times slower.
+    """
+    return SpecError(path + step + err.field[len(path) :], err.message)
+
+
+def valid_unicode(path: str, value: str) -> str:
+    """Text that can be written as UTF-8: lone surrogates (from JSON escapes or from
+    undecodable command-line bytes) are refused where they come in."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as err:
+        bad = value[err.start]
+        raise SpecError(
+            path,
+            f"holds a character that is not valid Unicode ({bad!r} at position {err.start}); "
+            "expected UTF-8 text",
+        ) from None
+    return value
+
+
+# ---------------------------------------------------------------- field kinds
+
+
+def text(limit: int, *, null: bool = True, empty: bool = True) -> Check:
+    """Text of at most `limit` characters; null reads as "" when `null`."""
+
+    def check(path: str, value: Any) -> Any:
+        if value is None and null:
+            return ""
+        if not isinstance(value, str):
+            raise SpecError(path, f"expected text, got {_type_name(value)} {shown(value)}")
+        if len(value) > limit:
+            raise SpecError(path, f"at most {limit} characters, got {len(value)}")
+        if not empty and not value.strip():
+            raise SpecError(path, "expected non-empty text")
+        return valid_unicode(path, value)
+
+    return check
+
+
+def optional_text(limit: int) -> Check:
+    """Text of at most `limit` characters, or null (kept as null)."""
+    inner = text(limit, null=False)
+    return lambda path, value: None if value is None else inner(path, value)
+
+
+def integer(lo: int, hi: int, *, null: bool = False) -> Check:
+    def check(path: str, value: Any) -> Any:
+        if type(value) is int and lo <= value <= hi:
+            return value
+        if value is None and null:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+            extra = " or null" if null else ""
+            raise SpecError(
+                path, f"expected a whole number from {lo} to {hi}{extra}, got {shown(value)}"
+            )
+        return value
+
+    return check
+
+
+def number(lo: float | None = None, hi: float | None = None, *, null: bool = True) -> Check:
+    """A finite number in [lo, hi], or null (a non-finite value is stored as null)."""
+    span = f" from {lo:g}" if lo is not None else ""
+    span += f" to {hi:g}" if hi is not None else ""
+    extra = " or null" if null else ""
+
+    def check(path: str, value: Any) -> Any:
+        kind = type(value)  # exact types: true/false are not numbers here
+        if kind is float or kind is int:
+            if (
+                (kind is int or math.isfinite(value))
+                and (lo is None or value >= lo)
+                and (hi is None or value <= hi)
+            ):
+                return value
+        elif value is None and null:
+            return None
+        raise SpecError(path, f"expected a finite number{span}{extra}, got {shown(value)}")
+
+    return check
+
+
+def boolean(*, null: bool = True) -> Check:
+    def check(path: str, value: Any) -> Any:
+        if (value is None and null) or isinstance(value, bool):
+            return value
+        raise SpecError(path, f"expected true or false, got {shown(value)}")
+
+    return check
+
+
+def choice(options: Sequence[str], *, null: bool = False) -> Check:
+    def check(path: str, value: Any) -> Any:
+        if value is None and null:
+            return None
+        if not isinstance(value, str) or value not in options:
+            extra = " or null" if null else ""
+            raise SpecError(
+                path, f"expected one of {', '.join(options)}{extra}, got {shown(value)}"
+            )
+        return value
+
+    return check
+
+
+def time_text() -> Check:
+    def check(path: str, value: Any) -> Any:
+        try:
+            if not isinstance(value, str) or len(value) != 19:
+                raise ValueError
+            datetime.strptime(value, TIME_FORMAT)
+        except ValueError:
+            raise SpecError(
+                path, f"expected a time like 2025-10-07 15:00:51, got {shown(value)}"
+            ) from None
+        return value
+
+    return check
+
+
+def list_of(item: Check, max_items: int, *, exact: int | None = None, null: bool = False) -> Check:
+    def check(path: str, value: Any) -> Any:
+        if value is None and null:
+            return None
+        if not isinstance(value, list | tuple):
+            raise SpecError(path, f"expected a list, got {_type_name(value)} {shown(value)}")
+        if exact is not None and len(value) != exact:
+            raise SpecError(path, f"expected a list of {exact} items, got {len(value)}")
+        if len(value) > max_items:
+            raise SpecError(path, f"at most {max_items} items, got {len(value)}")
+        out = []
+        for i, v in enumerate(value):
+            try:
+                out.append(item(path, v))
+            except SpecError as err:
+                raise _within(path, f"[{i}]", err) from None
+        return out
+
+    return check
+
+
+def record(
+    table: Mapping[str, Check], *, required: Sequence[str] = (), null: bool = False
+) -> Check:
+    """An object whose keys are those of `table` (absent ones stay absent)."""
+
+    def check(path: str, value: Any) -> Any:
+        if value is None and null:
+            return None
+        if not isinstance(value, Mapping):
+            raise SpecError(path, f"expected an object, got {_type_name(value)} {shown(value)}")
+        unknown = [k for k in value if k not in table]
+        if unknown:
+            raise SpecError(path, f"unknown key {shown(unknown[0])}; allowed: {', '.join(table)}")
+        for name in required:
+            if name not in value:
+                raise SpecError(f"{path}.{name}", "is missing")
+        out = {}
+        for k, v in value.items():
+            try:
+                out[k] = table[k](path, v)
+            except SpecError as err:
+                raise _within(path, f".{k}", err) from None
+        return out
+
+    return check
+
+
+def scalar(path: str, value: Any) -> Any:
+    """Free-form information (the run's environment): short text, numbers, flat lists."""
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        return text(MAX_NOTE)(path, value)
+    if isinstance(value, int | float):
+        return number()(path, value)
+    if isinstance(value, list):
+        return list_of(scalar_leaf, 64)(path, value)
+    raise SpecError(path, f"expected text, a number or a flat list, got {_type_name(value)}")
+
+
+def scalar_leaf(path: str, value: Any) -> Any:
+    if isinstance(value, list | dict):
+        raise SpecError(path, "expected text or a number, not a nested list or object")
+    return scalar(path, value)
+
+
+def mapping(value_check: Check, max_items: int) -> Check:
+    """An object with free keys (short text) and checked values."""
+
+    def check(path: str, value: Any) -> Any:
+        if value is None:
+            return {}
+        if not isinstance(value, Mapping):
+            raise SpecError(path, f"expected an object, got {_type_name(value)} {shown(value)}")
+        if len(value) > max_items:
+            raise SpecError(path, f"at most {max_items} keys, got {len(value)}")
+        out = {}
+        for key, item in value.items():
+            text(MAX_NAME, null=False)(f"{path} key", key)
+            try:
+                out[key] = value_check(path, item)
+            except SpecError as err:
+                raise _within(path, f".{key}", err) from None
+        return out
+
+    return check
+
+
+def free(depth: int = 4, max_items: int = 1_000, *, null: bool = True) -> Check:
+    """Nested objects and lists of short text and numbers, bounded in depth and size.
+
+    For records whose shape belongs to one analysis (a trend test, the looks of a
+    sequential design, a rerun check): they are data to show, never code to run,
+    and must only be kept from growing without bound or nesting without end.
+    """
+
+    def check(path: str, value: Any, level: int = 0) -> Any:
+        if value is None and null:
+            return None
+        if isinstance(value, Mapping | list) and level >= depth:
+            raise SpecError(path, f"nested deeper than {depth} levels")
+        if isinstance(value, Mapping):
+            if len(value) > max_items:
+                raise SpecError(path, f"at most {max_items} keys, got {len(value)}")
+            out = {}
+            for key, item in value.items():
+                text(MAX_NAME, null=False)(f"{path} key", key)
+                out[key] = check(f"{path}.{key}", item, level + 1)
+            return out
+        if isinstance(value, list):
+            if len(value) > max_items:
+                raise SpecError(path, f"at most {max_items} items, got {len(value)}")
+            return [check(f"{path}[{i}]", item, level + 1) for i, item in enumerate(value)]
+        return scalar(path, value)
+
+    return lambda path, value: check(path, value)
+
+
+def spec_of(kind: type[RunSpec] | type[ExperimentSpec], *, null: bool) -> Check:
+    """A run or experiment spec, re-validated by its own class; stored as its dict."""
+
+    def check(path: str, value: Any) -> Any:
+        if value is None and null:
+            return None
+        try:
+            return kind.from_dict(value).to_dict()
+        except SpecError as err:
+            raise SpecError(f"{path}.{err.field}", err.message) from None
+        except (TypeError, ValueError) as err:
+            raise SpecError(path, f"not a valid spec ({err})") from None
+
+    return check
+
+
+# ---------------------------------------------------------------- the tables
+
+EPOCH = record(
+    {
+        "epoch": integer(1, MAX_EPOCHS),
+        "train_loss": number(0),
+        "train_acc": number(0, 1),
+        "val_loss": number(0),
+        "val_acc": number(0, 1),
+        "seconds": number(0),
+    }
+)
+
+RUN = record(
+    {
+        "arm": text(MAX_NAME),
+        "repeat": integer(0, MAX_SEEDS - 1),
+        "spec": spec_of(RunSpec, null=False),
+        "status": choice(RUN_STATUSES),
+        "error": optional_text(MAX_NOTE),
+        "device": optional_text(MAX_NAME),
+        "parameters": integer(0, MAX_COUNT),
+        "environment": mapping(scalar, 64),
+        "epochs": list_of(EPOCH, MAX_EPOCHS),
+        "best_epoch": integer(1, MAX_EPOCHS, null=True),
+        "stopped_early": boolean(),
+        "test_loss": number(0),
+        "test_acc": number(0, 1),
+        "per_class_acc": list_of(number(0, 1), 10, null=True),
+        "confusion": list_of(list_of(integer(0, MAX_COUNT), 10), 10, null=True),
+        "misclassified": list_of(list_of(integer(0, MAX_COUNT), 3, exact=3), 10_000),
+        "duration_s": number(0),
+        "seed": integer(0, 2**31 - 1),  # JSON summaries carry it beside the spec
+    },
+    required=("spec",),
+)
+
+CLAIM_FIELDS: dict[str, Check] = {
+    "metric": choice(METRICS),
+    "direction": choice(DIRECTIONS),
+    "baseline": text(MAX_NAME),
+    "alpha": number(0, 0.5, null=False),
+    "margin": number(0, 1, null=False),
+    "adjust": choice(ADJUST_CHOICES),
+    "exploratory": boolean(null=False),
+    "max_seeds": integer(0, MAX_SEEDS),
+    "smallest_effect": number(0, 1, null=False),
+}
+CLAIM = record(CLAIM_FIELDS, null=True)
+# A verdict's stats keep the claim it was judged on, with the adjustment then in force.
+JUDGED_CLAIM = record({**CLAIM_FIELDS, "adjustment": choice(ADJUSTMENTS)}, null=True)
+
+PER_SEED = record(
+    {
+        "arm": text(MAX_NAME),
+        "seed": integer(0, 2**31 - 1),
+        "run_id": text(MAX_NAME),
+        "value": number(),
+    }
+)
+
+COMPARISON = record(
+    {
+        "variant": text(MAX_NAME),
+        "baseline": text(MAX_NAME),
+        "metric": choice(METRICS),
+        "direction": choice(DIRECTIONS),
+        "n_variant": integer(0, MAX_SEEDS),
+        "n_baseline": integer(0, MAX_SEEDS),
+        **{
+            name: number()
+            for name in (
+                "mean_variant",
+                "mean_baseline",
+                "sd_variant",
+                "sd_baseline",
+                "difference",
+                "ci_low",
+                "ci_high",
+                "p_value",
+                "cohens_d",
+            )
+        },
+        "seeds_needed": integer(0, MAX_COUNT, null=True),
+        "verdict": choice(VERDICTS),
+        "reason": text(MAX_NOTE),
+        "test": text(MAX_NAME),
+        "paired": boolean(),
+        "hedges_g": number(),
+        "alpha": number(0, 0.5),
+        "margin": number(0, 1),
+        "p_adjusted": number(),
+        "adjustment": choice(ADJUSTMENTS),
+        "p_beyond": number(),
+        "metric_label": text(MAX_NOTE),
+        "per_seed": list_of(PER_SEED, MAX_RUNS),
+    }
+)
+
+PLATEAU = record(
+    {
+        "metric": choice(METRICS),
+        "best": text(MAX_NAME),
+        "best_mean": number(),
+        "plateau": list_of(text(MAX_NAME), MAX_ARMS),
+        "tested": boolean(),
+        "reason": text(MAX_NOTE),
+    }
+)
+
+STATS = record(
+    {
+        "claim": JUDGED_CLAIM,
+        "comparisons": list_of(COMPARISON, MAX_ARMS),
+        "plateau": PLATEAU,
+        "trend": free(),
+        "sequential": free(),
+    },
+    null=True,
+)
+
+ENTRY: dict[str, Check] = {
+    "title": text(MAX_TITLE),
+    **{name: text(MAX_TEXT) for name in TEXT_FIELDS},
+    "tags": list_of(text(MAX_NAME, null=False), MAX_TAGS),
+    "status": choice(ENTRY_STATUSES),
+    "claim": CLAIM,
+    "experiment": spec_of(ExperimentSpec, null=True),
+    "runs": list_of(lambda path, value: check_run(value, path), MAX_RUNS),
+    "verdict": choice(VERDICTS, null=True),
+    "stats": STATS,
+    "origin": choice(ORIGINS),
+    "parent_id": integer(1, MAX_ID, null=True),
+    "pid": integer(1, MAX_PID, null=True),
+    "created": time_text(),
+    "updated": time_text(),
+    "id": integer(1, MAX_ID, null=True),
+    "link_note": text(MAX_TITLE),
+    "reproduction": free(),
+}
+# Keys an export adds beside an entry's own; accepted and dropped on import.
+EXPORT_ONLY: dict[str, Check] = {"rerun_command": optional_text(MAX_TEXT)}
+
+
+def check_field(name: str, value: Any) -> Any:
+    """One entry field, checked and normalised; SpecError names the field."""
+    return ENTRY[name](name, value)
+
+
+def check_run(value: Any, path: str = "run") -> dict[str, Any]:
+    """One run, checked against RUN; the defaults every reader relies on are filled in."""
+    run = RUN(path, value)
+    run.setdefault("arm", "")
+    run.setdefault("repeat", 0)
+    run.setdefault("status", "failed")
+    run.setdefault("epochs", [])
+    return run
+
+
+def check_entry_keys(data: Mapping[str, Any], path: str = "entry") -> None:
+    """Refuse keys that are neither an entry's fields nor an export's additions."""
+    unknown = [k for k in data if k not in ENTRY and k not in EXPORT_ONLY]
+    if unknown:
+        raise SpecError(
+            f"{path}.{unknown[0]}" if isinstance(unknown[0], str) else path,
+            f"unknown field; allowed: {', '.join(ENTRY)}",
+        )
+    for name, check in EXPORT_ONLY.items():
+        if name in data:
+            check(name, data[name])
+
+
+# ---------------------------------------------------------------- import limits
+
+MAX_IMPORT_BYTES = 100 * 2**20  # an import file larger than 100 MiB is refused unread
+MAX_IMPORT_ENTRIES = 100_000
+
+
+class ImportLimitError(ValueError):
+    """A file beyond the import limits; the message says which limit."""
+
+
+def read_import(path: Path) -> str:
+    """The text of a file to import, refusing one over MAX_IMPORT_BYTES before reading it.
+
+    At most the limit plus one byte is read, so a file that grows, a pipe or a device
+    cannot make the reader hold more than the limit either.
+    """
+    size = path.stat().st_size
+    if size > MAX_IMPORT_BYTES:
+        raise ImportLimitError(
+            f"the file is {size:,} bytes; imports are limited to {MAX_IMPORT_BYTES:,} bytes "
+            "(100 MiB): split it into several exports"
+        )
+    with path.open("rb") as fh:
+        raw = fh.read(MAX_IMPORT_BYTES + 1)
+    if len(raw) > MAX_IMPORT_BYTES:
+        raise ImportLimitError(f"the file holds more than {MAX_IMPORT_BYTES:,} bytes (100 MiB)")
+    return raw.decode("utf-8")
+
+
+def check_entry_count(count: int) -> None:
+    """An import holds 1 to MAX_IMPORT_ENTRIES entries."""
+    if count == 0:
+        raise ImportLimitError("the file holds no entries; nothing was imported")
+    if count > MAX_IMPORT_ENTRIES:
+        raise ImportLimitError(
+            f"the file holds {count:,} entries; at most {MAX_IMPORT_ENTRIES:,} can be imported "
+            "at once"
+        )
+
+
+def entry_label(number: int, data: Any) -> str:
+    """How an import message names an entry: its place in the file and its title."""
+    title = data.get("title") if isinstance(data, Mapping) else None
+    return f"entry {number} ({shown(title, 50)})" if isinstance(title, str) else f"entry {number}"
