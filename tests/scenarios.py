@@ -11,10 +11,13 @@ from textual.pilot import Pilot
 from textual.widgets import Input
 
 from fmtui.app import FmtuiApp
+from fmtui.core.journal import Claim
 from fmtui.core.spec import Arm, ExperimentSpec, RunSpec, grid_arms, parse_grid
 from tests.tui_helpers import build_app, seed_journal
 
 SIZE = (120, 40)
+SMALL = (80, 24)  # the default terminal: every screen must be usable there too
+SIZES = {"": SIZE, "-80x24": SMALL}  # screenshot file suffix → terminal size
 
 
 async def _nothing(pilot: Pilot) -> None:
@@ -44,12 +47,15 @@ async def _help(pilot: Pilot) -> None:
     await pilot.pause()
 
 
-async def _launch(pilot: Pilot, experiment: ExperimentSpec, epochs_done: int | None) -> None:
+async def _launch(
+    pilot: Pilot, experiment: ExperimentSpec, epochs_done: int | None, claim: Claim | None = None
+) -> None:
     app = pilot.app
     trainer = app.trainer
     if epochs_done is not None:
         trainer.gate = threading.Semaphore(epochs_done)
     entry = app.journal.get(3)
+    entry.claim = claim
     app.launch(entry, experiment)
     for _ in range(400):
         state = app.live[entry.id]
@@ -77,7 +83,8 @@ async def _training_mid_run(pilot: Pilot) -> None:
 
 
 async def _training_finished(pilot: Pilot) -> None:
-    await _launch(pilot, _batch_experiment(), epochs_done=None)
+    claim = Claim(metric="test_acc", direction="higher", baseline="b64")
+    await _launch(pilot, _batch_experiment(), epochs_done=None, claim=claim)
 
 
 async def _training_grid(pilot: Pilot) -> None:
@@ -108,6 +115,18 @@ SCENARIOS: dict[str, tuple[bool, Callable[[Pilot], Awaitable[None]]]] = {
     "training-grid": (True, _training_grid),
     "compare": (True, _compare),
 }
+
+
+async def prepare(pilot: Pilot, name: str) -> None:
+    """Bring the app to the scenario's screen, then drop every notification.
+
+    Toasts expire on a timer: whether one is still up when the picture is taken
+    would depend on the machine's speed.
+    """
+    _with_entries, run_before = SCENARIOS[name]
+    await run_before(pilot)
+    pilot.app.clear_notifications()
+    await pilot.pause()
 
 
 def scenario_app(name: str, folder: Path) -> FmtuiApp:

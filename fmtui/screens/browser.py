@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.text import Text
-from textual import on
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
@@ -16,7 +16,8 @@ from textual.widgets import DataTable, Header, Input, Markdown, Static
 
 from fmtui.core import export, train
 from fmtui.core.journal import Entry, JournalError, Search
-from fmtui.core.spec import SpecError
+from fmtui.core.present import ellipsize, format_duration, rerun_question, title_width
+from fmtui.core.spec import ExperimentSpec, SpecError
 from fmtui.messages import ExperimentDone, ExportRequest, JournalChanged, TrainingEvent
 from fmtui.screens import on_top
 from fmtui.screens.dialogs import ConfirmDialog, ExportDialog, TagDialog
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from fmtui.app import FmtuiApp
 
 COLUMNS = (
+    ("id", "Id", None),
     ("created", "Created", "date"),
     ("title", "Title", "title"),
     ("status", "Status", "status"),
@@ -34,18 +36,24 @@ COLUMNS = (
     ("best", "Best acc", "best"),
     ("runs", "Runs", None),
 )
+# Fixed widths; the title takes what is left, and gives way first on a narrow screen.
+WIDTHS = {"id": 4, "created": 19, "status": 9, "verdict": 12, "best": 8, "runs": 4}
+SHORT_DATE = 10  # created as a date only, when the title would get fewer than MIN_TITLE
+MIN_TITLE = 24
+SCROLLBAR = 2
 SORT_ORDER = ("date", "title", "best", "status")
 
+# Paragraphs on one line each: the terminal wraps them to its width.
 EMPTY = """\
 [b]Your journal is empty.[/b]
 
-fmtui keeps one entry per experiment: a specific hypothesis, the design that tests
-it, every run's metrics, and your conclusion.
+fmtui keeps one entry per experiment: a specific hypothesis, the design that tests it, \
+every run's metrics, and your conclusion.
 
-  Press [b]n[/b] to draft your first hypothesis,
-  [b]?[/b] for every key, or [b]ctrl+p[/b] for the command palette.
+Press [b]n[/b] to draft your first hypothesis, [b]?[/b] for every key, or [b]ctrl+p[/b] \
+for the command palette.
 
-Past notes in the report's journal format can be brought in with
+Past notes in the report's journal format can be brought in with \
 [b]fmtui import FILE.md[/b] from the shell.
 """
 
@@ -80,6 +88,7 @@ class BrowserScreen(Screen[None]):
     BINDINGS = [
         Binding("n", "new", "New"),
         Binding("e", "edit", "Edit"),
+        Binding("f2", "writeup", "Write-up"),
         Binding("l", "design", "Design/launch"),
         Binding("d", "duplicate", "Duplicate"),
         Binding("r", "rerun", "Rerun"),
@@ -104,6 +113,8 @@ class BrowserScreen(Screen[None]):
         self._stale = False
         self._detail_source: str | None = None
         self.marked: list[int] = []
+        self.export_format = "md"  # the dialog opens with the format used last
+        self._widths: dict[str, int] = {}
 
     @property
     def fm(self) -> FmtuiApp:
@@ -123,11 +134,34 @@ class BrowserScreen(Screen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one("#entries", DataTable)
-        for key, label, _sort in COLUMNS:
-            table.add_column(label, key=key, width=38 if key == "title" else None)
+        self._set_columns(self.app.size.width)
         self.query_one("#search", Input).display = False
         self.reload()
         table.focus()
+
+    def on_resize(self, event: events.Resize) -> None:
+        if self._set_columns(event.size.width):
+            self.reload()
+
+    def _set_columns(self, width: int) -> bool:
+        """Fit the columns to `width`: the title takes what the others leave.
+
+        True when the widths changed (the table was rebuilt and needs its rows).
+        """
+        widths = dict(WIDTHS)
+        others = list(widths.values())
+        widths["title"] = title_width(width - SCROLLBAR, others)
+        if widths["title"] < MIN_TITLE:
+            widths["created"] = SHORT_DATE
+            widths["title"] = title_width(width - SCROLLBAR, list(widths.values())[:-1])
+        if widths == self._widths:
+            return False
+        self._widths = widths
+        table = self.query_one("#entries", DataTable)
+        table.clear(columns=True)
+        for key, label, _sort in COLUMNS:
+            table.add_column(label, key=key, width=widths[key])
+        return True
 
     # -- data
 
@@ -156,12 +190,13 @@ class BrowserScreen(Screen[None]):
     def _row(self, entry: Entry) -> tuple[Text, ...]:
         best = entry.best_accuracy
         waiting = entry.id in self.fm.queue and entry.status != "running"
+        title = ("● " if entry.id in self.marked else "") + (
+            entry.title.replace("\n", " ") or "(untitled)"
+        )
         return (
-            Text(entry.created),
-            Text(
-                ("● " if entry.id in self.marked else "")
-                + (entry.title.replace("\n", " ") or "(untitled)")
-            ),
+            Text(str(entry.id), justify="right"),
+            Text(entry.created[: self._widths.get("created", len(entry.created))]),
+            Text(ellipsize(title, self._widths.get("title", len(title)))),
             Text("queued" if waiting else entry.status),
             Text(entry.verdict or "—"),
             Text(f"{best:.4f}" if best is not None else "—", justify="right"),
@@ -263,6 +298,13 @@ class BrowserScreen(Screen[None]):
         if entry is not None:
             self.fm.open_hypothesis(entry)
 
+    def action_writeup(self) -> None:
+        entry = self.selected()
+        if entry is None:
+            self.notify("Select an entry first.", severity="warning")
+            return
+        self.fm.open_hypothesis(entry, writeup=True)
+
     def action_design(self) -> None:
         entry = self.selected()
         if entry is None:
@@ -293,8 +335,30 @@ class BrowserScreen(Screen[None]):
         except JournalError as err:
             self.notify(str(err), severity="warning", markup=False)
             return
-        if self.fm.save_entry(copy):
-            self.fm.launch(copy, experiment)
+        self._status(f"Estimating the time of a rerun of entry {entry.id}…")
+        self._ask_rerun(entry, copy, experiment)
+
+    @work(thread=True, exclusive=True, group="rerun-estimate", exit_on_error=False)
+    def _ask_rerun(self, entry: Entry, copy: Entry, experiment: ExperimentSpec) -> None:
+        """Measure a few steps (off the UI thread), then ask, as k and delete do."""
+        device = experiment.arms[0].spec.device
+        try:
+            seconds, label = self.fm.estimator(experiment, device)
+            estimate: float | None = seconds
+            note = f"Estimated time on {label}: up to {format_duration(seconds)}."
+        except Exception as err:  # noqa: BLE001 - the question still comes, without a time
+            estimate, note = None, f"The time could not be estimated: {err}"
+        question = rerun_question(entry.id or 0, len(experiment.runs()), note, estimate)
+        self.app.call_from_thread(self._confirm_rerun, question, copy, experiment)
+
+    def _confirm_rerun(self, question: str, copy: Entry, experiment: ExperimentSpec) -> None:
+        self._status("")
+
+        def done(yes: bool | None) -> None:
+            if yes and self.fm.save_entry(copy):
+                self.fm.launch(copy, experiment)
+
+        self.app.push_screen(ConfirmDialog(question, "Rerun", "Don't rerun"), done)
 
     def action_tag(self) -> None:
         entry = self.selected()
@@ -388,13 +452,18 @@ class BrowserScreen(Screen[None]):
 
     def action_export(self) -> None:
         dialog = ExportDialog(
-            self.fm.export_dir, self.selected() is not None, len(self.entries), len(self.fm.journal)
+            self.fm.export_dir,
+            self.selected() is not None,
+            len(self.entries),
+            len(self.fm.journal),
+            fmt=self.export_format,
         )
         self.app.push_screen(dialog, self.do_export)
 
     def do_export(self, request: ExportRequest | None) -> None:
         if request is None:
             return
+        self.export_format = request.fmt
         if request.scope == "selected" and self.selected() is not None:
             entries = [self.selected()]
         elif request.scope == "all":

@@ -11,6 +11,7 @@ from textual_plotext import PlotextPlot
 
 from fmtui.core.data import CLASSES
 from fmtui.core.live import LiveState, RunView, downsample, half_block_rows, smooth
+from fmtui.core.present import zoom_range
 from fmtui.core.stats import plateau
 
 MAX_CURVE_ARMS = 6
@@ -86,7 +87,7 @@ class BarPlot(CachedPlot):
         plt.title(title)
         if labels:
             plt.bar(list(labels), list(values), orientation="horizontal", width=0.3)
-            plt.xlim(min(0.0, min(values)), max(1.0, max(values)))
+            plt.xlim(*zoom_range(values))  # the differences between arms, not the 0–1 scale
         self.redraw()
 
 
