@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from textual.pilot import Pilot
-from textual.widgets import Input
+from textual.widgets import Input, Select
 
 from fmtui.app import FmtuiApp
 from fmtui.core.journal import Claim
@@ -26,6 +26,24 @@ async def _nothing(pilot: Pilot) -> None:
 
 async def _hypothesis(pilot: Pilot) -> None:
     await pilot.press("down", "e")
+    await pilot.pause()
+
+
+async def _hypothesis_claim(pilot: Pilot) -> None:
+    """The claim's numbers, the last fields of the form: scrolled to on a short screen."""
+    await pilot.press("down", "e")
+    pilot.app.screen.query_one("#margin", Input).focus()
+    await pilot.pause()
+
+
+async def _designer_grid(pilot: Pilot) -> None:
+    await pilot.press("down", "l")
+    screen = pilot.app.screen
+    screen.query_one("#mode", Select).value = "grid"
+    screen.query_one("#grid", Input).value = "64,128x64,128"
+    screen.query_one("#grid_baseline", Input).value = "128x64"
+    await pilot.pause()
+    screen.query_one("#grid_baseline", Input).focus()
     await pilot.pause()
 
 
@@ -97,6 +115,17 @@ async def _training_grid(pilot: Pilot) -> None:
     await pilot.pause(0.3)
 
 
+async def _training_cancelled(pilot: Pilot) -> None:
+    """Cancelled after three epochs: one run complete, one cut short, two never started."""
+    await _launch(pilot, _batch_experiment(), epochs_done=3)
+    pilot.app.cancel_experiment(3)
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    pilot.app.screen.refresh_view()
+    pilot.app.screen.refresh_charts()
+    await pilot.pause()
+
+
 async def _compare(pilot: Pilot) -> None:
     await pilot.press("down", "m", "down", "m", "c")
     await pilot.pause(0.2)
@@ -107,12 +136,15 @@ SCENARIOS: dict[str, tuple[bool, Callable[[Pilot], Awaitable[None]]]] = {
     "browser": (True, _nothing),
     "browser-empty": (False, _nothing),
     "hypothesis-form": (True, _hypothesis),
+    "hypothesis-claim": (True, _hypothesis_claim),
+    "designer-grid": (True, _designer_grid),
     "designer-validation-error": (True, _designer_error),
     "export-dialog": (True, _export),
     "help": (True, _help),
     "training-mid-run": (True, _training_mid_run),
     "training-finished": (True, _training_finished),
     "training-grid": (True, _training_grid),
+    "training-cancelled": (True, _training_cancelled),
     "compare": (True, _compare),
 }
 
