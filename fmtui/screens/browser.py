@@ -181,6 +181,7 @@ class BrowserScreen(Screen[None]):
         empty = len(self.fm.journal) == 0
         self.query_one("#empty", Static).display = empty
         table.display = not empty
+        self.query_one("#right").display = not empty  # the welcome text gets the screen
         if self.entries:
             ids = [e.id for e in self.entries]
             row = ids.index(current) if current in ids else 0
