@@ -360,9 +360,11 @@ class DesignerScreen(Screen[None]):
             return  # the design changed while measuring: this time is for another one
         self._estimate = seconds
         warning = long_run_warning(seconds)
-        self.query_one("#estimate", Static).update(
+        estimate = self.query_one("#estimate", Static)
+        estimate.update(
             Text(text + (f"\n{warning}" if warning else ""), style="yellow" if warning else "")
         )
+        estimate.scroll_visible()  # below the fold on a 24-line terminal
         if then_launch:  # without a time (it could not be measured) the launch goes on
             self.action_launch() if seconds is not None else self._launch_now()
 
