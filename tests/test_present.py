@@ -10,6 +10,7 @@ from fmtui.core.present import (
     claim_field_error,
     ellipsize,
     experiment_progress,
+    journal_widths,
     long_run_warning,
     name_width,
     rerun_question,
@@ -90,6 +91,12 @@ def test_spec_differences_name_what_an_arm_changes_from_the_baseline() -> None:
 def test_the_title_takes_what_the_other_columns_leave() -> None:
     assert title_width(120, [4, 19, 9, 12, 8, 4]) == 120 - 56 - 14
     assert title_width(40, [4, 19, 9, 12, 8, 4]) == 12
+    assert journal_widths(118)["title"] == 118 - 56 - 14
+
+
+def test_a_narrow_journal_shortens_the_date_before_losing_a_column() -> None:
+    widths = journal_widths(78)
+    assert widths["created"] == 10 and sum(widths.values()) + 2 * 7 <= 78
 
 
 def test_bars_zoom_to_the_data_so_close_accuracies_look_different() -> None:

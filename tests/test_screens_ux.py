@@ -176,10 +176,15 @@ async def test_the_hypothesis_form_checks_alpha_as_typed_and_clears_the_error_on
         alpha_error = screen.query_one("#alpha-error", Static)
         assert alpha_error.display and "alpha" in _text(alpha_error)
         assert screen.query_one("#margin-error", Static).display
+        screen.query_one("#title", Input).value = "Alpha"
+        await pilot.press("ctrl+s")
+        form_error = screen.query_one("#form-error", Static)
+        assert form_error.display
         screen.query_one("#alpha", Input).value = "0.01"
         screen.query_one("#margin", Input).value = "0.01"
         await pilot.pause()
         assert not alpha_error.display and not screen.query_one("#margin-error", Static).display
+        assert not form_error.display  # no stale message once every field is fixed
 
 
 async def test_the_designer_forgets_its_estimate_when_the_design_changes(

@@ -108,6 +108,24 @@ def spec_differences(base: Mapping[str, Any], spec: Mapping[str, Any]) -> str:
     return ", ".join(changes)
 
 
+# The journal's fixed columns; the title takes what is left and gives way first.
+JOURNAL_WIDTHS = {"id": 4, "created": 19, "status": 9, "verdict": 12, "best": 8, "runs": 4}
+SHORT_DATE = 10  # created as a date only, when the title would get fewer than MIN_TITLE
+MIN_TITLE = 24
+
+
+def journal_widths(total: int) -> dict[str, int]:
+    """Column widths for the journal table in `total` cells: title first to shrink,
+    then the creation time (to its date), so Verdict, Best and Runs always show."""
+    widths = dict(JOURNAL_WIDTHS)
+    widths["title"] = title_width(total, list(JOURNAL_WIDTHS.values()))
+    if widths["title"] < MIN_TITLE:
+        widths["created"] = SHORT_DATE
+        widths["title"] = 0
+        widths["title"] = title_width(total, [w for w in widths.values() if w])
+    return widths
+
+
 def title_width(total: int, others: Sequence[int], minimum: int = 12) -> int:
     """The title column's width: what the other columns (and their padding) leave."""
     padding = 2 * (len(others) + 1)

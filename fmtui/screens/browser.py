@@ -16,7 +16,7 @@ from textual.widgets import DataTable, Header, Input, Markdown, Static
 
 from fmtui.core import export, train
 from fmtui.core.journal import Entry, JournalError, Search
-from fmtui.core.present import ellipsize, format_duration, rerun_question, title_width
+from fmtui.core.present import ellipsize, format_duration, journal_widths, rerun_question
 from fmtui.core.spec import ExperimentSpec, SpecError
 from fmtui.messages import ExperimentDone, ExportRequest, JournalChanged, TrainingEvent
 from fmtui.screens import on_top
@@ -36,10 +36,6 @@ COLUMNS = (
     ("best", "Best acc", "best"),
     ("runs", "Runs", None),
 )
-# Fixed widths; the title takes what is left, and gives way first on a narrow screen.
-WIDTHS = {"id": 4, "created": 19, "status": 9, "verdict": 12, "best": 8, "runs": 4}
-SHORT_DATE = 10  # created as a date only, when the title would get fewer than MIN_TITLE
-MIN_TITLE = 24
 SCROLLBAR = 2
 SORT_ORDER = ("date", "title", "best", "status")
 
@@ -148,12 +144,7 @@ class BrowserScreen(Screen[None]):
 
         True when the widths changed (the table was rebuilt and needs its rows).
         """
-        widths = dict(WIDTHS)
-        others = list(widths.values())
-        widths["title"] = title_width(width - SCROLLBAR, others)
-        if widths["title"] < MIN_TITLE:
-            widths["created"] = SHORT_DATE
-            widths["title"] = title_width(width - SCROLLBAR, list(widths.values())[:-1])
+        widths = journal_widths(width - SCROLLBAR)
         if widths == self._widths:
             return False
         self._widths = widths

@@ -121,7 +121,7 @@ class TrainingScreen(Screen[None]):
                 yield LinePlot(id="step-plot", classes="short")
             with TabPane("Runs", id="tab-runs"):  # the runs table where the screen is narrow
                 yield DataTable(id="runs-tab", cursor_type="row", zebra_stripes=True)
-            with TabPane("Arms", id="tab-arms"):
+            with TabPane("Arms", id="tab-arms"), VerticalScroll():
                 yield Static("", id="heatmap")
                 yield BarPlot(id="arm-plot")
             with TabPane("Last run", id="tab-last"), VerticalScroll():
@@ -336,9 +336,10 @@ class TrainingScreen(Screen[None]):
             labels = [  # mean ± sd: the error bar, in words, beside each bar
                 f"{a} {format_mean_sd(m, sd)} n={n}" for a, (m, sd, n) in accuracy.items()
             ]
-            self.query_one("#arm-plot", BarPlot).draw(
-                labels, [m for m, _s, _n in accuracy.values()], "Mean test accuracy per arm"
-            )
+            plot = self.query_one("#arm-plot", BarPlot)
+            # two rows per bar, so every arm keeps its label; the tab scrolls when short
+            plot.styles.height = max(10, 2 * len(labels) + 5)
+            plot.draw(labels, [m for m, _s, _n in accuracy.values()], "Mean test accuracy per arm")
         elif active == "tab-last":
             run = state.last_finished()
             if run is None:
