@@ -161,6 +161,7 @@ class TrainingScreen(Screen[None]):
         self._add_columns()
         for selector in ("#verdict", "#writeup-verdict"):
             self.query_one(selector, Static).update("")
+        self.query_one("#verdict", Static).display = False
         self.refresh_view()
         self.refresh_charts()
 
