@@ -250,8 +250,8 @@ class FmtuiApp(App[None]):
 
         self.push_screen(ConfirmDialog(question, yes, "Keep editing"), done)
 
-    def open_hypothesis(self, entry: Entry | None) -> None:
-        self.push_screen(HypothesisScreen(entry))
+    def open_hypothesis(self, entry: Entry | None, writeup: bool = False) -> None:
+        self.push_screen(HypothesisScreen(entry, writeup=writeup))
 
     def open_designer(self, entry: Entry, replace: bool = False) -> None:
         if replace and not isinstance(self.screen, BrowserScreen):
@@ -270,6 +270,9 @@ class FmtuiApp(App[None]):
         yield SystemCommand("Help", "Every key and the flow", self.action_help)
         yield SystemCommand("Report", "Write and export a report (R)", self._cmd_report)
         yield SystemCommand("Training", "Watch the experiment in training", self.open_training)
+        yield SystemCommand(
+            "Write-up", "Evaluation and Conclusion of the selected entry (f2)", self._cmd_writeup
+        )
         for entry in self.journal.query():
             yield SystemCommand(
                 markup_line(f"Open entry {entry.id}: {entry.title}"),  # the palette reads markup
@@ -289,6 +292,13 @@ class FmtuiApp(App[None]):
     def _cmd_export(self) -> None:
         self.back_to_browser()
         self.browser().action_export()
+
+    def _cmd_writeup(self) -> None:
+        if isinstance(self.screen, HypothesisScreen):
+            self.screen.action_writeup()
+            return
+        self.back_to_browser()
+        self.browser().action_writeup()
 
     def _cmd_open(self, entry: Entry) -> None:
         self.back_to_browser(entry.id)

@@ -8,13 +8,16 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from textual.pilot import Pilot
-from textual.widgets import Input
+from textual.widgets import Input, Select
 
 from fmtui.app import FmtuiApp
+from fmtui.core.journal import Claim
 from fmtui.core.spec import Arm, ExperimentSpec, RunSpec, grid_arms, parse_grid
 from tests.tui_helpers import build_app, seed_journal
 
 SIZE = (120, 40)
+SMALL = (80, 24)  # the default terminal: every screen must be usable there too
+SIZES = {"": SIZE, "-80x24": SMALL}  # screenshot file suffix → terminal size
 
 
 async def _nothing(pilot: Pilot) -> None:
@@ -23,6 +26,24 @@ async def _nothing(pilot: Pilot) -> None:
 
 async def _hypothesis(pilot: Pilot) -> None:
     await pilot.press("down", "e")
+    await pilot.pause()
+
+
+async def _hypothesis_claim(pilot: Pilot) -> None:
+    """The claim's numbers, the last fields of the form: scrolled to on a short screen."""
+    await pilot.press("down", "e")
+    pilot.app.screen.query_one("#margin", Input).focus()
+    await pilot.pause()
+
+
+async def _designer_grid(pilot: Pilot) -> None:
+    await pilot.press("down", "l")
+    screen = pilot.app.screen
+    screen.query_one("#mode", Select).value = "grid"
+    screen.query_one("#grid", Input).value = "64,128x64,128"
+    screen.query_one("#grid_baseline", Input).value = "128x64"
+    await pilot.pause()
+    screen.query_one("#grid_baseline", Input).focus()
     await pilot.pause()
 
 
@@ -44,12 +65,15 @@ async def _help(pilot: Pilot) -> None:
     await pilot.pause()
 
 
-async def _launch(pilot: Pilot, experiment: ExperimentSpec, epochs_done: int | None) -> None:
+async def _launch(
+    pilot: Pilot, experiment: ExperimentSpec, epochs_done: int | None, claim: Claim | None = None
+) -> None:
     app = pilot.app
     trainer = app.trainer
     if epochs_done is not None:
         trainer.gate = threading.Semaphore(epochs_done)
     entry = app.journal.get(3)
+    entry.claim = claim
     app.launch(entry, experiment)
     for _ in range(400):
         state = app.live[entry.id]
@@ -77,7 +101,8 @@ async def _training_mid_run(pilot: Pilot) -> None:
 
 
 async def _training_finished(pilot: Pilot) -> None:
-    await _launch(pilot, _batch_experiment(), epochs_done=None)
+    claim = Claim(metric="test_acc", direction="higher", baseline="b64")
+    await _launch(pilot, _batch_experiment(), epochs_done=None, claim=claim)
 
 
 async def _training_grid(pilot: Pilot) -> None:
@@ -88,6 +113,17 @@ async def _training_grid(pilot: Pilot) -> None:
     await pilot.pause(0.3)
     pilot.app.screen.refresh_charts()
     await pilot.pause(0.3)
+
+
+async def _training_cancelled(pilot: Pilot) -> None:
+    """Cancelled after three epochs: one run complete, one cut short, two never started."""
+    await _launch(pilot, _batch_experiment(), epochs_done=3)
+    pilot.app.cancel_experiment(3)
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    pilot.app.screen.refresh_view()
+    pilot.app.screen.refresh_charts()
+    await pilot.pause()
 
 
 async def _compare(pilot: Pilot) -> None:
@@ -110,15 +146,30 @@ SCENARIOS: dict[str, tuple[bool, Callable[[Pilot], Awaitable[None]]]] = {
     "browser": (True, _nothing),
     "browser-empty": (False, _nothing),
     "hypothesis-form": (True, _hypothesis),
+    "hypothesis-claim": (True, _hypothesis_claim),
+    "designer-grid": (True, _designer_grid),
     "designer-validation-error": (True, _designer_error),
     "export-dialog": (True, _export),
     "help": (True, _help),
     "training-mid-run": (True, _training_mid_run),
     "training-finished": (True, _training_finished),
     "training-grid": (True, _training_grid),
+    "training-cancelled": (True, _training_cancelled),
     "compare": (True, _compare),
     "report": (True, _report),
 }
+
+
+async def prepare(pilot: Pilot, name: str) -> None:
+    """Bring the app to the scenario's screen, then drop every notification.
+
+    Toasts expire on a timer: whether one is still up when the picture is taken
+    would depend on the machine's speed.
+    """
+    _with_entries, run_before = SCENARIOS[name]
+    await run_before(pilot)
+    pilot.app.clear_notifications()
+    await pilot.pause()
 
 
 def scenario_app(name: str, folder: Path) -> FmtuiApp:

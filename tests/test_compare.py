@@ -53,7 +53,7 @@ async def test_mark_two_and_compare(tmp_path: Path) -> None:
         assert not isinstance(app.screen, CompareScreen)
         await pilot.press("m", "down", "m")
         table = app.screen.query_one("#entries", DataTable)
-        assert str(table.get_row_at(0)[1]).startswith("● ")
+        assert str(table.get_cell(table.ordered_rows[0].key, "title")).startswith("● ")
         await pilot.press("c")
         assert isinstance(app.screen, CompareScreen)
         plot = app.screen.query_one("#curves", LinePlot)

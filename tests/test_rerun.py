@@ -13,7 +13,8 @@ from fmtui.core.record import reproduction_report, run_command
 from fmtui.core.spec import Arm, ExperimentSpec, RunSpec
 from fmtui.core.stats import plateau
 from fmtui.screens.browser import BrowserScreen
-from tests.tui_helpers import FakeTrainer, build_app
+from fmtui.screens.dialogs import ConfirmDialog
+from tests.tui_helpers import FakeTrainer, build_app, wait_until
 
 
 def test_cli_rerun_reproduces_exactly(fixture_dir: Path, tmp_path: Path, capsys) -> None:
@@ -114,6 +115,8 @@ async def test_rerun_from_the_browser(tmp_path: Path) -> None:
         await pilot.press("j")
         assert isinstance(app.screen, BrowserScreen)
         await pilot.press("r")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        await pilot.press("y")
         await app.workers.wait_for_complete()
         await pilot.pause()
         notes = [str(n.message) for n in app._notifications]

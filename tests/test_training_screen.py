@@ -52,7 +52,7 @@ async def _run_to_end(pilot, entry: Entry, experiment: ExperimentSpec) -> None:
 
 def _statuses(screen: TrainingScreen) -> list[str]:
     table = screen.query_one("#runs", DataTable)
-    return [str(table.get_row_at(i)[5]) for i in range(table.row_count)]
+    return [str(table.get_cell(row.key, "status")) for row in table.ordered_rows]
 
 
 async def test_plots_and_table_update_and_entry_is_saved_each_epoch(journal_path: Path) -> None:
@@ -169,8 +169,8 @@ async def test_second_experiment_queues_and_can_be_cancelled(journal_path: Path)
         await pilot.press("j")
         assert isinstance(app.screen, BrowserScreen)
         table = app.screen.query_one("#entries", DataTable)
-        row = [str(table.get_row_at(i)[1]) for i in range(table.row_count)].index("second")
-        assert str(table.get_row_at(row)[2]) == "queued"  # launched, waiting its turn
+        row = [str(table.get_row_at(i)[2]) for i in range(table.row_count)].index("second")
+        assert str(table.get_row_at(row)[3]) == "queued"  # launched, waiting its turn
         table.move_cursor(row=row)
         await pilot.press("k")
         assert isinstance(app.screen, ConfirmDialog)
@@ -318,6 +318,6 @@ async def test_journal_rows_update_in_place_while_training(journal_path: Path) -
         row = table.get_row_index(str(entry.id))
         for _ in range(2):
             trainer.gate.release()
-        await _wait(pilot, lambda: str(table.get_row_at(row)[2]) == "completed")
+        await _wait(pilot, lambda: str(table.get_row_at(row)[3]) == "completed")
         assert clears == [] and table.row_count == 3
-        assert str(table.get_row_at(row)[4]).strip() == "0.8500"
+        assert str(table.get_row_at(row)[5]).strip() == "0.8500"

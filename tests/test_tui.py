@@ -15,14 +15,14 @@ from fmtui.screens.designer import DesignerScreen
 from fmtui.screens.dialogs import ConfirmDialog, ExportDialog, HelpScreen
 from fmtui.screens.hypothesis import HypothesisScreen
 from fmtui.screens.training import TrainingScreen
-from tests.tui_helpers import FakeTrainer, build_app, seed_journal
+from tests.tui_helpers import FakeTrainer, build_app, seed_journal, wait_until
 
 SIZE = (120, 40)
 
 
 def _table_titles(app) -> list[str]:
     table = app.screen.query_one("#entries", DataTable)
-    return [str(table.get_row_at(i)[1]) for i in range(table.row_count)]
+    return [str(table.get_cell(row.key, "title")) for row in table.ordered_rows]
 
 
 async def test_full_keyboard_flow_new_draft_design_launch(journal_path: Path) -> None:
@@ -46,9 +46,8 @@ async def test_full_keyboard_flow_new_draft_design_launch(journal_path: Path) ->
         variants = app.screen.query_one("#variants", TextArea)
         variants.focus()
         await pilot.press(*"b32: batch_size=32")
-        await pilot.pause()
-        summary = str(app.screen.query_one("#summary", Static).render())
-        assert "2 arms × 3 seeds = 6 runs" in summary
+        summary = app.screen.query_one("#summary", Static)
+        await wait_until(pilot, lambda: "2 arms × 3 seeds = 6 runs" in str(summary.render()))
         assert not app.screen.query_one("#launch", Button).disabled
         await pilot.press("ctrl+l")
         await app.workers.wait_for_complete()
@@ -145,6 +144,8 @@ async def test_invalid_variants_are_named(journal_path: Path, text: str, needle:
         screen = app.screen
         screen.query_one("#baseline_name", Input).value = "baseline"
         screen.query_one("#variants", TextArea).text = text
+        await pilot.pause()
+        screen.flush()  # no need to wait for the pause in typing
         await pilot.pause()
         assert needle in str(screen.query_one("#variants-error", Static).render())
         assert screen.query_one("#launch", Button).disabled

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
+from collections.abc import Callable
 from pathlib import Path
+
+from textual.pilot import Pilot
 
 from fmtui.app import FmtuiApp, make_app
 from fmtui.core import train
@@ -169,3 +173,13 @@ def seed_journal(path: Path) -> None:
                 hypothesis="[red]not red[/red]",
             )
         )
+
+
+async def wait_until(pilot: Pilot, predicate: Callable[[], bool], timeout: float = 10.0) -> None:
+    """Let the app run until `predicate` holds (timers, workers); fail after `timeout`."""
+    for _ in range(int(timeout / 0.05)):
+        if predicate():
+            return
+        await asyncio.sleep(0.05)
+        await pilot.pause()
+    raise AssertionError("condition not reached")

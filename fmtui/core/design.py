@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
+from fmtui.core.present import format_duration  # noqa: F401 - kept importable from here
 from fmtui.core.spec import (
     MAX_ARMS,
     MAX_SEED,
@@ -27,7 +28,7 @@ from fmtui.core.spec import (
 
 SPEC_FIELDS = tuple(f.name for f in fields(RunSpec) if f.name not in ("seed",))
 # Designer fields beyond the spec's own.
-EXTRA_FIELDS = ("baseline_name", "seeds", "seed", "variants", "grid", "mode")
+EXTRA_FIELDS = ("baseline_name", "seeds", "seed", "variants", "grid", "grid_baseline", "mode")
 MODES = ("variants", "grid")
 FULL_TRAIN = 60000
 
@@ -143,6 +144,7 @@ def build_design(values: Mapping[str, Any]) -> DesignResult:
         base = RunSpec(seed=values.get("seed", 0), **spec_values)
         if values.get("mode", "variants") == "grid":
             arms = grid_arms(parse_grid(values.get("grid", "")), base)
+            arms = baseline_first(arms, str(values.get("grid_baseline") or ""))
         else:
             name = str(values.get("baseline_name") or "baseline").strip()
             arms = (Arm(name, base), *parse_variants(str(values.get("variants", "")), base))
@@ -155,14 +157,19 @@ def build_design(values: Mapping[str, Any]) -> DesignResult:
     return DesignResult(experiment, {})
 
 
+def baseline_first(arms: tuple[Arm, ...], name: str) -> tuple[Arm, ...]:
+    """The grid's arms with the chosen baseline first (the first arm when none is named)."""
+    name = name.strip().lower().replace(",", "x")
+    if not name:
+        return arms
+    chosen = [a for a in arms if a.name == name]
+    if not chosen:
+        raise SpecError(
+            "grid_baseline", f"{name!r} is not an arm of the grid; use one like {arms[0].name}"
+        )
+    return (chosen[0], *(a for a in arms if a.name != name))
+
+
 def steps_per_epoch(spec: RunSpec, n_train: int = FULL_TRAIN) -> int:
     train_items = n_train - max(1, round(n_train * spec.val_fraction))
     return math.ceil(train_items / min(spec.batch_size, train_items))
-
-
-def format_duration(seconds: float) -> str:
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    if seconds < 5400:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"

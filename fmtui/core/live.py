@@ -130,7 +130,9 @@ class LiveState:
         self.status = status
         self.current = None
         for run in self.runs:
-            if run.status in ("queued", "running"):
+            if run.status == "queued" and status in ("cancelled", "failed"):
+                run.status = "not started"  # never ran: not to be read as cancelled midway
+            elif run.status == "running":
                 run.status = "cancelled" if status == "cancelled" else run.status
         self.version += 1
         self.epoch_version += 1

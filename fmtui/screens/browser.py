@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.text import Text
-from textual import on
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
@@ -18,8 +18,9 @@ from fmtui.core import events as train
 from fmtui.core import export
 from fmtui.core.export_target import TargetExists
 from fmtui.core.journal import Entry, JournalError, Search
-from fmtui.core.safe_text import terminal_safe
-from fmtui.core.spec import SpecError
+from fmtui.core.present import ellipsize, format_duration, journal_widths, rerun_question
+from fmtui.core.safe_text import one_line, terminal_safe
+from fmtui.core.spec import ExperimentSpec, SpecError
 from fmtui.core.words import count
 from fmtui.messages import ExperimentDone, ExportRequest, JournalChanged, TrainingEvent
 from fmtui.screens import on_top
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     from fmtui.app import FmtuiApp
 
 COLUMNS = (
+    ("id", "Id", None),
     ("created", "Created", "date"),
     ("title", "Title", "title"),
     ("status", "Status", "status"),
@@ -40,18 +42,20 @@ COLUMNS = (
     ("best", "Best acc", "best"),
     ("runs", "Runs", None),
 )
+SCROLLBAR = 2
 SORT_ORDER = ("date", "title", "best", "status")
 
+# Paragraphs on one line each: the terminal wraps them to its width.
 EMPTY = """\
 [b]Your journal is empty.[/b]
 
-fmtui keeps one entry per experiment: a specific hypothesis, the design that tests
-it, every run's metrics, and your conclusion.
+fmtui keeps one entry per experiment: a specific hypothesis, the design that tests it, \
+every run's metrics, and your conclusion.
 
-  Press [b]n[/b] to draft your first hypothesis,
-  [b]?[/b] for every key, or [b]ctrl+p[/b] for the command palette.
+Press [b]n[/b] to draft your first hypothesis, [b]?[/b] for every key, or [b]ctrl+p[/b] \
+for the command palette.
 
-Past notes in the report's journal format can be brought in with
+Past notes in the report's journal format can be brought in with \
 [b]fmtui import FILE.md[/b] from the shell.
 """
 
@@ -79,9 +83,17 @@ def runs_markdown(entry: Entry) -> str:
     return "\n\n**Runs:**\n\n" + export.markdown_table(headers, rows)
 
 
-def _damaged_row(reason: str) -> tuple[Text, ...]:
+def _damaged_row(entry_id: int, reason: str) -> tuple[Text, ...]:
     first = reason.splitlines()[0] if reason else ""
-    return (Text("—"), Text(first), Text("damaged"), Text("—"), Text("—"), Text("—"))
+    return (
+        Text(str(entry_id), justify="right"),
+        Text("—"),
+        literal_line(first),
+        Text("damaged"),
+        Text("—"),
+        Text("—"),
+        Text("—"),
+    )
 
 
 class BrowserScreen(Screen[None]):
@@ -91,6 +103,7 @@ class BrowserScreen(Screen[None]):
     BINDINGS = [
         Binding("n", "new", "New"),
         Binding("e", "edit", "Edit"),
+        Binding("f2", "writeup", "Write-up"),
         Binding("l", "design", "Design/launch"),
         Binding("d", "duplicate", "Duplicate"),
         Binding("r", "rerun", "Rerun"),
@@ -118,6 +131,8 @@ class BrowserScreen(Screen[None]):
         self._stale = False
         self._detail_source: str | None = None
         self.marked: list[int] = []
+        self.export_format = "md"  # the dialog opens with the format used last
+        self._widths: dict[str, int] = {}
 
     @property
     def fm(self) -> FmtuiApp:
@@ -137,11 +152,29 @@ class BrowserScreen(Screen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one("#entries", DataTable)
-        for key, label, _sort in COLUMNS:
-            table.add_column(label, key=key, width=38 if key == "title" else None)
+        self._set_columns(self.app.size.width)
         self.query_one("#search", Input).display = False
         self.reload()
         table.focus()
+
+    def on_resize(self, event: events.Resize) -> None:
+        if self._set_columns(event.size.width):
+            self.reload()
+
+    def _set_columns(self, width: int) -> bool:
+        """Fit the columns to `width`: the title takes what the others leave.
+
+        True when the widths changed (the table was rebuilt and needs its rows).
+        """
+        widths = journal_widths(width - SCROLLBAR)
+        if widths == self._widths:
+            return False
+        self._widths = widths
+        table = self.query_one("#entries", DataTable)
+        table.clear(columns=True)
+        for key, label, _sort in COLUMNS:
+            table.add_column(label, key=key, width=widths[key])
+        return True
 
     # -- data
 
@@ -159,11 +192,12 @@ class BrowserScreen(Screen[None]):
             self.notify(str(err), severity="error", markup=False)
             self.entries, self.damaged = [], []
         rows = [(str(entry.id), self._row(entry)) for entry in self.entries]
-        rows += [(str(i), _damaged_row(reason)) for i, reason in self.damaged]
+        rows += [(str(i), _damaged_row(i, reason)) for i, reason in self.damaged]
         show_rows(table, rows)
         empty = len(self.fm.journal) == 0
         self.query_one("#empty", Static).display = empty
         table.display = not empty
+        self.query_one("#right").display = not empty  # the welcome text gets the screen
         if rows:
             ids = [e.id for e in self.entries] + [i for i, _ in self.damaged]
             row = ids.index(current) if current in ids else 0
@@ -173,9 +207,13 @@ class BrowserScreen(Screen[None]):
     def _row(self, entry: Entry) -> tuple[Text, ...]:
         best = entry.best_accuracy
         waiting = entry.id in self.fm.queue and entry.status != "running"
+        title = ("● " if entry.id in self.marked else "") + (
+            entry.title.replace("\n", " ") or "(untitled)"
+        )
         return (
-            literal_line(entry.created),
-            literal_line(("● " if entry.id in self.marked else "") + (entry.title or "(untitled)")),
+            Text(str(entry.id), justify="right"),
+            literal_line(entry.created[: self._widths.get("created", len(entry.created))]),
+            literal_line(ellipsize(one_line(title), self._widths.get("title", len(title)))),
             literal_line("queued" if waiting else entry.status),
             literal_line(entry.verdict or "—"),
             Text(f"{best:.4f}" if best is not None else "—", justify="right"),
@@ -290,6 +328,13 @@ class BrowserScreen(Screen[None]):
         if entry is not None:
             self.fm.open_hypothesis(entry)
 
+    def action_writeup(self) -> None:
+        entry = self.selected()
+        if entry is None:
+            self.notify("Select an entry first.", severity="warning")
+            return
+        self.fm.open_hypothesis(entry, writeup=True)
+
     def action_design(self) -> None:
         entry = self.selected()
         if entry is None:
@@ -320,8 +365,30 @@ class BrowserScreen(Screen[None]):
         except JournalError as err:
             self.notify(str(err), severity="warning", markup=False)
             return
-        if self.fm.save_entry(copy):
-            self.fm.launch(copy, experiment)
+        self._status(f"Estimating the time of a rerun of entry {entry.id}…")
+        self._ask_rerun(entry, copy, experiment)
+
+    @work(thread=True, exclusive=True, group="rerun-estimate", exit_on_error=False)
+    def _ask_rerun(self, entry: Entry, copy: Entry, experiment: ExperimentSpec) -> None:
+        """Measure a few steps (off the UI thread), then ask, as k and delete do."""
+        device = experiment.arms[0].spec.device
+        try:
+            seconds, label = self.fm.estimator(experiment, device)
+            estimate: float | None = seconds
+            note = f"Estimated time on {label}: up to {format_duration(seconds)}."
+        except Exception as err:  # noqa: BLE001 - the question still comes, without a time
+            estimate, note = None, f"The time could not be estimated: {err}"
+        question = rerun_question(entry.id or 0, len(experiment.runs()), note, estimate)
+        self.app.call_from_thread(self._confirm_rerun, question, copy, experiment)
+
+    def _confirm_rerun(self, question: str, copy: Entry, experiment: ExperimentSpec) -> None:
+        self._status("")
+
+        def done(yes: bool | None) -> None:
+            if yes and self.fm.save_entry(copy):
+                self.fm.launch(copy, experiment)
+
+        self.app.push_screen(ConfirmDialog(question, "Rerun", "Don't rerun"), done)
 
     def action_tag(self) -> None:
         entry = self.selected()
@@ -443,13 +510,18 @@ class BrowserScreen(Screen[None]):
 
     def action_export(self) -> None:
         dialog = ExportDialog(
-            self.fm.export_dir, self.selected() is not None, len(self.entries), len(self.fm.journal)
+            self.fm.export_dir,
+            self.selected() is not None,
+            len(self.entries),
+            len(self.fm.journal),
+            fmt=self.export_format,
         )
         self.app.push_screen(dialog, self.do_export)
 
     def do_export(self, request: ExportRequest | None) -> None:
         if request is None:
             return
+        self.export_format = request.fmt
         if request.scope == "selected" and self.selected() is not None:
             entries = [self.selected()]
         elif request.scope == "all":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
@@ -10,12 +11,15 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Button, Header, Input, Label, Select, Static, TextArea
 
-from fmtui.core.design import build_design, format_duration, variants_text
+from fmtui.core.design import build_design, variants_text
 from fmtui.core.journal import Entry
+from fmtui.core.present import format_duration, long_run_warning, spec_differences
 from fmtui.core.spec import (
     ACTIVATIONS,
+    MAX_LAYERS,
     MONITORS,
     OPTIMIZERS,
     ExperimentSpec,
@@ -24,6 +28,7 @@ from fmtui.core.spec import (
     format_layers,
     parameter_count,
 )
+from fmtui.screens.dialogs import ConfirmDialog
 from fmtui.widgets.footer import QuietFooter
 from fmtui.widgets.inputs import SafeInput, SafeTextArea
 from fmtui.widgets.literal import literal, literal_line
@@ -46,7 +51,10 @@ INPUTS = (
     ("seeds", "Seeds per arm", "1 to 100; 3 or more to judge noise"),
     ("seed", "First seed", "0 to 2147483647"),
     ("grid", "Grid of widths", "per-layer lists: 16,32,64x16,32,64 or 16..1024x16..1024"),
+    ("grid_baseline", "Baseline arm", "the grid arm the claim compares against; empty: the first"),
 )
+GRID_FIELDS = ("grid", "grid_baseline")
+VARIANTS_DEBOUNCE_S = 0.3  # the variants are checked once typing pauses, not per key
 SELECTS = {
     "activation": ("Activation", ACTIVATIONS),
     "optimizer": ("Optimizer", OPTIMIZERS),
@@ -93,6 +101,8 @@ class DesignerScreen(Screen[None]):
         self.experiment: ExperimentSpec | None = None
         self.errors: dict[str, str] = {}
         self._initial: dict[str, Any] = {}
+        self._estimate: float | None = None  # seconds, for the design as it is now
+        self._pending: Timer | None = None
 
     @property
     def fm(self) -> FmtuiApp:
@@ -116,6 +126,9 @@ class DesignerScreen(Screen[None]):
             k: ("x".join(map(str, v)) if k == "layers" else v) for k, v in spec.to_dict().items()
         }
         values.update(baseline_name=base_name, seeds=seeds, variants=variants, mode=mode, grid=grid)
+        claimed = self.entry.claim.baseline if self.entry.claim else ""
+        # a claim against an arm named by its widths (64x64) is a grid's baseline
+        values["grid_baseline"] = claimed if re.fullmatch(r"\d+(x\d+)*", claimed) else ""
         return values
 
     def compose(self) -> ComposeResult:
@@ -146,7 +159,8 @@ class DesignerScreen(Screen[None]):
                     else "auto"
                 )
                 yield Select(devices, value=current, allow_blank=False, id="device", compact=True)
-            yield from self._field("grid", values)
+            for name in GRID_FIELDS:
+                yield from self._field(name, values)
             yield Label(VARIANTS_HINT, id="variants-label")
             yield SafeTextArea(values["variants"], id="variants", soft_wrap=True)
             yield Static("", id="variants-error", classes="error")
@@ -209,7 +223,8 @@ class DesignerScreen(Screen[None]):
             out.pop("baseline_name", None)
             out.pop("layers", None)
         else:
-            out.pop("grid", None)
+            for name in GRID_FIELDS:
+                out.pop(name, None)
         return out
 
     def unsaved_changes(self) -> bool:
@@ -217,9 +232,22 @@ class DesignerScreen(Screen[None]):
 
     @on(Input.Changed)
     @on(Select.Changed)
-    @on(TextArea.Changed)
     def changed(self) -> None:
         self.validate()
+
+    @on(TextArea.Changed, "#variants")
+    def variants_changed(self) -> None:
+        """Parsing every variant and redrawing the summary per key made typing lag."""
+        if self._pending is not None:
+            self._pending.stop()
+        self._pending = self.set_timer(VARIANTS_DEBOUNCE_S, self.validate)
+
+    def flush(self) -> None:
+        """Validate now what typing left pending (before saving or launching)."""
+        if self._pending is not None:
+            self._pending.stop()
+            self._pending = None
+            self.validate()
 
     def validate(self) -> None:
         values = self.values()
@@ -229,19 +257,24 @@ class DesignerScreen(Screen[None]):
                 widget.display = not grid
         for widget in self.query("#variants, #variants-label, #variants-error"):
             widget.display = not grid
-        for widget in self.query("#row-grid, #grid-error"):
+        for widget in self.query(
+            "#row-grid, #grid-error, #row-grid_baseline, #grid_baseline-error"
+        ):
             widget.display = grid
         result = build_design(values)
+        if result.experiment != self.experiment:  # a time measured for another design
+            self._estimate = None
+            self.query_one("#estimate", Static).update("")
         self.errors = result.errors
         self.experiment = result.experiment
-        for name in (*ORDER, "grid", "variants"):
+        for name in (*ORDER, *GRID_FIELDS, "variants"):
             message = self.errors.get(name, "")
             for error in self.query(f"#{name}-error"):
                 assert isinstance(error, Static)
                 error.update(literal(message))
                 error.display = bool(message) and (
-                    (name == "grid") == grid
-                    or name not in ("grid", "variants", "layers", "baseline_name")
+                    (name in GRID_FIELDS) == grid
+                    or name not in (*GRID_FIELDS, "variants", "layers", "baseline_name")
                 )
             for widget in self.query(f"#{name}"):
                 widget.set_class(bool(message), "-invalid")
@@ -269,8 +302,13 @@ class DesignerScreen(Screen[None]):
                 "  (one seed per arm cannot tell a difference from seed noise)", style="yellow"
             )
         text.append("\n")
+        base = experiment.baseline.spec.to_dict()
         for arm in arms[:6]:
-            text.append(literal_line(f"  {arm.name}: {format_layers(arm.spec.layers)}, "))
+            # what sets each arm apart, so b32 and b64 never read the same
+            changes = spec_differences(base, arm.spec.to_dict()) or "the baseline"
+            if arm is experiment.baseline:
+                changes = f"baseline, {format_layers(arm.spec.layers)}"
+            text.append(literal_line(f"  {arm.name}: {changes}, "))
             text.append(f"{parameter_count(arm.spec):,} parameters\n")
         if len(arms) > 6:
             text.append(f"  … and {len(arms) - 6} more arms\n")
@@ -282,6 +320,9 @@ class DesignerScreen(Screen[None]):
     def add_layer(self) -> None:
         widget = self.query_one("#layers", Input)
         parts = [p.strip() for p in widget.value.replace(",", "x").split("x") if p.strip()]
+        if len(parts) >= MAX_LAYERS:
+            self.notify(f"At most {MAX_LAYERS} hidden layers.", severity="warning")
+            return
         widget.value = "x".join([*parts, parts[-1] if parts else "128"])
 
     @on(Button.Pressed, "#remove-layer")
@@ -294,15 +335,17 @@ class DesignerScreen(Screen[None]):
     # -- actions
 
     @on(Button.Pressed, "#estimate-button")
-    def action_estimate(self) -> None:
+    def action_estimate(self, then_launch: bool = False) -> None:
+        self.flush()
         if self.experiment is None:
             self.notify("Fix the fields in red first.", severity="warning")
             return
         self.query_one("#estimate", Static).update("Measuring a few steps on the device…")
-        self._estimate(self.experiment, str(self.query_one("#device", Select).value))
+        self._measure(self.experiment, str(self.query_one("#device", Select).value), then_launch)
 
     @work(thread=True, exclusive=True, group="estimate", exit_on_error=False)
-    def _estimate(self, experiment: ExperimentSpec, device: str) -> None:
+    def _measure(self, experiment: ExperimentSpec, device: str, then_launch: bool) -> None:
+        seconds: float | None = None
         try:
             seconds, label = self.fm.estimator(experiment, device)
             text = (
@@ -311,7 +354,22 @@ class DesignerScreen(Screen[None]):
             )
         except Exception as err:  # noqa: BLE001 - shown to the user, never a crash
             text = f"Could not estimate: {err}"
-        self.app.call_from_thread(self.query_one("#estimate", Static).update, literal(text))
+        self.app.call_from_thread(self._measured, experiment, seconds, text, then_launch)
+
+    def _measured(
+        self, experiment: ExperimentSpec, seconds: float | None, text: str, then_launch: bool
+    ) -> None:
+        if experiment != self.experiment:
+            return  # the design changed while measuring: this time is for another one
+        self._estimate = seconds
+        warning = long_run_warning(seconds)
+        estimate = self.query_one("#estimate", Static)
+        estimate.update(
+            literal(text + (f"\n{warning}" if warning else ""), style="yellow" if warning else "")
+        )
+        estimate.scroll_visible()  # below the fold on a 24-line terminal
+        if then_launch:  # without a time (it could not be measured) the launch goes on
+            self.action_launch() if seconds is not None else self._launch_now()
 
     def _store(self) -> bool:
         if self.experiment is None:
@@ -334,12 +392,14 @@ class DesignerScreen(Screen[None]):
 
     @on(Button.Pressed, "#save-button")
     def action_save(self) -> None:
+        self.flush()
         if self._store():
             self._initial = self.values()
             self.notify(f"Saved the design of entry {self.entry.id}.", timeout=3)
 
     @on(Button.Pressed, "#launch")
     def action_launch(self) -> None:
+        self.flush()
         if self.experiment is None:
             self.notify("The design has errors; nothing was launched.", severity="error")
             return
@@ -352,6 +412,21 @@ class DesignerScreen(Screen[None]):
                 severity="warning",
             )
             return
+        if self._estimate is None:  # measure first: a long design asks before it starts
+            self.action_estimate(then_launch=True)
+            return
+        warning = long_run_warning(self._estimate)
+        if warning:
+
+            def done(yes: bool | None) -> None:
+                if yes:
+                    self._launch_now()
+
+            self.app.push_screen(ConfirmDialog(f"{warning} Launch it?", "Launch", "Not now"), done)
+            return
+        self._launch_now()
+
+    def _launch_now(self) -> None:
         if not self._store():
             return
         assert self.experiment is not None

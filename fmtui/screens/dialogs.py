@@ -66,15 +66,34 @@ class ConfirmDialog(ModalScreen[bool]):
 class ExportDialog(ModalScreen[ExportRequest | None]):
     """Format, which entries and where; the browser writes and reports the path."""
 
-    DEFAULT_CSS = DIALOG_CSS.format(name="ExportDialog")
+    # On a short terminal (24 lines) the form closes up so the buttons stay on screen.
+    DEFAULT_CSS = (
+        DIALOG_CSS.format(name="ExportDialog")
+        + """
+    ExportDialog.-short > Vertical { padding: 0 1; max-height: 100%; }
+    ExportDialog.-short Label { margin-top: 0; }
+    ExportDialog.-short .buttons { margin-top: 0; }
+    """
+    )
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]
     BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("ctrl+s", "export", "Export")]
 
-    def __init__(self, default_dir: Path, has_selection: bool, shown: int, total: int) -> None:
+    def __init__(
+        self,
+        default_dir: Path,
+        has_selection: bool,
+        shown: int,
+        total: int,
+        fmt: str = "md",
+        path: Path | None = None,
+    ) -> None:
         super().__init__()
         self.default_dir = default_dir
         self.has_selection = has_selection
         self.shown = shown
         self.total = total
+        self.fmt = fmt if fmt in FORMATS else "md"  # the format used last time
+        self.path = path
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -86,7 +105,7 @@ class ExportDialog(ModalScreen[ExportRequest | None]):
                     ("JSON (lossless)", "json"),
                     ("CSV (one row per run)", "csv"),
                 ],
-                value="md",
+                value=self.fmt,
                 allow_blank=False,
                 id="format",
             )
@@ -105,7 +124,8 @@ class ExportDialog(ModalScreen[ExportRequest | None]):
                 )
                 yield RadioButton(f"All {count(self.total, 'entry')}", id="all")
             yield Label("Write to")
-            yield SafeInput(str(self.default_dir / "fmtui-journal.md"), id="path")
+            path = self.path or self.default_dir / f"fmtui-journal.{self.fmt}"
+            yield SafeInput(str(path), id="path")
             yield Static("", id="path-error", classes="error")
             with Horizontal(classes="buttons"):
                 yield Button("Cancel", id="cancel")
@@ -169,34 +189,38 @@ def split_tags(text: str) -> list[str]:
     return [t for t in text.replace(",", " ").split() if t]
 
 
+# One line per key or step: the terminal wraps long ones to its width.
 HELP = """\
 [b]fmtui[/b] — disciplined experiments on Fashion-MNIST
 
 [b]The flow[/b]
   1. [b]n[/b] drafts a hypothesis: what you test, what you expect, against which baseline.
-  2. [b]ctrl+d[/b] (in the form) or [b]l[/b] (in the journal) designs the experiment:
-     a baseline arm and variants like [i]b32: batch_size=32[/i], or a grid over widths.
+  2. [b]ctrl+d[/b] (in the form) or [b]l[/b] (in the journal) designs the experiment: \
+a baseline arm and variants like [i]b32: batch_size=32[/i], or a grid over widths.
   3. [b]ctrl+l[/b] launches it; the entry shows [i]running[/i] and fills in as epochs end.
-  4. [b]e[/b] edits the write-up: results, evaluation, conclusion.
+  4. [b]e[/b] edits the write-up (or [b]f2[/b]): results, evaluation, conclusion.
   5. [b]x[/b] exports entries as Markdown (the report's format), JSON or CSV.
 
 [b]Journal[/b]
-  n new    e edit    l design & launch    d duplicate as a new draft   r rerun exactly
-  t tags   x export  delete remove         / search (status:draft tag:batch verdict:…)
-  s sort   enter edit   m mark, c compare two marked entries   w watch training
-  k cancel the selected entry's training (queued or running)
-  R report: chosen entries in order, your prose, figures (ctrl+e exports report.md)
+  [b]n[/b] new · [b]e[/b] or enter edit · [b]f2[/b] write-up · [b]l[/b] design & launch · \
+[b]d[/b] duplicate as a new draft · [b]r[/b] rerun exactly (asks first, with the time estimate) · \
+[b]t[/b] tags · [b]x[/b] export · [b]delete[/b] remove · [b]/[/b] search \
+(status:draft tag:batch verdict:…) · [b]s[/b] sort · [b]m[/b] mark, [b]c[/b] compare two \
+marked entries · [b]w[/b] watch training · [b]k[/b] cancel the selected entry's training · \
+[b]R[/b] report: chosen entries in order, your prose, figures ([b]ctrl+e[/b] exports it)
 
 [b]Training[/b]
-  c cancel the current run   C cancel the experiment   j journal   ctrl+s save write-up
+  [b]c[/b] cancel the current run · [b]C[/b] cancel the experiment · [b]j[/b] journal · \
+[b]ctrl+s[/b] save the write-up
 
 [b]Forms[/b]
-  tab / shift+tab move between fields   ctrl+s save   escape back
-  ctrl+d continue to the designer (hypothesis form)
-  ctrl+l launch   ctrl+t estimate time (designer)
+  [b]tab[/b] / [b]shift+tab[/b] move between fields · [b]ctrl+s[/b] save · [b]escape[/b] back · \
+[b]ctrl+d[/b] continue to the designer · [b]f2[/b] jump to the write-up (hypothesis form) · \
+[b]ctrl+l[/b] launch · [b]ctrl+t[/b] estimate time (designer)
 
 [b]Anywhere[/b]
-  ctrl+p command palette   ? or f1 this help   q quit (asks when edits are unsaved)
+  [b]ctrl+p[/b] command palette · [b]?[/b] or [b]f1[/b] this help · [b]q[/b] quit \
+(asks when edits are unsaved)
 """
 
 

@@ -22,6 +22,7 @@ from textual.widgets import (
 )
 
 from fmtui.core.journal import Claim, Entry
+from fmtui.core.present import claim_field_error
 from fmtui.core.spec import SpecError
 from fmtui.screens.dialogs import split_tags
 from fmtui.widgets.footer import QuietFooter
@@ -62,12 +63,14 @@ class HypothesisScreen(Screen[None]):
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", priority=True),
         Binding("ctrl+d", "design", "Save & design", priority=True),
+        Binding("f2", "writeup", "Write-up"),
         Binding("escape", "back", "Back"),
     ]
 
-    def __init__(self, entry: Entry | None) -> None:
+    def __init__(self, entry: Entry | None, writeup: bool = False) -> None:
         super().__init__()
         self.entry = entry or Entry()
+        self.start_in_writeup = writeup  # opened to write the Evaluation and Conclusion
         self._initial: dict[str, Any] = {}
 
     @property
@@ -103,7 +106,7 @@ class HypothesisScreen(Screen[None]):
                 with Horizontal(id="claim-numbers"):
                     yield Label("significance level α", classes="inline")
                     yield SafeInput(f"{claim.alpha:g}", id="alpha")
-                    yield Label("equivalence margin (for 'no different')", classes="inline")
+                    yield Label("margin (for 'no different')", classes="inline")
                     yield SafeInput(f"{claim.margin:g}", id="margin")
                 yield Static("", id="alpha-error", classes="error")
                 yield Static("", id="margin-error", classes="error")
@@ -121,7 +124,15 @@ class HypothesisScreen(Screen[None]):
         for error in self.query(".error"):
             error.display = False
         self._initial = self.values()
-        self.query_one("#title", Input).focus()
+        if self.start_in_writeup:
+            self.action_writeup()
+        else:
+            self.query_one("#title", Input).focus()
+
+    def action_writeup(self) -> None:
+        """Straight to the Evaluation: the field a finished experiment needs next."""
+        self.query_one("#tabs", TabbedContent).active = "tab-writeup"
+        self.query_one("#evaluation", TextArea).focus()
 
     def values(self) -> dict[str, Any]:
         out: dict[str, Any] = {"title": self.query_one("#title", Input).value}
@@ -141,6 +152,21 @@ class HypothesisScreen(Screen[None]):
     @on(Input.Changed, "#title")
     def title_changed(self, event: Input.Changed) -> None:
         self._show_error("title", "" if event.value.strip() else "title: required")
+        self._clear_form_error()
+
+    @on(Input.Changed, "#baseline, #alpha, #margin")
+    def claim_changed(self, event: Input.Changed) -> None:
+        """Checked as typed, like the designer; a fixed field loses its message at once."""
+        name = event.input.id or ""
+        self._show_error(name, claim_field_error(name, event.value) or "")
+        self._clear_form_error()
+
+    def _clear_form_error(self) -> None:
+        """The summary under the form goes once no field is in red."""
+        if not any(error.display for error in self.query(".error").exclude("#form-error")):
+            error = self.query_one("#form-error", Static)
+            error.update("")
+            error.display = False
 
     def _show_error(self, field: str, message: str) -> None:
         widget = self.query_one(f"#{field}")

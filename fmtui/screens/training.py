@@ -6,7 +6,7 @@ import time
 from typing import TYPE_CHECKING
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -24,6 +24,14 @@ from textual.widgets import (
 
 from fmtui.core.journal import JournalError
 from fmtui.core.live import LiveState
+from fmtui.core.present import (
+    ellipsize,
+    experiment_progress,
+    name_width,
+    short_verdict,
+    verdict_lines,
+)
+from fmtui.core.safe_text import one_line
 from fmtui.core.stats import format_mean_sd
 from fmtui.screens import on_top
 from fmtui.widgets.charts import (
@@ -45,16 +53,20 @@ if TYPE_CHECKING:
     from fmtui.app import FmtuiApp
 
 REFRESH_S = 0.5  # progress and table
-COLUMNS = ("arm", "seed", "epoch", "best", "test", "status", "time")
+# Status last and as wide as it needs: a failure's reason is never cut.
+COLUMNS = ("arm", "seed", "epoch", "best", "test", "time", "status")
 COLUMN_LABELS = (
-    ("Arm", 10),
+    ("Arm", 0),  # sized to the experiment's longest arm name (ARM_WIDTH)
     ("Seed", 4),
     ("Epoch", 5),
     ("Best val", 8),
     ("Test acc", 8),
-    ("Status", 24),
     ("Time", 6),
+    ("Status", None),
 )
+ARM_WIDTH = (6, 18)  # what the runs table can give the arm name beside the bars at 120 columns
+NARROW = 100  # columns below which the runs table moves into a tab
+VERDICT_LINES = 3  # variants shown under the headline; all of them are in the Write-up tab
 CHART_S = 1.0  # plotext renders cost 15–80 ms each: at most once a second, only on change
 STEP_CHART_S = 2.0
 
@@ -63,6 +75,9 @@ class TrainingScreen(Screen[None]):
     """Watch an experiment train; cancel a run or all of it; write the conclusion."""
 
     CSS_PATH = "training.tcss"
+    # Narrow terminals move the runs table into a tab; short ones scroll the curves.
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (NARROW, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]
     BINDINGS = [
         Binding("c", "cancel_run", "Cancel run"),
         Binding("C", "cancel_experiment", "Cancel experiment"),
@@ -77,6 +92,8 @@ class TrainingScreen(Screen[None]):
         self._writeup_loaded = False
         self._shown: dict[str, object] = {}
         self._step_drawn = 0.0
+        self._verdict: tuple[str | None, dict | None] = (None, None)
+        self._arm_width = 0
 
     @property
     def fm(self) -> FmtuiApp:
@@ -89,6 +106,7 @@ class TrainingScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("", id="headline")
+        yield Static("", id="verdict")
         with Horizontal(id="top"):
             with Vertical(id="bars"):
                 yield Label("Epoch", id="epoch-label")
@@ -99,12 +117,14 @@ class TrainingScreen(Screen[None]):
                 yield ProgressBar(id="experiment-bar", show_eta=self.fm.live_clock)
             yield DataTable(id="runs", cursor_type="row", zebra_stripes=True)
         with TabbedContent(id="charts"):
-            with TabPane("Curves", id="tab-curves"):
+            with TabPane("Curves", id="tab-curves"), VerticalScroll(id="curves"):
                 with Horizontal(classes="plots"):
                     yield LinePlot(id="loss-plot")
                     yield LinePlot(id="acc-plot")
                 yield LinePlot(id="step-plot", classes="short")
-            with TabPane("Arms", id="tab-arms"):
+            with TabPane("Runs", id="tab-runs"):  # the runs table where the screen is narrow
+                yield DataTable(id="runs-tab", cursor_type="row", zebra_stripes=True)
+            with TabPane("Arms", id="tab-arms"), VerticalScroll():
                 yield Static("", id="heatmap")
                 yield BarPlot(id="arm-plot")
             with TabPane("Last run", id="tab-last"), VerticalScroll():
@@ -112,7 +132,8 @@ class TrainingScreen(Screen[None]):
                     yield Static("", id="class-bars")
                     yield Static("", id="confusion")
                 yield Static("", id="samples")
-            with TabPane("Write-up", id="tab-writeup"), VerticalScroll():
+            with TabPane("Write-up", id="tab-writeup"), VerticalScroll(id="writeup"):
+                yield Static("", id="writeup-verdict")
                 yield Label("Results (drafted by fmtui when the runs end; edit freely)")
                 yield SafeTextArea("", id="results", soft_wrap=True)
                 yield Label("Conclusion")
@@ -122,9 +143,8 @@ class TrainingScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.fm.apply_blink(self)
-        table = self.query_one("#runs", DataTable)
-        for key, (label, width) in zip(COLUMNS, COLUMN_LABELS, strict=True):
-            table.add_column(label, key=key, width=width)
+        self._add_columns()
+        self._place_runs_table(self.app.size.width)
         self.refresh_view()
         self.refresh_charts()
         self.set_interval(REFRESH_S, self.refresh_view)
@@ -138,11 +158,46 @@ class TrainingScreen(Screen[None]):
         self._chart_version = -1
         self._writeup_loaded = False
         self._shown.clear()
+        self._verdict = (None, None)
         if not self.is_mounted:
             return  # on_mount draws it
-        self.query_one("#runs", DataTable).clear()
+        self._add_columns()
+        for selector in ("#verdict", "#writeup-verdict"):
+            self.query_one(selector, Static).update("")
+        self.query_one("#verdict", Static).display = False
         self.refresh_view()
         self.refresh_charts()
+
+    # -- layout
+
+    def _add_columns(self) -> None:
+        """(Re)build the runs tables' columns, the arm column as wide as the longest name."""
+        state = self.state
+        names = [a.name for a in state.experiment.arms] if state is not None else []
+        self._arm_width = name_width(names, *ARM_WIDTH)
+        for table in self.query("#runs, #runs-tab").results(DataTable):
+            table.clear(columns=True)
+            for key, (label, width) in zip(COLUMNS, COLUMN_LABELS, strict=True):
+                table.add_column(label, key=key, width=self._arm_width if width == 0 else width)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._place_runs_table(event.size.width)
+
+    def _place_runs_table(self, width: int) -> None:
+        """Beside the bars where there is room; in its own tab on a narrow terminal."""
+        tabs = self.query_one("#charts", TabbedContent)
+        if width < NARROW:
+            tabs.show_tab("tab-runs")
+        else:
+            if tabs.active == "tab-runs":
+                tabs.active = "tab-curves"
+            tabs.hide_tab("tab-runs")
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The cancel keys only while something of this experiment trains or waits."""
+        if action in ("cancel_run", "cancel_experiment"):
+            return self.fm.is_training(self.entry_id)
+        return True
 
     # -- drawing
 
@@ -179,6 +234,9 @@ class TrainingScreen(Screen[None]):
         head.append(f"Entry {state.entry_id}: ", style="bold")
         head.append(literal_line(state.title))
         head.append(f" — {state.status}", style="bold")
+        verdict = short_verdict(*self._verdict)
+        if verdict:
+            head.append(f" · {verdict}", style="bold")
         if current is not None:
             head.append(
                 literal_line(
@@ -196,6 +254,10 @@ class TrainingScreen(Screen[None]):
         elif waiting := [i for i in queue[1:] if i != state.entry_id]:
             head.append(f" · queued next: entry {', '.join(map(str, waiting))}", style="dim")
         self._set("#headline", head)
+        training = self.fm.is_training(self.entry_id)
+        if self._shown.get("training") != training:
+            self._shown["training"] = training
+            self.refresh_bindings()  # the footer drops the cancel keys once nothing runs
         if current is not None:
             self._bar("#epoch-bar", max(state.steps_per_epoch, 1), state.step)
             self._bar("#run-bar", current.max_epochs, len(current.epochs))
@@ -211,13 +273,14 @@ class TrainingScreen(Screen[None]):
                 "#run-label", f"Run: epoch {len(current.epochs)}/{current.max_epochs}{patience}"
             )
         else:  # queued or finished: definite bars, never the animated indeterminate kind
-            finished = 1 if state.status not in ("queued", "running") else 0
+            finished = 1 if state.status == "completed" else 0
             self._bar("#epoch-bar", 1, finished)
             self._bar("#run-bar", 1, finished)
             self._set("#epoch-label", "Epoch")
             self._set("#run-label", "Run")
-        self._bar("#experiment-bar", max(len(state.runs), 1), state.done_runs)
-        self._set("#experiment-label", f"Experiment: run {state.done_runs}/{len(state.runs)} done")
+        label, done = experiment_progress(state.status, [r.status for r in state.runs])
+        self._bar("#experiment-bar", max(len(state.runs), 1), done)
+        self._set("#experiment-label", label)
         self._fill_table(state)
         if state.status not in ("queued", "running") and not self._writeup_loaded:
             self._load_writeup()
@@ -228,16 +291,17 @@ class TrainingScreen(Screen[None]):
             elapsed = run.elapsed() if self.fm.live_clock else run.duration_s
             status = run.status if not run.error else f"{run.status}: {run.error}"
             cells = [
-                literal_line(run.arm),
+                literal_line(ellipsize(one_line(run.arm), self._arm_width)),
                 Text(str(run.seed)),
                 Text(str(len(run.epochs))),
                 Text(f"{run.best_val_acc:.4f}" if run.best_val_acc is not None else "—"),
                 Text(f"{run.test_acc:.4f}" if run.test_acc is not None else "—"),
-                literal_line(status[:60], style="red" if run.error else ""),
                 Text(f"{elapsed:.0f} s" if elapsed is not None else "—"),
+                literal_line(status[:80], style="red" if run.error else ""),
             ]
             rows.append((f"{run.arm}#{run.repeat}", cells))
-        show_rows(self.query_one("#runs", DataTable), rows)
+        for table in self.query("#runs, #runs-tab").results(DataTable):
+            show_rows(table, rows)
 
     def refresh_charts(self, force: bool = False) -> None:
         """Redraw the visible charts whose data changed.
@@ -278,9 +342,10 @@ class TrainingScreen(Screen[None]):
             labels = [  # mean ± sd: the error bar, in words, beside each bar
                 f"{a} {format_mean_sd(m, sd)} n={n}" for a, (m, sd, n) in accuracy.items()
             ]
-            self.query_one("#arm-plot", BarPlot).draw(
-                labels, [m for m, _s, _n in accuracy.values()], "Mean test accuracy per arm"
-            )
+            plot = self.query_one("#arm-plot", BarPlot)
+            # two rows per bar, so every arm keeps its label; the tab scrolls when short
+            plot.styles.height = max(10, 2 * len(labels) + 5)
+            plot.draw(labels, [m for m, _s, _n in accuracy.values()], "Mean test accuracy per arm")
         elif active == "tab-last":
             run = state.last_finished()
             if run is None:
@@ -304,6 +369,19 @@ class TrainingScreen(Screen[None]):
         self._writeup_loaded = True
         self.query_one("#results", TextArea).text = entry.results
         self.query_one("#conclusion", TextArea).text = entry.conclusion
+        self._show_verdict(entry.verdict, entry.stats)
+
+    def _show_verdict(self, verdict: str | None, stats: dict | None) -> None:
+        """Where the user looks when training ends: the headline and the Write-up tab."""
+        self._verdict = (verdict, stats)
+        lines = verdict_lines(verdict, stats)
+        shown = lines[: VERDICT_LINES + 1]
+        if len(lines) > len(shown):
+            shown.append(f"… and {len(lines) - len(shown)} more variants in the Write-up tab")
+        self.query_one("#verdict", Static).update(Text("\n".join(shown[1:])))
+        self.query_one("#verdict", Static).display = len(shown) > 1
+        self.query_one("#writeup-verdict", Static).update(Text("\n".join(lines)))
+        self._shown.pop("#headline", None)
 
     def action_save(self) -> None:
         if self.fm.is_training(self.entry_id):

@@ -11,6 +11,7 @@ from textual_plotext import PlotextPlot
 
 from fmtui.core.data import CLASSES
 from fmtui.core.live import LiveState, RunView, downsample, half_block_rows, smooth
+from fmtui.core.present import zoom_range
 from fmtui.core.safe_text import one_line
 from fmtui.core.stats import plateau
 
@@ -89,7 +90,7 @@ class BarPlot(CachedPlot):
         if labels:
             names = [one_line(label) for label in labels]  # arm names, read back as ANSI
             plt.bar(names, list(values), orientation="horizontal", width=0.3)
-            plt.xlim(min(0.0, min(values)), max(1.0, max(values)))
+            plt.xlim(*zoom_range(values))  # the differences between arms, not the 0–1 scale
         self.redraw()
 
 
