@@ -7,6 +7,7 @@ markup. Tests show it through the CLI and the app and look for these bytes in th
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -73,7 +74,7 @@ def hostile_entries() -> list[Entry]:
         tags=[f"tag{CLEAR}", "[/]", f"\x9b{TITLE_OSC}"],
         experiment=experiment.to_dict(),
         runs=runs,
-        verdict=f"[/]{CLEAR}\x9b",
+        verdict="inconclusive",  # a hostile verdict is refused by the schema: see below
         claim={"metric": "test_acc", "direction": "higher", "baseline": arm},
         **{
             name: text_field(name)
@@ -92,15 +93,28 @@ def hostile_entries() -> list[Entry]:
         status="draft",
         created="2025-10-08 09:00:00",
         updated="2025-10-08 09:00:00",
-        verdict="[/]",
         hypothesis=MARKUP,
     )
     return [first, second]
 
 
+HOSTILE_VERDICT = f"[/]{CLEAR}\x9b"
+
+
 def write_hostile_journal(path: Path) -> list[int]:
+    """The hostile entries, plus one edited by hand to hold a hostile verdict.
+
+    The schema refuses such a verdict, so that entry is listed as damaged, with its
+    reason (which quotes the verdict) shown instead of the entry.
+    """
     with Journal(path) as journal:
-        return [journal.add(entry) for entry in hostile_entries()]
+        ids = [journal.add(entry) for entry in hostile_entries()]
+    doc = json.loads(path.read_text("utf-8"))
+    table = doc["entries"]
+    damaged = dict(table[str(ids[1])], verdict=HOSTILE_VERDICT)
+    table[str(max(ids) + 1)] = damaged
+    path.write_text(json.dumps(doc), "utf-8")
+    return ids
 
 
 def leaks(output: bytes) -> list[bytes]:

@@ -115,7 +115,8 @@ async def test_markup_title_saves_and_shows_everywhere(journal_path: Path) -> No
         await pilot.press("escape")
         await pilot.pause()
         table = app.screen.query_one("#entries", DataTable)
-        assert str(table.get_row_at(0)[1]) == MARKUP
+        cell = str(table.get_row_at(0)[2])  # id, created, title (cut to the column's width)
+        assert cell == MARKUP or (cell.endswith("…") and MARKUP.startswith(cell[:-1]))
         await pilot.press("ctrl+p")
         await pilot.press(*"Open entry")
         palette = app.screen
@@ -143,7 +144,9 @@ async def test_markup_title_saves_and_shows_everywhere(journal_path: Path) -> No
 # ---------------------------------------------------------------- markup from a file
 
 
-async def test_imported_markup_verdict_shows_in_the_compare_view(hostile: Path) -> None:
+async def test_imported_markup_shows_in_the_compare_view(hostile: Path) -> None:
+    # A hostile verdict is refused by the schema (the entry is damaged), so the markup
+    # and escapes that can reach this view from a file are in titles and arm names.
     app = build_app(hostile)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("m", "down", "m", "c")
@@ -152,7 +155,6 @@ async def test_imported_markup_verdict_shows_in_the_compare_view(hostile: Path) 
         output = terminal_output(app)
         assert leaks(output) == []
         shown = plain(output)
-        assert "[/]\\x1b[2J\\x9b" in shown  # the first entry's verdict, escaped
         assert "entry 2: [/] second" in shown and "\\x1b]52;c;ZWNobyBwd25lZA==\\x07" in shown
     assert not app.return_code  # no unexpected exception ended the app
 

@@ -56,7 +56,10 @@ def test_journal_list_shows_hostile_titles_escaped(hostile: Path) -> None:
     # Visible, not dropped: the reader sees that the title holds an escape sequence.
     assert "T \\x1b[2J\\x1b]0;PWNED\\x07\\x1b]52;c;" in text
     assert "\\x9b31m" in text and "\\u202eevil" in text
-    assert len(text.splitlines()) == 3  # header and one line per entry
+    # The header, a line per entry, and the hand-edited entry listed as damaged, its
+    # reason quoting the hostile verdict escaped.
+    assert len(text.splitlines()) == 4
+    assert "damaged" in text and "[/]\\x1b[2J\\x9b" in text
 
 
 @pytest.mark.parametrize("entry", ["1", "2"])
