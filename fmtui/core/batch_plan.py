@@ -1,0 +1,193 @@
+"""Provides the batching planner: which runs of an experiment train together, and how.
+
+Runs can share one stacked loop only when everything that shapes the loop is equal
+(batch size, epochs, depth and activation, optimizer kind, device, data split);
+learning rate, weight decay, momentum, dropout, seed, widths and early-stopping
+settings may differ per run. The planner is torch-free so that specs can be
+validated and plans shown without loading torch.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from fmtui.core.spec import PlannedRun, RunSpec, SpecError
+
+MAX_GROUP = 512
+INPUT_SIZE = 28 * 28
+NUM_CLASSES = 10
+BATCH_MODES_HELP = "auto, off or a group size from 1 to 512"
+
+# A simple per-step cost model, fitted by benchmarks/many_models.py on a 2-core CPU:
+# a step costs a fixed overhead plus its multiply-adds at a sustained rate. One
+# stacked step pays the overhead once for the whole group but computes padded widths.
+# On CUDA the overhead dominates small MLPs by far, so batching nearly always wins.
+_OVERHEAD_S = {"cpu": 4.0e-4, "cuda": 2.5e-4, "mps": 3.0e-4}
+_GROUP_OVERHEAD_S = {"cpu": 6.0e-4, "cuda": 3.5e-4, "mps": 4.0e-4}
+_MACS_PER_S = {"cpu": 1.2e10, "cuda": 4.0e12, "mps": 2.0e12}
+# Auto batches only where the model predicts at least this speed-up, so that the
+# model's error cannot make a batched plan slower than sequential.
+AUTO_MIN_GAIN = 1.15
+
+
+def parse_batch_models(value: Any) -> str:
+    """'auto', 'off' or a group size '1'..'512' (as text); SpecError otherwise."""
+    if isinstance(value, bool):
+        raise SpecError("batch_models", f"expected {BATCH_MODES_HELP}, got {value!r}")
+    if isinstance(value, int):
+        value = str(value)
+    if not isinstance(value, str):
+        raise SpecError("batch_models", f"expected {BATCH_MODES_HELP}, got {value!r}")
+    text = value.strip().lower()
+    if text in ("auto", "off"):
+        return text
+    if re.fullmatch(r"\d{1,4}", text) and 1 <= int(text) <= MAX_GROUP:
+        return str(int(text))
+    shown = "nothing" if not text else repr(value.strip())
+    raise SpecError("batch_models", f"expected {BATCH_MODES_HELP}, got {shown}")
+
+
+@dataclass(frozen=True)
+class Group:
+    """Runs that train in one loop (engine 'batched') or one run alone ('sequential')."""
+
+    runs: tuple[PlannedRun, ...]
+    engine: str  # sequential | batched
+    widths: tuple[int, ...]  # the stacked (padded) hidden widths
+
+    @property
+    def padded(self) -> bool:
+        return any(r.spec.layers != self.widths for r in self.runs)
+
+
+def group_key(spec: RunSpec) -> tuple[Any, ...]:
+    """What must be equal for runs to share a stacked loop."""
+    return (
+        spec.batch_size,
+        spec.epochs,
+        spec.activation,
+        len(spec.layers),
+        spec.optimizer,
+        spec.device,
+        spec.val_fraction,
+        spec.split_seed,
+    )
+
+
+def _macs(widths: Sequence[int]) -> int:
+    total, fan_in = 0, INPUT_SIZE
+    for width in (*widths, NUM_CLASSES):
+        total += fan_in * width
+        fan_in = width
+    return total
+
+
+def padded_widths(specs: Sequence[RunSpec]) -> tuple[int, ...]:
+    return tuple(max(w) for w in zip(*(s.layers for s in specs), strict=True))
+
+
+def predicted_gain(specs: Sequence[RunSpec], device_type: str) -> float:
+    """Sequential step time over stacked step time, from the cost model."""
+    kind = device_type if device_type in _OVERHEAD_S else "cpu"
+    batch = specs[0].batch_size
+    rate = _MACS_PER_S[kind] / 3  # forward, input-gradient and weight-gradient products
+    sequential = sum(_OVERHEAD_S[kind] + batch * _macs(s.layers) / rate for s in specs)
+    stacked = _GROUP_OVERHEAD_S[kind] + len(specs) * batch * _macs(padded_widths(specs)) / rate
+    return sequential / stacked
+
+
+def run_bytes(spec: RunSpec, widths: Sequence[int], eval_rows: int) -> int:
+    """Memory one run needs inside a stacked group, with room for temporaries."""
+    params = _macs(widths) + sum(widths) + NUM_CLASSES
+    # parameter, gradient, two optimizer moments, best state, a grad-mask product
+    state = 6 * params
+    activations = 4 * spec.batch_size * (INPUT_SIZE + sum(widths) + NUM_CLASSES)
+    evaluation = eval_rows * (sum(widths) + NUM_CLASSES)
+    return 4 * (state + activations + evaluation)
+
+
+def plan(
+    runs: Sequence[PlannedRun],
+    mode: str,
+    *,
+    device_type: str = "cpu",
+    memory_bytes: int = 2**31,
+    eval_rows: int = 2048,
+) -> list[Group]:
+    """Split `runs` into groups; each run appears exactly once, in launch order of groups.
+
+    `mode` 'off' or '1' trains every run alone; a number N allows groups of up to N
+    whatever the speed; 'auto' batches only where the cost model predicts a clear
+    gain on `device_type`. Groups never need more than `memory_bytes`.
+    """
+    mode = parse_batch_models(mode)
+    if mode in ("off", "1"):
+        return [Group((r,), "sequential", r.spec.layers) for r in runs]
+    limit = MAX_GROUP if mode == "auto" else int(mode)
+    buckets: dict[tuple[Any, ...], list[PlannedRun]] = {}
+    for run in runs:
+        buckets.setdefault(group_key(run.spec), []).append(run)
+    groups: list[Group] = []
+    for members in buckets.values():
+        groups.extend(_split_bucket(members, mode, limit, device_type, memory_bytes, eval_rows))
+    order = {id(r): i for i, r in enumerate(runs)}
+    groups.sort(key=lambda g: min(order[id(r)] for r in g.runs))
+    return groups
+
+
+def _split_bucket(
+    members: list[PlannedRun],
+    mode: str,
+    limit: int,
+    device_type: str,
+    memory_bytes: int,
+    eval_rows: int,
+) -> list[Group]:
+    """Greedy: runs sorted by size join the open group while it still pays and fits."""
+    ordered = sorted(members, key=lambda r: (_macs(r.spec.layers), r.spec.layers))
+    out: list[list[PlannedRun]] = []
+    current: list[PlannedRun] = []
+    for run in ordered:
+        trial = [*current, run]
+        specs = [r.spec for r in trial]
+        widths = padded_widths(specs)
+        fits = (
+            len(trial) <= limit
+            and sum(run_bytes(s, widths, eval_rows) for s in specs) <= memory_bytes
+        )
+        pays = True
+        if mode == "auto" and len(trial) > 1:
+            # Adding a larger shape pads every member up to it: only if it still pays.
+            pays = predicted_gain(specs, device_type) >= AUTO_MIN_GAIN
+        if current and not (fits and pays):
+            out.append(current)
+            current = [run]
+        else:
+            current = trial
+    if current:
+        out.append(current)
+    groups = []
+    for chosen in out:
+        specs = [r.spec for r in chosen]
+        if len(chosen) == 1 or (
+            mode == "auto" and predicted_gain(specs, device_type) < AUTO_MIN_GAIN
+        ):
+            groups.extend(Group((r,), "sequential", r.spec.layers) for r in chosen)
+        else:
+            groups.append(Group(tuple(chosen), "batched", padded_widths(specs)))
+    return groups
+
+
+def describe(groups: Sequence[Group]) -> str:
+    """One line for a person: '49 runs → 2 batched groups (48 runs), 1 alone'."""
+    total = sum(len(g.runs) for g in groups)
+    batched = [g for g in groups if g.engine == "batched"]
+    alone = len(groups) - len(batched)
+    if not batched:
+        return f"{total} runs, each trained alone"
+    inside = sum(len(g.runs) for g in batched)
+    noun = "group" if len(batched) == 1 else "groups"
+    return f"{total} runs → {len(batched)} batched {noun} ({inside} runs), {alone} alone"
