@@ -62,9 +62,25 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--cases", default="a,b,c")
+    parser.add_argument(
+        "--train-images",
+        type=int,
+        default=0,
+        help="train on the first N real training images only (shorter epochs on a busy CPU)",
+    )
     args = parser.parse_args()
     device, _ = train.resolve_device(args.device)
     dataset = data.load(data.resolve(args.data_dir, allow_download=False), device)
+    if args.train_images:
+        n = args.train_images
+        dataset = data.Dataset(
+            dataset.train_x[:n],
+            dataset.train_y[:n],
+            dataset.test_x,
+            dataset.test_y,
+            dataset.source,
+            device,
+        )
     from fmtui.core.executor import memory_budget, precision
 
     kind = precision(device)
@@ -72,7 +88,9 @@ def main() -> None:
     name = train.environment(device, None)["device_name"]
     print(
         f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {name} ({device}), torch {torch.__version__}, "
-        f"{torch.get_num_threads()} threads, {kind}, {args.repeats} alternating repeats"
+        f"{torch.get_num_threads()} threads, {kind}, {args.repeats} alternating repeats, "
+        f"{dataset.n_train} training images",
+        flush=True,
     )
     for case in args.cases.split(","):
         if case == "c" and device.type != "cuda":
@@ -89,9 +107,10 @@ def main() -> None:
         s, b = statistics.median(seq), statistics.median(bat)
         print(
             f"({case}) {len(experiment.runs())} runs: sequential {s:.3f} model-epochs/s, "
-            f"batched {b:.3f} model-epochs/s, ratio {b / s:.2f}x; auto plans: {auto}"
+            f"batched {b:.3f} model-epochs/s, ratio {b / s:.2f}x; auto plans: {auto}",
+            flush=True,
         )
-        print(f"     each repeat: sequential {_rounded(seq)}, batched {_rounded(bat)}")
+        print(f"     each repeat: sequential {_rounded(seq)}, batched {_rounded(bat)}", flush=True)
 
 
 if __name__ == "__main__":

@@ -231,3 +231,26 @@ def test_failure_is_a_result_for_every_run(tmp_path) -> None:
 def test_runs_that_cannot_share_a_loop_are_refused(ds) -> None:
     with pytest.raises(ValueError, match="epochs"):
         train_group(_planned(_spec(), _spec(epochs=4)), ds, require_full=False)
+
+
+def test_cuda_graphs_are_used_only_where_they_can_be_captured() -> None:
+    from fmtui.core.graphed_step import graphs_unsupported
+
+    plain = StackedMLP([_spec(), _spec(seed=1)], (32, 16), torch.device("cpu"), [])
+    dropped = StackedMLP([_spec(dropout=0.2)], (32, 16), torch.device("cpu"), [torch.Generator()])
+    cuda = torch.device("cuda")
+    assert graphs_unsupported(torch.device("cpu"), plain, True) == "not a CUDA device"
+    assert "dropout" in graphs_unsupported(cuda, dropped, True)
+    assert "per-run hyperparameters" in graphs_unsupported(cuda, plain, False)
+    assert graphs_unsupported(cuda, plain, True) is None
+
+
+def test_environment_says_how_the_group_trained(ds) -> None:
+    engine = {"engine": "batched", "group_size": 2, "padded_to": [32, 16]}
+    results = train_group(
+        _planned(_spec(), _spec(seed=1, layers=(8, 8))), ds, engine=engine, require_full=False
+    )
+    for result in results:
+        env = result.environment
+        assert env["engine"] == "batched" and env["padded_to"] == [32, 16]
+        assert env["graphs"] is False and env["torch"] == torch.__version__

@@ -16,63 +16,18 @@ import math
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import torch
-from torch.nn import functional as F
 
 from fmtui.core import data as data_mod
 from fmtui.core import train
+from fmtui.core.batched_loop import CancelLike, EpochLoop, Relay, RunBook
+from fmtui.core.graphed_step import SteppingEngine, graphs_unsupported
 from fmtui.core.model import parameter_count
 from fmtui.core.spec import PlannedRun
 from fmtui.core.stacked_model import StackedMLP
-from fmtui.core.stacked_optim import make_stacked_optimizer
-
-CancelLike = threading.Event | train.AnyEvent
-
-
-class _Relay:
-    """Passes on the first unfinished run's events, holds the others' until their turn."""
-
-    def __init__(self, count: int, emit: train.EventCallback) -> None:
-        self.emit = emit
-        self.held: list[list[train.Event]] = [[] for _ in range(count)]
-        self.finished = [False] * count
-        self.lead = 0
-
-    def __call__(self, index: int, event: train.Event) -> None:
-        if index == self.lead:
-            self.emit(event)
-        else:
-            self.held[index].append(event)
-        if isinstance(event, train.RunFinished):
-            self.finished[index] = True
-            while self.lead < len(self.finished) and self.finished[self.lead]:
-                self.lead += 1
-                if self.lead < len(self.held):
-                    for held in self.held[self.lead]:
-                        self.emit(held)
-                    self.held[self.lead] = []
-
-
-@dataclass
-class _Run:
-    """One run's bookkeeping while its parameters live in the stack."""
-
-    index: int  # position in the group (launch order)
-    planned: PlannedRun
-    generator: torch.Generator
-    cancel: CancelLike | None
-    epochs: list[train.EpochMetrics] = field(default_factory=list)
-    best_score: float = -math.inf
-    best_epoch: int | None = None
-    best_state: list[torch.Tensor] | None = None
-    waited: int = 0
-
-    @property
-    def spec(self) -> Any:
-        return self.planned.spec
+from fmtui.core.stacked_optim import make_stacked_optimizer, shared_hyperparameters
 
 
 class GroupTrainer:
@@ -91,11 +46,13 @@ class GroupTrainer:
         require_full: bool = True,
         progress_every: int = 50,
         engine: dict[str, Any] | None = None,
+        graphs: bool = True,
     ) -> None:
         self.planned = list(runs)
+        self.graphs = graphs
         self.data = data
         self.widths = tuple(widths)
-        self.relay = _Relay(len(self.planned), on_event or (lambda _e: None))
+        self.relay = Relay(len(self.planned), on_event or (lambda _e: None))
         self.cancel = cancel or threading.Event()
         self.skip = skip
         self.run_cancels = list(run_cancels or [None] * len(self.planned))
@@ -110,7 +67,7 @@ class GroupTrainer:
 
     # ------------------------------------------------------------ results
 
-    def _finish(self, run: _Run, status: str, error: str | None = None, **extra: Any) -> None:
+    def finish_run(self, run: RunBook, status: str, error: str | None = None, **extra: Any) -> None:
         images = extra.pop("images", ())
         result = train.RunResult(
             arm=run.planned.arm,
@@ -129,7 +86,9 @@ class GroupTrainer:
         self.results[run.index] = result
         self.relay(run.index, train.RunFinished(result, images))
 
-    def _complete(self, run: _Run, slot: int, dataset: data_mod.Dataset, stopped: bool) -> None:
+    def complete_run(
+        self, run: RunBook, slot: int, dataset: data_mod.Dataset, stopped: bool
+    ) -> None:
         """Test a finished run on its best (or last) state, as the sequential engine does."""
         assert self.model is not None
         state = run.best_state if run.spec.early_stopping and run.best_state else None
@@ -138,7 +97,7 @@ class GroupTrainer:
         module = self.model.module(slot, state)
         test_loss, test_acc, pred = train.evaluate(module, dataset.test_x, dataset.test_y)
         if not math.isfinite(test_loss):
-            self._finish(run, "diverged", "test loss is non-finite")
+            self.finish_run(run, "diverged", "test loss is non-finite")
             return
         target = dataset.test_y
         confusion = torch.bincount(target * 10 + pred, minlength=100).view(10, 10).cpu()
@@ -147,7 +106,7 @@ class GroupTrainer:
         wrong = (pred != target).nonzero().flatten()[:16].cpu().tolist()
         target_cpu, pred_cpu = target.cpu(), pred.cpu()
         pixels = (dataset.test_x[wrong[:8]] * 255).round().to(torch.uint8).cpu()
-        self._finish(
+        self.finish_run(
             run,
             "completed",
             stopped_early=stopped,
@@ -163,7 +122,7 @@ class GroupTrainer:
 
     def run(self) -> list[train.RunResult]:
         """Train every run to its end; never raises. Results in the group's order."""
-        runs: list[_Run] = []
+        runs: list[RunBook] = []
         try:
             dataset, device = self._setup()
             runs = self._start_runs(device)
@@ -174,12 +133,12 @@ class GroupTrainer:
             self._fail_all(runs, f"{type(err).__name__}: {err}")
         return [self.results[i] for i in sorted(self.results)]
 
-    def _fail_all(self, runs: list[_Run], error: str) -> None:
+    def _fail_all(self, runs: list[RunBook], error: str) -> None:
         if not runs:
-            runs = [_Run(i, p, torch.Generator(), None) for i, p in enumerate(self.planned)]
+            runs = [RunBook(i, p, torch.Generator(), None) for i, p in enumerate(self.planned)]
         for run in runs:
             if run.index not in self.results:
-                self._finish(run, "failed", error)
+                self.finish_run(run, "failed", error)
 
     def _setup(self) -> tuple[data_mod.Dataset, torch.device]:
         spec = self.planned[0].spec
@@ -204,9 +163,9 @@ class GroupTrainer:
         self.env.update(self.engine)
         return dataset, device
 
-    def _start_runs(self, device: torch.device) -> list[_Run]:
+    def _start_runs(self, device: torch.device) -> list[RunBook]:
         runs = [
-            _Run(i, p, torch.Generator(device=device).manual_seed(p.spec.seed), c)
+            RunBook(i, p, torch.Generator(device=device).manual_seed(p.spec.seed), c)
             for i, (p, c) in enumerate(zip(self.planned, self.run_cancels, strict=True))
         ]
         self.model = StackedMLP(
@@ -214,13 +173,19 @@ class GroupTrainer:
         )
         return runs
 
-    def _train(self, runs: list[_Run], dataset: data_mod.Dataset, device: torch.device) -> None:
+    def _train(self, runs: list[RunBook], dataset: data_mod.Dataset, device: torch.device) -> None:
         assert self.model is not None
         spec = runs[0].spec
         train_idx, val_idx = dataset.split(spec.val_fraction, spec.split_seed)
         n_train = int(train_idx.shape[0])
         bs = min(spec.batch_size, n_train)
         steps = math.ceil(n_train / bs)
+        specs = [r.spec for r in runs]
+        why_not = graphs_unsupported(device, self.model, shared_hyperparameters(specs))
+        use_graphs = self.graphs and why_not is None
+        self.env["graphs"] = use_graphs
+        if device.type == "cuda" and not use_graphs:
+            self.env["graphs_note"] = why_not or "turned off"
         for run in runs:
             self.relay(
                 run.index,
@@ -234,210 +199,21 @@ class GroupTrainer:
                     steps,
                 ),
             )
-        optimizer = make_stacked_optimizer(self.model.parameters(), [r.spec for r in runs])
-        loop = _EpochLoop(self, runs, optimizer, dataset, train_idx, val_idx, bs, steps)
+        optimizer = make_stacked_optimizer(self.model.parameters(), specs, use_graphs)
+        loop = EpochLoop(self, runs, optimizer, dataset, train_idx, val_idx, bs, steps)
+        loop.stepping = SteppingEngine(
+            self.model, optimizer, dataset.train_x, dataset.train_y, bs, use_graphs
+        )
         for epoch in range(1, spec.epochs + 1):
             if not loop.active:
                 break
             loop.epoch(epoch)
+            if loop.stepping.failure:  # said in the runs that finish from now on
+                self.env["graphs"] = False
+                self.env["graphs_note"] = f"capture failed, eager: {loop.stepping.failure}"
         for slot, run in enumerate(loop.active):  # reached the last epoch
             if run.index not in self.results:
-                self._complete(run, slot, dataset, stopped=False)
-
-
-class _EpochLoop:
-    """The per-epoch and per-step work of a `GroupTrainer`, with the active set."""
-
-    def __init__(
-        self,
-        trainer: GroupTrainer,
-        runs: list[_Run],
-        optimizer: Any,
-        dataset: data_mod.Dataset,
-        train_idx: torch.Tensor,
-        val_idx: torch.Tensor,
-        bs: int,
-        steps: int,
-    ) -> None:
-        self.t = trainer
-        self.active = list(runs)
-        self.optimizer = optimizer
-        self.dataset = dataset
-        self.train_idx, self.val_idx = train_idx, val_idx
-        self.bs, self.steps = bs, steps
-        self.device = dataset.device
-
-    @property
-    def model(self) -> StackedMLP:
-        assert self.t.model is not None
-        return self.t.model
-
-    def _remove(
-        self, gone: dict[int, tuple[str, str | None]], tensors: dict[str, torch.Tensor]
-    ) -> None:
-        """Finish the runs at slots `gone` (status, error) and drop them from the stack."""
-        for slot, (status, error) in sorted(gone.items()):
-            self.t._finish(self.active[slot], status, error)
-        self._drop(set(gone), tensors)
-
-    def _drop(self, slots: set[int], tensors: dict[str, torch.Tensor]) -> None:
-        keep_list = [i for i in range(len(self.active)) if i not in slots]
-        self.active = [self.active[i] for i in keep_list]
-        if not self.active:
-            return
-        keep = torch.tensor(keep_list, device=self.device)
-        self.model.compact(keep)
-        self.optimizer.compact(keep, self.model.parameters())
-        for name, value in tensors.items():
-            tensors[name] = value[keep]
-
-    def _cancelled(self) -> dict[int, tuple[str, str | None]]:
-        if self.t.cancel.is_set():
-            return {slot: ("cancelled", None) for slot in range(len(self.active))}
-        gone = {}
-        if self.t.skip is not None and self.t.skip.is_set():
-            # A skip means the run being shown: the first unfinished run of the group.
-            self.t.skip.clear()
-            for slot, run in enumerate(self.active):
-                if run.index == self.t.relay.lead:
-                    gone[slot] = ("cancelled", None)
-        for slot, run in enumerate(self.active):
-            if run.cancel is not None and run.cancel.is_set():
-                gone[slot] = ("cancelled", None)
-        return gone
-
-    def epoch(self, epoch: int) -> None:
-        t0 = time.perf_counter()
-        n_train = int(self.train_idx.shape[0])
-        k = len(self.active)
-        orders = torch.stack(
-            [
-                self.train_idx[torch.randperm(n_train, generator=r.generator, device=self.device)]
-                for r in self.active
-            ]
-        )
-        tensors = {
-            "orders": orders,
-            "loss_sum": torch.zeros(k, device=self.device),
-            "correct": torch.zeros(k, dtype=torch.int64, device=self.device),
-            "window": torch.zeros(k, device=self.device),
-        }
-        window_start, window_steps = time.perf_counter(), 0
-        x_all, y_all = self.dataset.train_x, self.dataset.train_y
-        for step in range(self.steps):
-            gone = self._cancelled()
-            if gone:
-                self._remove(gone, tensors)
-                if not self.active:
-                    return
-            idx = tensors["orders"][:, step * self.bs : (step + 1) * self.bs]
-            xb, yb = x_all[idx], y_all[idx]
-            logits = self.model.forward(xb, train=True)
-            kk, b = yb.shape
-            losses = F.cross_entropy(logits.reshape(kk * b, -1), yb.reshape(-1), reduction="none")
-            loss = losses.view(kk, b).mean(1)
-            self.optimizer.zero_grad()
-            loss.sum().backward()
-            self.model.mask_gradients()
-            self.optimizer.step()
-            detached = loss.detach()
-            tensors["loss_sum"] += detached * b
-            tensors["window"] += detached
-            tensors["correct"] += (logits.detach().argmax(2) == yb).sum(1)
-            window_steps += 1
-            if window_steps == self.t.progress_every or step == self.steps - 1:
-                now = time.perf_counter()
-                rate = window_steps * self.bs / max(now - window_start, 1e-9)
-                self._report(epoch, step, window_steps, rate, tensors)
-                if not self.active:
-                    return
-                tensors["window"].zero_()
-                window_start, window_steps = now, 0
-        self._end_epoch(epoch, n_train, tensors, time.perf_counter() - t0)
-
-    def _report(
-        self,
-        epoch: int,
-        step: int,
-        window_steps: int,
-        rate: float,
-        tensors: dict[str, torch.Tensor],
-    ) -> None:
-        """Progress per run; a run whose window loss is not finite has diverged."""
-        running = (tensors["window"] / window_steps).tolist()
-        gone: dict[int, tuple[str, str | None]] = {}
-        for slot, (run, value) in enumerate(zip(self.active, running, strict=True)):
-            if not math.isfinite(value):
-                gone[slot] = ("diverged", f"loss became {value} in epoch {epoch}, step {step + 1}")
-                continue
-            self.t.relay(
-                run.index,
-                train.Progress(
-                    run.planned.arm, run.planned.repeat, epoch, step + 1, self.steps, value, rate
-                ),
-            )
-        if gone:
-            self._remove(gone, tensors)
-
-    @torch.no_grad()
-    def _validate(self) -> tuple[list[float], list[float]]:
-        """Per run: mean validation loss and accuracy on the shared validation rows."""
-        x, y = self.dataset.train_x, self.dataset.train_y
-        n = int(self.val_idx.shape[0])
-        k = len(self.active)
-        chunk = max(256, train.EVAL_BATCH // k)
-        loss_sum = torch.zeros(k, device=self.device)
-        correct = torch.zeros(k, dtype=torch.int64, device=self.device)
-        for start in range(0, n, chunk):
-            sel = self.val_idx[start : start + chunk]
-            logits = self.model.forward(x[sel], train=False)
-            yb = y[sel].unsqueeze(0).expand(k, -1)
-            flat = F.cross_entropy(
-                logits.reshape(-1, logits.shape[-1]), yb.reshape(-1), reduction="none"
-            )
-            loss_sum += flat.view(k, -1).sum(1)
-            correct += (logits.argmax(2) == yb).sum(1)
-        return (loss_sum / n).tolist(), (correct.double() / n).tolist()
-
-    def _end_epoch(
-        self, epoch: int, n_train: int, tensors: dict[str, torch.Tensor], seconds: float
-    ) -> None:
-        train_loss = (tensors["loss_sum"] / n_train).tolist()
-        train_acc = (tensors["correct"].double() / n_train).tolist()
-        val_loss, val_acc = self._validate()
-        gone: dict[int, tuple[str, str | None]] = {}
-        stopped: list[int] = []
-        for slot, run in enumerate(self.active):
-            if not (math.isfinite(train_loss[slot]) and math.isfinite(val_loss[slot])):
-                gone[slot] = ("diverged", f"loss became non-finite in epoch {epoch}")
-                continue
-            metrics = train.EpochMetrics(
-                epoch, train_loss[slot], train_acc[slot], val_loss[slot], val_acc[slot], seconds
-            )
-            run.epochs.append(metrics)
-            spec = run.spec
-            score = val_acc[slot] if spec.monitor == "val_acc" else -val_loss[slot]
-            if score > run.best_score + spec.min_delta:
-                run.best_score, run.best_epoch, run.waited = score, epoch, 0
-                if spec.early_stopping:
-                    run.best_state = self.model.run_state(slot)
-            else:
-                run.waited += 1
-            left = spec.patience - run.waited if spec.early_stopping else None
-            self.t.relay(
-                run.index,
-                train.EpochEnd(
-                    run.planned.arm, run.planned.repeat, metrics, run.best_epoch or epoch, left
-                ),
-            )
-            if spec.early_stopping and run.waited >= spec.patience and epoch < spec.epochs:
-                stopped.append(slot)
-        for slot in stopped:
-            self.t._complete(self.active[slot], slot, self.dataset, stopped=True)
-        for slot, (status, error) in gone.items():
-            self.t._finish(self.active[slot], status, error)
-        if gone or stopped:
-            self._drop({*gone, *stopped}, tensors)
+                self.complete_run(run, slot, dataset, stopped=False)
 
 
 def train_group(

@@ -41,9 +41,11 @@ class StackedOptimizer:
 class TorchStacked(StackedOptimizer):
     """torch.optim on the stacked tensors: the group shares its hyperparameters."""
 
-    def __init__(self, params: list[torch.Tensor], spec: RunSpec) -> None:
+    def __init__(self, params: list[torch.Tensor], spec: RunSpec, capturable: bool = False) -> None:
         super().__init__(params)
         self.spec = spec
+        # CUDA graph capture needs Adam's step count on the device.
+        self.capturable = capturable and spec.optimizer != "sgd"
         self.optimizer = self._make(params)
 
     def _make(self, params: list[torch.Tensor]) -> torch.optim.Optimizer:
@@ -57,10 +59,11 @@ class TorchStacked(StackedOptimizer):
             cls = torch.optim.AdamW
         else:
             cls, kwargs["momentum"] = torch.optim.SGD, spec.momentum
+        extra: dict[str, bool] = {"capturable": True} if self.capturable else {}
         try:
-            return cls(params, fused=True, **kwargs)  # type: ignore[call-arg]
+            return cls(params, fused=True, **kwargs, **extra)  # type: ignore[call-arg]
         except (RuntimeError, TypeError, ValueError):
-            return cls(params, **kwargs)  # type: ignore[call-arg]
+            return cls(params, **kwargs, **extra)  # type: ignore[call-arg]
 
     def zero_grad(self) -> None:
         self.optimizer.zero_grad(set_to_none=False)
@@ -138,13 +141,19 @@ def _fit(values: torch.Tensor, p: torch.Tensor) -> torch.Tensor:
     return values.view(-1, *([1] * (p.dim() - 1)))
 
 
-def make_stacked_optimizer(
-    params: list[torch.Tensor], specs: Sequence[RunSpec]
-) -> StackedOptimizer:
-    """torch's optimizer when the group agrees on its hyperparameters, else the per-run step."""
+def shared_hyperparameters(specs: Sequence[RunSpec]) -> bool:
+    """Whether every run of a group has the same learning rate, weight decay and momentum."""
     first = specs[0]
-    same = all(
+    return all(
         (s.lr, s.weight_decay, s.momentum) == (first.lr, first.weight_decay, first.momentum)
         for s in specs
     )
-    return TorchStacked(params, first) if same else PerRunStacked(params, specs)
+
+
+def make_stacked_optimizer(
+    params: list[torch.Tensor], specs: Sequence[RunSpec], capturable: bool = False
+) -> StackedOptimizer:
+    """torch's optimizer when the group agrees on its hyperparameters, else the per-run step."""
+    if shared_hyperparameters(specs):
+        return TorchStacked(params, specs[0], capturable)
+    return PerRunStacked(params, specs)
