@@ -1,13 +1,13 @@
 """Model-epochs per second, batched engine vs sequential, side by side in one process.
 
-Cases: (a) 3 seeds of 784-384-512-10, (b) the 4×4 width grid 16..128 (one padded
-group), and on CUDA (c) the 7×7 grid 16..1024 × 3 seeds. Each case trains one epoch
-per run through the real engines (training, validation, test evaluation included),
-alternating sequential and batched so machine noise hits both alike, and prints the
-median rates, their ratio and what `--batch-models auto` would plan.
+Cases: (a) 3 seeds of 784-384-512-10, (b) the 4×4 width grid 16..128, and on CUDA
+(c) the 7×7 grid 16..1024 × 3 seeds. Each case trains one epoch per run through the
+real engines (training, validation, test evaluation included): one by one, and as
+`--batch-models auto` plans it (padded groups where they pay), alternating so that
+machine noise hits both alike, and prints the median rates and their ratio.
 
     python benchmarks/many_models.py [--data-dir DIR] [--repeats 3] [--device cpu]
-        [--cases a,b,c]
+        [--cases a,b,c] [--train-images N] [--threads N]
 """
 
 from __future__ import annotations
@@ -43,11 +43,16 @@ def sequential_rate(experiment: ExperimentSpec, dataset: data.Dataset) -> float:
 
 
 def batched_rate(experiment: ExperimentSpec, dataset: data.Dataset, memory: int) -> float:
+    """The rate with `--batch-models auto`'s plan (runs it leaves alone train alone)."""
     runs = experiment.runs()
-    groups = batch_plan.plan(runs, str(min(len(runs), 512)), memory_bytes=memory)
+    device_type = dataset.device.type
+    groups = batch_plan.plan(runs, "auto", device_type=device_type, memory_bytes=memory)
     start = time.perf_counter()
     for group in groups:
-        results = train_group(list(group.runs), dataset, group.widths, progress_every=10**9)
+        if group.engine == "sequential":
+            results = [train.train_run(group.runs[0].spec, dataset, progress_every=10**9)]
+        else:
+            results = train_group(list(group.runs), dataset, group.widths, progress_every=10**9)
         assert all(r.status == "completed" for r in results), results[0].error
     return len(runs) / (time.perf_counter() - start)
 
@@ -68,7 +73,10 @@ def main() -> None:
         default=0,
         help="train on the first N real training images only (shorter epochs on a busy CPU)",
     )
+    parser.add_argument("--threads", type=int, default=0, help="torch threads (default: torch's)")
     args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     device, _ = train.resolve_device(args.device)
     dataset = data.load(data.resolve(args.data_dir, allow_download=False), device)
     if args.train_images:

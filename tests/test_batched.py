@@ -254,3 +254,16 @@ def test_environment_says_how_the_group_trained(ds) -> None:
         env = result.environment
         assert env["engine"] == "batched" and env["padded_to"] == [32, 16]
         assert env["graphs"] is False and env["torch"] == torch.__version__
+
+
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh"])
+def test_padding_stays_zero_for_activations_nonzero_or_steep_at_zero(ds, activation) -> None:
+    specs = [
+        _spec(seed=1, epochs=1, activation=activation, optimizer="sgd", weight_decay=0.01),
+        _spec(seed=2, epochs=1, activation=activation, optimizer="sgd", layers=(8, 4), lr=0.1),
+    ]
+    trainer = GroupTrainer(_planned(*specs), ds, (32, 16), require_full=False)
+    assert [r.status for r in trainer.run()] == ["completed", "completed"]
+    w0, w1, w2 = (w.detach() for w in trainer.model.weights)
+    assert not w0[1, :, 8:].any() and not w1[1, 8:, :].any() and not w1[1, :, 4:].any()
+    assert not w2[1, 4:, :].any() and not trainer.model.biases[1].detach()[1, 0, 4:].any()

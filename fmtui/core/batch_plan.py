@@ -137,10 +137,78 @@ def plan(
         buckets.setdefault(group_key(run.spec), []).append(run)
     groups: list[Group] = []
     for members in buckets.values():
-        groups.extend(_split_bucket(members, mode, limit, device_type, memory_bytes, eval_rows))
+        if mode == "auto" and len(members) <= DP_MAX_RUNS:
+            groups.extend(_best_partition(members, limit, device_type, memory_bytes, eval_rows))
+        else:
+            groups.extend(_split_bucket(members, mode, limit, device_type, memory_bytes, eval_rows))
     order = {id(r): i for i, r in enumerate(runs)}
     groups.sort(key=lambda g: min(order[id(r)] for r in g.runs))
     return groups
+
+
+DP_MAX_RUNS = 256
+
+
+def _step_cost(specs: Sequence[RunSpec], widths: Sequence[int], device_type: str) -> float:
+    kind = device_type if device_type in _OVERHEAD_S else "cpu"
+    rate = _MACS_PER_S[kind] / 3
+    return _GROUP_OVERHEAD_S[kind] + len(specs) * specs[0].batch_size * _macs(widths) / rate
+
+
+def _best_partition(
+    members: list[PlannedRun],
+    limit: int,
+    device_type: str,
+    memory_bytes: int,
+    eval_rows: int,
+) -> list[Group]:
+    """The cheapest split of the size-sorted runs into consecutive groups, by the cost model.
+
+    A chunk of runs counts at its stacked cost only where that beats training them
+    one by one by the required margin; otherwise at the sequential cost.
+    """
+    ordered = sorted(members, key=lambda r: (_macs(r.spec.layers), r.spec.layers))
+    n = len(ordered)
+    singles = [_alone_cost(r.spec, device_type) for r in ordered]
+    best = [0.0] + [float("inf")] * n
+    choice = [0] * (n + 1)
+    stacked_ok: dict[tuple[int, int], bool] = {}
+    for i in range(n):
+        widths = list(ordered[i].spec.layers)
+        seq_sum = 0.0
+        for j in range(i + 1, min(n, i + limit) + 1):
+            spec = ordered[j - 1].spec
+            widths = [max(a, b) for a, b in zip(widths, spec.layers, strict=True)]
+            seq_sum += singles[j - 1]
+            cost = seq_sum
+            if j - i > 1:
+                specs = [r.spec for r in ordered[i:j]]
+                used = sum(run_bytes(s, widths, eval_rows) for s in specs)
+                if used > memory_bytes:
+                    break
+                stacked = _step_cost(specs, widths, device_type)
+                if seq_sum / stacked >= _min_gain(specs):
+                    stacked_ok[(i, j)] = True
+                    cost = stacked
+            if best[i] + cost < best[j]:
+                best[j], choice[j] = best[i] + cost, i
+    groups: list[Group] = []
+    j = n
+    while j > 0:
+        i = choice[j]
+        chunk = ordered[i:j]
+        if stacked_ok.get((i, j)):
+            groups.append(Group(tuple(chunk), "batched", padded_widths([r.spec for r in chunk])))
+        else:
+            groups.extend(Group((r,), "sequential", r.spec.layers) for r in chunk)
+        j = i
+    return groups
+
+
+def _alone_cost(spec: RunSpec, device_type: str) -> float:
+    """One run's step time alone, by the cost model."""
+    kind = device_type if device_type in _OVERHEAD_S else "cpu"
+    return _OVERHEAD_S[kind] + spec.batch_size * _macs(spec.layers) / (_MACS_PER_S[kind] / 3)
 
 
 def _split_bucket(

@@ -116,17 +116,6 @@ class StackedMLP:
         return h * keep / scale
 
     @torch.no_grad()
-    def mask_gradients(self) -> None:
-        """Zero the padded entries' gradients so that no optimizer ever moves them."""
-        if not self.padded:
-            return
-        for layer, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
-            assert w.grad is not None and b.grad is not None
-            out_mask = self.unit_masks[layer + 1]
-            w.grad.mul_(self.unit_masks[layer].transpose(1, 2)).mul_(out_mask)
-            b.grad.mul_(out_mask)
-
-    @torch.no_grad()
     def run_state(self, i: int) -> list[torch.Tensor]:
         """Run i's real (unpadded) tensors, copied: weights (out, in) then biases."""
         spec = self.specs[i]
