@@ -71,9 +71,14 @@ def test_auto_on_cpu_batches_seeds_and_small_grids_but_not_mixed_large_widths() 
     seeds = ExperimentSpec(seeds=3).runs()
     assert [g.engine for g in plan(seeds, "auto")] == ["batched"]
     small = ExperimentSpec(grid_arms(parse_grid("16..128x16..128"), RunSpec())).runs()
-    assert [g.engine for g in plan(small, "auto")] == ["batched"]
+    groups = plan(small, "auto")
+    assert {g.engine for g in groups} == {"batched"} and len(groups) < 4
+    # small arms are kept with small ones rather than padded to the widest
+    assert min(g.widths for g in groups) < (128, 128)
     mixed = _runs(RunSpec(layers=(16, 16)), RunSpec(layers=(2048, 2048)))
     assert [g.engine for g in plan(mixed, "auto")] == ["sequential", "sequential"]
+    on_gpu = plan(mixed + small, "auto", device_type="cuda", memory_bytes=2**34)
+    assert [g.engine for g in on_gpu] == ["batched"]
 
 
 def test_experiment_keeps_its_mode_and_old_entries_train_alone() -> None:
