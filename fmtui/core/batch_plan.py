@@ -242,7 +242,7 @@ def _split_bucket(
             current = trial
     if current:
         out.append(current)
-    groups = []
+    groups: list[Group] = []
     for chosen in out:
         specs = [r.spec for r in chosen]
         if len(chosen) == 1 or (

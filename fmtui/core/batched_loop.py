@@ -121,7 +121,7 @@ class EpochLoop:
     def _cancelled(self) -> dict[int, tuple[str, str | None]]:
         if self.t.cancel.is_set():
             return {slot: ("cancelled", None) for slot in range(len(self.active))}
-        gone = {}
+        gone: dict[int, tuple[str, str | None]] = {}
         if self.t.skip is not None and self.t.skip.is_set():
             # A skip means the run being shown: the first unfinished run of the group.
             self.t.skip.clear()

@@ -50,6 +50,13 @@ def _with_engine(event: train.Event, engine: dict[str, Any]) -> train.Event:
     return event
 
 
+def _relabel(emit: train.EventCallback, engine: dict[str, Any]) -> train.EventCallback:
+    def relabelled(event: train.Event) -> None:
+        emit(_with_engine(event, engine))
+
+    return relabelled
+
+
 def run_planned(
     experiment: Any,
     data: data_mod.DataSource | data_mod.Dataset,
@@ -96,7 +103,7 @@ def run_planned(
             result = train.train_run(
                 planned.spec,
                 data,
-                on_event=lambda e, engine=engine: emit(_with_engine(e, engine)),
+                on_event=_relabel(emit, engine),
                 cancel=train.AnyEvent(cancel, skip),
                 arm=planned.arm,
                 repeat=planned.repeat,

@@ -9,7 +9,7 @@ columns and biases start at zero and get zero gradients, so they stay zero.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 from torch import nn
@@ -18,7 +18,7 @@ from torch.nn import functional as F
 from fmtui.core.model import INPUT_SIZE, NUM_CLASSES, build_model
 from fmtui.core.spec import RunSpec
 
-_ACTIVATIONS = {
+_ACTIVATIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
     "relu": F.relu,
     "tanh": torch.tanh,
     "gelu": F.gelu,
@@ -40,7 +40,7 @@ class StackedMLP:
         self.specs = list(specs)
         self.widths = tuple(widths)
         self.device = device
-        self.act = _ACTIVATIONS[specs[0].activation]
+        self.act: Callable[[torch.Tensor], torch.Tensor] = _ACTIVATIONS[specs[0].activation]
         # sigmoid(0) = 0.5: padded units must be masked after the activation too.
         self.mask_activations = specs[0].activation == "sigmoid"
         self.generators = list(dropout_generators)

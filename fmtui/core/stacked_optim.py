@@ -10,6 +10,7 @@ or momentum differ per run, the step below repeats torch's arithmetic with per-r
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import torch
 
@@ -51,7 +52,7 @@ class TorchStacked(StackedOptimizer):
     def _make(self, params: list[torch.Tensor]) -> torch.optim.Optimizer:
         """The same choice as the sequential engine's, fused where the device has it."""
         spec = self.spec
-        kwargs: dict[str, float] = {"lr": spec.lr, "weight_decay": spec.weight_decay}
+        kwargs: dict[str, Any] = {"lr": spec.lr, "weight_decay": spec.weight_decay}
         cls: type[torch.optim.Optimizer]
         if spec.optimizer == "adam":
             cls = torch.optim.Adam
@@ -59,11 +60,11 @@ class TorchStacked(StackedOptimizer):
             cls = torch.optim.AdamW
         else:
             cls, kwargs["momentum"] = torch.optim.SGD, spec.momentum
-        extra: dict[str, bool] = {"capturable": True} if self.capturable else {}
+        extra: dict[str, Any] = {"capturable": True} if self.capturable else {}
         try:
-            return cls(params, fused=True, **kwargs, **extra)  # type: ignore[call-arg]
+            return cls(params, fused=True, **kwargs, **extra)  # type: ignore[call-arg,arg-type]
         except (RuntimeError, TypeError, ValueError):
-            return cls(params, **kwargs, **extra)  # type: ignore[call-arg]
+            return cls(params, **kwargs, **extra)  # type: ignore[call-arg,arg-type]
 
     def zero_grad(self) -> None:
         self.optimizer.zero_grad(set_to_none=False)
