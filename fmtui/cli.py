@@ -44,6 +44,7 @@ FLAG_FOR_FIELD = {
     "monitor": "--monitor",
     "seed": "--seed",
     "seeds": "--seeds",
+    "batch_models": "--batch-models",
     "device": "--device",
     "val_fraction": "--val-fraction",
     "variant": "--variant",
@@ -156,6 +157,11 @@ def build_parser() -> argparse.ArgumentParser:
     opt.add_argument("--seed", default="0", help="first seed")
     opt.add_argument("--seeds", default="1", help="seeds (repeats) per arm, 1 to 100")
     opt.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
+    opt.add_argument(
+        "--batch-models",
+        default="auto",
+        help="train runs together in stacked groups: auto (where faster), off, or a group size",
+    )
     out = run.add_argument_group("output and data")
     out.add_argument("--data-dir", dest="run_data_dir", metavar="DIR", help=argparse.SUPPRESS)
     out.add_argument("--json", action="store_true", help="print JSON lines; the summary last")
@@ -426,7 +432,7 @@ def build_experiment(args: argparse.Namespace) -> Any:
         arms = (Arm(args.arm_name, base), *parse_variants("\n".join(args.variant), base))
     else:
         arms = layer_arms([parse_layers(text) for text in (args.layers or ["384,512"])], base)
-    return ExperimentSpec(arms=arms, seeds=args.seeds)
+    return ExperimentSpec(arms=arms, seeds=args.seeds, batch_models=args.batch_models)
 
 
 def build_claim(args: argparse.Namespace, experiment: Any) -> Any:

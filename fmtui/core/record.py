@@ -336,11 +336,12 @@ def reproduction_report(original: Entry, rerun: Entry) -> tuple[bool, list[str]]
         ]:
             differences.append(f"arm {run.get('arm')} seed {key(run)[1]}: epoch losses differ")
         old_env, new_env = old.get("environment") or {}, run.get("environment") or {}
-        for name in ("device", "torch"):
-            if old_env.get(name) != new_env.get(name):
+        for name in ("device", "torch", "engine", "group_size", "padded_to", "precision"):
+            if _env_value(old_env, name) != _env_value(new_env, name):
+                where = "CPU set-up" if name in ("device", "torch") else "training mode"
                 differences.append(
                     f"{name} differs ({old_env.get(name)} vs {new_env.get(name)}): exact "
-                    "agreement is only expected on the same CPU set-up"
+                    f"agreement is only expected in the same {where}"
                 )
     kernels = {
         note
@@ -361,6 +362,12 @@ def _run_pairs(original: Entry, rerun: Entry) -> list[tuple[dict[str, Any], dict
 
     before = {key(r): r for r in original.runs}
     return [(before[key(r)], r) for r in rerun.runs if key(r) in before]
+
+
+def _env_value(env: dict[str, Any], name: str) -> Any:
+    """An environment value; runs recorded before batching trained alone in fp32."""
+    defaults = {"engine": "sequential", "group_size": 1, "precision": "fp32"}
+    return env.get(name, defaults.get(name))
 
 
 def run_command(entry: Entry) -> str | None:
@@ -388,6 +395,7 @@ def run_command(entry: Entry) -> str | None:
     )
     flags = {f"--{name.replace('_', '-')}": format_value(name, spec[name]) for name in fields}
     flags["--seeds"] = str(experiment.seeds)
+    flags["--batch-models"] = experiment.batch_models  # the same grouping, so the same numbers
     parts = ["fmtui", "run"]
     for flag, value in flags.items():
         parts += [flag, value]

@@ -281,6 +281,8 @@ class ExperimentSpec:
 
     arms: tuple[Arm, ...] = field(default_factory=lambda: (Arm("384x512", RunSpec()),))
     seeds: int = 1
+    # auto | off | N: how many runs may train together in one stacked loop.
+    batch_models: str = "off"
 
     def __post_init__(self) -> None:
         arms = tuple(self.arms)
@@ -294,6 +296,9 @@ class ExperimentSpec:
             raise SpecError("arms", f"arm names must be unique; repeated: {', '.join(dupes)}")
         object.__setattr__(self, "arms", arms)
         object.__setattr__(self, "seeds", parse_int("seeds", self.seeds, 1, MAX_SEEDS))
+        from fmtui.core.batch_plan import parse_batch_models
+
+        object.__setattr__(self, "batch_models", parse_batch_models(self.batch_models))
 
     @property
     def baseline(self) -> Arm:
@@ -312,13 +317,20 @@ class ExperimentSpec:
         ]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"arms": [a.to_dict() for a in self.arms], "seeds": self.seeds}
+        out: dict[str, Any] = {"arms": [a.to_dict() for a in self.arms], "seeds": self.seeds}
+        if self.batch_models != "off":  # older entries, without the key, trained one by one
+            out["batch_models"] = self.batch_models
+        return out
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ExperimentSpec:
         if not isinstance(data, Mapping) or not isinstance(data.get("arms"), list):
             raise SpecError("experiment", "expected an object with a list of 'arms'")
-        return cls(arms=tuple(Arm.from_dict(a) for a in data["arms"]), seeds=data.get("seeds", 1))
+        return cls(
+            arms=tuple(Arm.from_dict(a) for a in data["arms"]),
+            seeds=data.get("seeds", 1),
+            batch_models=data.get("batch_models", "off"),
+        )
 
 
 def arm_name(layers: Sequence[int]) -> str:

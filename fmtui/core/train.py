@@ -374,26 +374,18 @@ def run_experiment(
     `cancel` stops the experiment; `skip` cancels only the run in progress (it is
     cleared before the next run starts).
     """
-    cancel = cancel or threading.Event()
-    skip = skip or threading.Event()
-    results = []
-    for planned in experiment.runs():
-        if cancel.is_set():
-            break
-        skip.clear()
-        results.append(
-            train_run(
-                planned.spec,
-                data,
-                on_event=on_event,
-                cancel=AnyEvent(cancel, skip),
-                arm=planned.arm,
-                repeat=planned.repeat,
-                require_full=require_full,
-                progress_every=progress_every,
-            )
-        )
-    return results
+    # The executor trains runs one by one (batch_models off) or in stacked groups.
+    from fmtui.core.executor import run_planned
+
+    return run_planned(
+        experiment,
+        data,
+        on_event=on_event,
+        cancel=cancel,
+        require_full=require_full,
+        progress_every=progress_every,
+        skip=skip,
+    )
 
 
 # The event and result types are defined in `events` (no torch) and re-exported here,

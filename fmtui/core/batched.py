@@ -1,0 +1,242 @@
+"""Provides the batched engine: a group of K runs trained in one loop on stacked tensors.
+
+Each run keeps what makes it that run: its seed's initialisation and data order
+(every run draws its own permutation, so a step gathers a (K, B) index batch), its
+dropout stream, its hyperparameters, its early stopping, its divergence and its
+cancel. A run that stops leaves the stack (its best state kept), so the others go on
+without paying for it. Events are today's per-run events; they are released run by
+run in launch order (the first unfinished run live, the others as soon as every run
+before them has finished), so that consumers that follow one run at a time see the
+same stream as from the sequential engine.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+
+from fmtui.core import data as data_mod
+from fmtui.core import train
+from fmtui.core.batched_loop import CancelLike, EpochLoop, Relay, RunBook
+from fmtui.core.graphed_step import SteppingEngine, graphs_unsupported
+from fmtui.core.model import parameter_count
+from fmtui.core.spec import PlannedRun
+from fmtui.core.stacked_model import StackedMLP
+from fmtui.core.stacked_optim import make_stacked_optimizer, shared_hyperparameters
+
+
+class GroupTrainer:
+    """Trains `runs` (one group from the planner) together; see `train_group`."""
+
+    def __init__(
+        self,
+        runs: Sequence[PlannedRun],
+        data: data_mod.DataSource | data_mod.Dataset,
+        widths: Sequence[int],
+        *,
+        on_event: train.EventCallback | None = None,
+        cancel: CancelLike | None = None,
+        skip: threading.Event | None = None,
+        run_cancels: Sequence[CancelLike | None] | None = None,
+        require_full: bool = True,
+        progress_every: int = 50,
+        engine: dict[str, Any] | None = None,
+        graphs: bool = True,
+    ) -> None:
+        self.planned = list(runs)
+        self.graphs = graphs
+        self.data = data
+        self.widths = tuple(widths)
+        self.relay = Relay(len(self.planned), on_event or (lambda _e: None))
+        self.cancel = cancel or threading.Event()
+        self.skip = skip
+        self.run_cancels = list(run_cancels or [None] * len(self.planned))
+        self.require_full = require_full
+        self.progress_every = progress_every
+        self.engine = dict(engine or {})
+        self.results: dict[int, train.RunResult] = {}
+        self.started = time.perf_counter()
+        self.env: dict[str, Any] = {}
+        self.device_name = self.planned[0].spec.device
+        self.model: StackedMLP | None = None
+
+    # ------------------------------------------------------------ results
+
+    def finish_run(self, run: RunBook, status: str, error: str | None = None, **extra: Any) -> None:
+        images = extra.pop("images", ())
+        result = train.RunResult(
+            arm=run.planned.arm,
+            repeat=run.planned.repeat,
+            spec=run.spec,
+            status=status,
+            error=error,
+            device=self.device_name,
+            parameters=parameter_count(run.spec),
+            environment=dict(self.env),
+            epochs=tuple(run.epochs),
+            best_epoch=run.best_epoch,
+            duration_s=time.perf_counter() - self.started,
+            **extra,
+        )
+        self.results[run.index] = result
+        self.relay(run.index, train.RunFinished(result, images))
+
+    def complete_run(
+        self, run: RunBook, slot: int, dataset: data_mod.Dataset, stopped: bool
+    ) -> None:
+        """Test a finished run on its best (or last) state, as the sequential engine does."""
+        assert self.model is not None
+        state = run.best_state if run.spec.early_stopping and run.best_state else None
+        if state is None:
+            run.best_epoch = len(run.epochs)
+        module = self.model.module(slot, state)
+        test_loss, test_acc, pred = train.evaluate(module, dataset.test_x, dataset.test_y)
+        if not math.isfinite(test_loss):
+            self.finish_run(run, "diverged", "test loss is non-finite")
+            return
+        target = dataset.test_y
+        confusion = torch.bincount(target * 10 + pred, minlength=100).view(10, 10).cpu()
+        totals = confusion.sum(1).clamp(min=1)
+        per_class = (confusion.diag().double() / totals.double()).tolist()
+        wrong = (pred != target).nonzero().flatten()[:16].cpu().tolist()
+        target_cpu, pred_cpu = target.cpu(), pred.cpu()
+        pixels = (dataset.test_x[wrong[:8]] * 255).round().to(torch.uint8).cpu()
+        self.finish_run(
+            run,
+            "completed",
+            stopped_early=stopped,
+            test_loss=test_loss,
+            test_acc=test_acc,
+            per_class_acc=tuple(float(v) for v in per_class),
+            confusion=tuple(tuple(int(v) for v in row) for row in confusion.tolist()),
+            misclassified=tuple((i, int(target_cpu[i]), int(pred_cpu[i])) for i in wrong),
+            images=tuple(bytes(row.tolist()) for row in pixels),
+        )
+
+    # ------------------------------------------------------------ the loop
+
+    def run(self) -> list[train.RunResult]:
+        """Train every run to its end; never raises. Results in the group's order."""
+        runs: list[RunBook] = []
+        try:
+            dataset, device = self._setup()
+            runs = self._start_runs(device)
+            self._train(runs, dataset, device)
+        except (train.DeviceError, data_mod.DataError) as err:
+            self._fail_all(runs, str(err))
+        except Exception as err:  # noqa: BLE001 - the caller must never see a crash
+            self._fail_all(runs, f"{type(err).__name__}: {err}")
+        return [self.results[i] for i in sorted(self.results)]
+
+    def _fail_all(self, runs: list[RunBook], error: str) -> None:
+        if not runs:
+            runs = [RunBook(i, p, torch.Generator(), None) for i, p in enumerate(self.planned)]
+        for run in runs:
+            if run.index not in self.results:
+                self.finish_run(run, "failed", error)
+
+    def _setup(self) -> tuple[data_mod.Dataset, torch.device]:
+        spec = self.planned[0].spec
+        device, note = train.resolve_device(spec.device)
+        self.device_name = str(device)
+        self.env = train.environment(device, note)
+        if isinstance(self.data, data_mod.Dataset):
+            dataset = self.data
+            if dataset.device != device:
+                dataset = data_mod.Dataset(
+                    dataset.train_x.to(device),
+                    dataset.train_y.to(device),
+                    dataset.test_x.to(device),
+                    dataset.test_y.to(device),
+                    dataset.source,
+                    device,
+                )
+        else:
+            dataset = data_mod.load(self.data, device, self.require_full)
+        self.env["data"] = str(dataset.source.directory)
+        self.env["data_sizes"] = [dataset.n_train, dataset.n_test]
+        self.env.update(self.engine)
+        return dataset, device
+
+    def _start_runs(self, device: torch.device) -> list[RunBook]:
+        runs = [
+            RunBook(i, p, torch.Generator(device=device).manual_seed(p.spec.seed), c)
+            for i, (p, c) in enumerate(zip(self.planned, self.run_cancels, strict=True))
+        ]
+        self.model = StackedMLP(
+            [r.spec for r in runs], self.widths, device, [r.generator for r in runs]
+        )
+        return runs
+
+    def _train(self, runs: list[RunBook], dataset: data_mod.Dataset, device: torch.device) -> None:
+        assert self.model is not None
+        spec = runs[0].spec
+        train_idx, val_idx = dataset.split(spec.val_fraction, spec.split_seed)
+        n_train = int(train_idx.shape[0])
+        bs = min(spec.batch_size, n_train)
+        steps = math.ceil(n_train / bs)
+        specs = [r.spec for r in runs]
+        why_not = graphs_unsupported(device, self.model, shared_hyperparameters(specs))
+        use_graphs = self.graphs and why_not is None
+        self.env["graphs"] = use_graphs
+        if device.type == "cuda" and not use_graphs:
+            self.env["graphs_note"] = why_not or "turned off"
+        for run in runs:
+            self.relay(
+                run.index,
+                train.RunStarted(
+                    run.planned.arm,
+                    run.planned.repeat,
+                    run.spec,
+                    self.device_name,
+                    parameter_count(run.spec),
+                    dict(self.env),
+                    steps,
+                ),
+            )
+        optimizer = make_stacked_optimizer(self.model.parameters(), specs, use_graphs)
+        loop = EpochLoop(self, runs, optimizer, dataset, train_idx, val_idx, bs, steps)
+        loop.stepping = SteppingEngine(
+            self.model, optimizer, dataset.train_x, dataset.train_y, bs, use_graphs
+        )
+        for epoch in range(1, spec.epochs + 1):
+            if not loop.active:
+                break
+            loop.epoch(epoch)
+            if loop.stepping.failure:  # said in the runs that finish from now on
+                self.env["graphs"] = False
+                self.env["graphs_note"] = f"capture failed, eager: {loop.stepping.failure}"
+        for slot, run in enumerate(loop.active):  # reached the last epoch
+            if run.index not in self.results:
+                self.complete_run(run, slot, dataset, stopped=False)
+
+
+def train_group(
+    runs: Sequence[PlannedRun],
+    data: data_mod.DataSource | data_mod.Dataset,
+    widths: Sequence[int] | None = None,
+    **options: Any,
+) -> list[train.RunResult]:
+    """Train a group of runs in one stacked loop; one `RunResult` per run, in order.
+
+    `widths` are the stacked hidden widths (at least every run's own; default their
+    maximum). Options: on_event, cancel (the whole group), skip (the run being
+    shown), run_cancels (one per run), require_full, progress_every, engine (what
+    to record in each run's environment).
+    """
+    from fmtui.core.batch_plan import group_key
+
+    keys = {group_key(r.spec) for r in runs}
+    if len(keys) > 1:
+        raise ValueError(
+            "runs in one group must agree on batch_size, epochs, activation, depth, "
+            "optimizer, device, val_fraction and split_seed"
+        )
+    if widths is None:
+        widths = tuple(max(w) for w in zip(*(r.spec.layers for r in runs), strict=True))
+    return GroupTrainer(runs, data, widths, **options).run()

@@ -1,0 +1,160 @@
+"""Provides optimizer steps for stacked parameters (K runs along dimension 0).
+
+When every run of a group shares its hyperparameters, torch's own optimizer (fused
+where it can be) does the stacked update: Adam, AdamW and SGD are element-wise, so
+one stacked update is exactly K independent ones. When learning rate, weight decay
+or momentum differ per run, the step below repeats torch's arithmetic with per-run
+(K, 1, 1) tensors in their place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+
+from fmtui.core.spec import RunSpec
+
+BETAS = (0.9, 0.999)
+EPS = 1e-8
+
+
+class StackedOptimizer:
+    """The interface the batched engine uses: step, zero_grad, compact."""
+
+    def __init__(self, params: list[torch.Tensor]) -> None:
+        self.params = params
+
+    def zero_grad(self) -> None:
+        for p in self.params:
+            if p.grad is not None:
+                p.grad.zero_()
+
+    def step(self) -> None:
+        raise NotImplementedError
+
+    def compact(self, keep: torch.Tensor, params: list[torch.Tensor]) -> None:
+        """Continue with only the runs at indices `keep`, on the new parameter leaves."""
+        raise NotImplementedError
+
+
+class TorchStacked(StackedOptimizer):
+    """torch.optim on the stacked tensors: the group shares its hyperparameters."""
+
+    def __init__(self, params: list[torch.Tensor], spec: RunSpec, capturable: bool = False) -> None:
+        super().__init__(params)
+        self.spec = spec
+        # CUDA graph capture needs Adam's step count on the device.
+        self.capturable = capturable and spec.optimizer != "sgd"
+        self.optimizer = self._make(params)
+
+    def _make(self, params: list[torch.Tensor]) -> torch.optim.Optimizer:
+        """The same choice as the sequential engine's, fused where the device has it."""
+        spec = self.spec
+        kwargs: dict[str, Any] = {"lr": spec.lr, "weight_decay": spec.weight_decay}
+        cls: type[torch.optim.Optimizer]
+        if spec.optimizer == "adam":
+            cls = torch.optim.Adam
+        elif spec.optimizer == "adamw":
+            cls = torch.optim.AdamW
+        else:
+            cls, kwargs["momentum"] = torch.optim.SGD, spec.momentum
+        extra: dict[str, Any] = {"capturable": True} if self.capturable else {}
+        try:
+            return cls(params, fused=True, **kwargs, **extra)  # type: ignore[call-arg,arg-type]
+        except (RuntimeError, TypeError, ValueError):
+            return cls(params, **kwargs, **extra)  # type: ignore[call-arg,arg-type]
+
+    def zero_grad(self) -> None:
+        self.optimizer.zero_grad(set_to_none=False)
+
+    def step(self) -> None:
+        self.optimizer.step()
+
+    def compact(self, keep: torch.Tensor, params: list[torch.Tensor]) -> None:
+        old = self.optimizer
+        self.params = params
+        self.optimizer = self._make(params)
+        for old_p, new_p in zip(old.param_groups[0]["params"], params, strict=True):
+            state = old.state.get(old_p)
+            if not state:
+                continue
+            self.optimizer.state[new_p] = {
+                k: (v[keep].clone() if isinstance(v, torch.Tensor) and v.dim() > 0 else v)
+                for k, v in state.items()
+            }
+
+
+def _per_run(values: Sequence[float], like: torch.Tensor) -> torch.Tensor:
+    return torch.tensor(list(values), dtype=like.dtype, device=like.device).view(-1, 1, 1)
+
+
+class PerRunStacked(StackedOptimizer):
+    """Adam, AdamW or SGD with per-run lr, weight decay and momentum, as torch computes them."""
+
+    def __init__(self, params: list[torch.Tensor], specs: Sequence[RunSpec]) -> None:
+        super().__init__(params)
+        self.kind = specs[0].optimizer
+        like = params[0]
+        self.lr = _per_run([s.lr for s in specs], like)
+        self.wd = _per_run([s.weight_decay for s in specs], like)
+        self.momentum = _per_run([s.momentum for s in specs], like)
+        self.steps = 0
+        self.m = [torch.zeros_like(p) for p in params]
+        self.v = [torch.zeros_like(p) for p in params] if self.kind != "sgd" else []
+
+    @torch.no_grad()
+    def step(self) -> None:
+        self.steps += 1
+        t = self.steps
+        for i, p in enumerate(self.params):
+            grad = p.grad
+            assert grad is not None
+            lr, wd = _fit(self.lr, p), _fit(self.wd, p)
+            if self.kind == "sgd":
+                grad = grad + wd * p
+                # torch's first step copies the gradient into the buffer; m=0 then
+                # momentum*0 + grad gives the same numbers.
+                self.m[i].mul_(_fit(self.momentum, p)).add_(grad)
+                p.sub_(lr * self.m[i])
+                continue
+            if self.kind == "adamw":
+                p.mul_(1 - lr * wd)
+            else:
+                grad = grad + wd * p
+            beta1, beta2 = BETAS
+            self.m[i].lerp_(grad, 1 - beta1)
+            self.v[i].mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+            step_size = lr / (1 - beta1**t)
+            denom = (self.v[i].sqrt() / (1 - beta2**t) ** 0.5).add_(EPS)
+            p.sub_(step_size * self.m[i] / denom)
+
+    def compact(self, keep: torch.Tensor, params: list[torch.Tensor]) -> None:
+        self.params = params
+        self.lr, self.wd, self.momentum = self.lr[keep], self.wd[keep], self.momentum[keep]
+        self.m = [m[keep].clone() for m in self.m]
+        self.v = [v[keep].clone() for v in self.v]
+
+
+def _fit(values: torch.Tensor, p: torch.Tensor) -> torch.Tensor:
+    """(K, 1, 1) per-run values shaped to broadcast over a (K, ...) parameter."""
+    return values.view(-1, *([1] * (p.dim() - 1)))
+
+
+def shared_hyperparameters(specs: Sequence[RunSpec]) -> bool:
+    """Whether every run of a group has the same learning rate, weight decay and momentum."""
+    first = specs[0]
+    return all(
+        (s.lr, s.weight_decay, s.momentum) == (first.lr, first.weight_decay, first.momentum)
+        for s in specs
+    )
+
+
+def make_stacked_optimizer(
+    params: list[torch.Tensor], specs: Sequence[RunSpec], capturable: bool = False
+) -> StackedOptimizer:
+    """torch's optimizer when the group agrees on its hyperparameters, else the per-run step."""
+    if shared_hyperparameters(specs):
+        return TorchStacked(params, specs[0], capturable)
+    return PerRunStacked(params, specs)
