@@ -29,7 +29,9 @@ def _hand_written(path: Path) -> None:
 def _rows(app) -> list[tuple[str, str]]:
     table = app.screen.query_one("#entries", DataTable)
     return [
-        (str(row[2]), str(row[1])) for row in (table.get_row_at(i) for i in range(table.row_count))
+        # (status, title): the columns are id, created, title, status, …
+        (str(row[3]), str(row[2]))
+        for row in (table.get_row_at(i) for i in range(table.row_count))
     ]
 
 

@@ -101,8 +101,21 @@ class _Look:
     def __init__(self, experiment: Any, done: int, upto: int) -> None:
         from fmtui.core.spec import ExperimentSpec
 
-        self.spec = ExperimentSpec(arms=experiment.arms, seeds=upto)
+        self.spec = ExperimentSpec(
+            arms=experiment.arms,
+            seeds=upto,
+            batch_models=getattr(experiment, "batch_models", "off"),
+        )
         self.done = done
+
+    @property
+    def baseline(self) -> Any:
+        return self.spec.baseline
+
+    @property
+    def batch_models(self) -> str:
+        """The experiment's grouping: a look trains as the whole experiment would."""
+        return self.spec.batch_models
 
     def runs(self) -> list[Any]:
         return [r for r in self.spec.runs() if r.repeat >= self.done]
