@@ -456,7 +456,7 @@ class FmtuiApp(App[None]):
         state = self.live.get(message.entry_id)
         if state is not None:
             state.finish(message.status)
-        severity = "information" if message.status == "completed" else "warning"
+        severity: SeverityLevel = "information" if message.status == "completed" else "warning"
         text = f"Entry {message.entry_id} {message.status}."
         text += self._reproduction_note(message.entry_id)
         if message.error:

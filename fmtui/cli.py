@@ -27,6 +27,8 @@ from fmtui.core.words import count
 if TYPE_CHECKING:
     from _typeshed import SupportsWrite
 
+    from fmtui.core.stats import Comparison
+
 # Spec field → the flag that sets it, so errors name what the user typed.
 FLAG_FOR_FIELD = {
     "layers": "--layers",
@@ -670,7 +672,7 @@ def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     summaries = summarize_arms(results)
     from fmtui.core.stats import entry_verdict, format_comparison, judge
 
-    comparisons = []
+    comparisons: list[Comparison] = []
     found_trend = None
     sequential: dict[str, Any] = {}
     if claim is not None and len(experiment.arms) > 1:

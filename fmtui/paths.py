@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 import platformdirs
@@ -17,7 +18,7 @@ def data_dir_override(env: dict[str, str] | None = None) -> Path | None:
     return Path(value).expanduser() if value else None
 
 
-def cache_data_dir(env: dict[str, str] | None = None) -> Path:
+def cache_data_dir(env: Mapping[str, str] | None = None) -> Path:
     """Where a downloaded copy of Fashion-MNIST lives (FMTUI_CACHE_DIR overrides)."""
     value = (env if env is not None else os.environ).get("FMTUI_CACHE_DIR", "").strip()
     base = Path(value).expanduser() if value else platformdirs.user_cache_path(APP_NAME)

@@ -23,7 +23,7 @@ import math
 import os
 import re
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
@@ -215,8 +215,8 @@ class Entry:
 
     @property
     def best_accuracy(self) -> float | None:
-        accs = [r.get("test_acc") for r in self.runs if r.get("status") == "completed"]
-        accs = [a for a in accs if isinstance(a, int | float)]
+        values = [r.get("test_acc") for r in self.runs if r.get("status") == "completed"]
+        accs: list[float] = [a for a in values if isinstance(a, int | float)]
         return max(accs) if accs else None
 
     def text(self) -> str:
@@ -483,6 +483,7 @@ class Journal:
         if read_only:
             self._lock = threading.RLock()
             doc = self._read_only_doc()
+            self._storage = AtomicJSONStorage(self.path, doc)
         else:
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -500,9 +501,6 @@ class Journal:
                     _release_process_lock(self.path)
                     raise
                 shared = _shared_storage[self.path] = AtomicJSONStorage(self.path, doc)
-        if read_only:
-            self._storage = AtomicJSONStorage(self.path, doc)
-        else:
             self._storage = shared
         self._db = TinyDB(storage=lambda: self._storage)  # type: ignore[arg-type]
         self._table = self._db.table(ENTRIES_TABLE, cache_size=0)
@@ -703,7 +701,9 @@ class Journal:
                 docs = [Document(d, doc_id=i) for d, i in zip(docs, ids, strict=True)]
             ids = self._table.insert_multiple(docs)
             if ids:  # explicit ids bypass TinyDB's counter: move it past them
-                self._table._next_id = max(ids[-1] + 1, self._table._next_id or 0)
+                # TinyDB leaves `_next_id` unannotated, so mypy takes its `= None` as the type.
+                next_id = max(ids[-1] + 1, self._table._next_id or 0)
+                self._table._next_id = next_id  # type: ignore[assignment]
             for entry, entry_id in zip(entries, ids, strict=True):
                 entry.id = entry_id
             return ids
@@ -893,10 +893,10 @@ def _interrupt_dead(doc: dict[str, Any], keep_pid: int | None) -> list[int]:
     return changed
 
 
-def _replace_all(data: dict[str, Any]) -> Callable[[dict[str, Any]], None]:
+def _replace_all(data: dict[str, Any]) -> Callable[[MutableMapping[str, Any]], None]:
     """A TinyDB update operation that replaces the whole document."""
 
-    def transform(doc: dict[str, Any]) -> None:
+    def transform(doc: MutableMapping[str, Any]) -> None:
         doc.clear()
         doc.update(copy.deepcopy(data))
 

@@ -149,7 +149,9 @@ def claim_field_error(name: str, value: str) -> str | None:
     from fmtui.core.spec import SpecError
 
     try:
-        Claim(**{name: value.strip() if name == "baseline" else value})
+        # Claim parses text leniently, so the typed string goes in as it is.
+        fields: dict[str, Any] = {name: value.strip() if name == "baseline" else value}
+        Claim(**fields)
     except SpecError as err:
         return str(err)
     return None

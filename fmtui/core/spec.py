@@ -119,7 +119,7 @@ def parse_float(
 def parse_choice(field_name: str, value: Any, choices: Sequence[str]) -> str:
     """Parse one of `choices` (case-insensitive)."""
     text = value.strip().lower() if isinstance(value, str) else None
-    if text not in choices:
+    if text is None or text not in choices:
         shown = "nothing" if text == "" else repr(value)
         raise SpecError(field_name, f"expected one of {', '.join(choices)}, got {shown}")
     return text

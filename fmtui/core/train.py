@@ -153,6 +153,9 @@ def _make_optimizer(spec: RunSpec, model: nn.Module) -> torch.optim.Optimizer:
     the optimizer step from about a third of the step time to about a sixth.
     """
     params = list(model.parameters())
+    cls: type[torch.optim.Optimizer]
+    # Each optimizer class takes its own keywords, which torch types one by one.
+    kwargs: dict[str, Any]
     if spec.optimizer == "adam":
         cls, kwargs = torch.optim.Adam, {"lr": spec.lr, "weight_decay": spec.weight_decay}
     elif spec.optimizer == "adamw":

@@ -522,8 +522,10 @@ class BrowserScreen(Screen[None]):
         if request is None:
             return
         self.export_format = request.fmt
-        if request.scope == "selected" and self.selected() is not None:
-            entries = [self.selected()]
+        selected = self.selected() if request.scope == "selected" else None
+        entries: list[Entry]
+        if selected is not None:
+            entries = [selected]
         elif request.scope == "all":
             entries = self.fm.journal.query(sort="date", reverse=False)
         else:

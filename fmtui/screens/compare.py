@@ -35,8 +35,8 @@ def mean_curve(entry: Entry, metric: str = "val_acc") -> list[float]:
 
 
 def _summary(entry: Entry) -> str:
-    accs = [r.get("test_acc") for r in entry.runs if r.get("status") == "completed"]
-    accs = [a for a in accs if isinstance(a, int | float)]
+    values = [r.get("test_acc") for r in entry.runs if r.get("status") == "completed"]
+    accs: list[float] = [a for a in values if isinstance(a, int | float)]
     sd = statistics.stdev(accs) if len(accs) > 1 else None
     mean = statistics.fmean(accs) if accs else None
     return f"{count(len(entry.runs), 'run')}, test accuracy {format_mean_sd(mean, sd)}"

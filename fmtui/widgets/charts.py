@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from rich.table import Table
 from rich.text import Text
@@ -51,7 +51,7 @@ class LinePlot(CachedPlot):
 
     def draw(
         self,
-        series: dict[str, Sequence[float]],
+        series: Mapping[str, Sequence[float]],
         title: str,
         xlabel: str = "epoch",
         x_start: float = 1,
@@ -132,7 +132,7 @@ def heatmap(state: LiveState) -> Table | Text:
     marked = set(found.plateau) if found is not None and found.tested else set()
     caption = (
         f"* not significantly worse than the best ({found.best})"
-        if marked
+        if marked and found is not None
         else "one seed per arm: no plateau can be told from noise"
     )
     table = Table(
