@@ -393,3 +393,17 @@ async def test_claim_numbers_are_validated(journal_path: Path, field, bad, needl
     with Journal(journal_path, read_only=True) as reader:
         claim = reader.get(1).claim
     assert getattr(claim, field) == 0.01
+
+
+async def test_a_search_with_no_match_says_so_and_escape_clears_it(journal_path: Path) -> None:
+    seed_journal(journal_path)
+    app = build_app(journal_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("slash", *"zzzz-nothing")
+        await pilot.pause()
+        status = str(app.screen.query_one("#status-line", Static).render())
+        assert "No entry matches “zzzz-nothing”" in status
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen.query_one("#entries", DataTable).row_count > 0
+        assert "No entry matches" not in str(app.screen.query_one("#status-line", Static).render())

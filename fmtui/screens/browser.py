@@ -133,6 +133,7 @@ class BrowserScreen(Screen[None]):
         self.marked: list[int] = []
         self.export_format = "md"  # the dialog opens with the format used last
         self._widths: dict[str, int] = {}
+        self._search_noted = False  # the status line says a search matched nothing
 
     @property
     def fm(self) -> FmtuiApp:
@@ -194,6 +195,7 @@ class BrowserScreen(Screen[None]):
         rows = [(str(entry.id), self._row(entry)) for entry in self.entries]
         rows += [(str(i), _damaged_row(i, reason)) for i, reason in self.damaged]
         show_rows(table, rows)
+        self._note_search(search, bool(rows))
         empty = len(self.fm.journal) == 0
         self.query_one("#empty", Static).display = empty
         table.display = not empty
@@ -250,6 +252,16 @@ class BrowserScreen(Screen[None]):
         if source != self._detail_source:  # a Markdown update rebuilds its widget tree
             self._detail_source = source
             detail.update(source)
+
+    def _note_search(self, search: Search, found: bool) -> None:
+        """Say so when a search matches nothing, instead of showing an empty table."""
+        text = self.query_one("#search", Input).value.strip()
+        if search != Search() and not found:
+            self._status(f"No entry matches “{text}” — escape clears the search")
+            self._search_noted = True
+        elif self._search_noted:
+            self._status("")
+            self._search_noted = False
 
     def _status(self, text: str) -> None:
         """The one-line status bar; its size is fixed, so no layout pass is needed
