@@ -372,3 +372,14 @@ def test_a_new_export_removes_figures_it_no_longer_draws(tmp_path: Path) -> None
         export_report(report, entries[1:], out)  # the grid entry left the report
     assert not grid.exists() and mine.read_bytes() == b"kept"
     assert (out / "figures" / "accuracy-by-architecture.png").exists()
+
+
+def test_a_new_report_file_gets_the_umask_mode_like_its_figures(tmp_path: Path) -> None:
+    report_id, _ids = _journal_with_report(tmp_path / "j.json")
+    old = os.umask(0o022)
+    try:
+        with Journal(tmp_path / "j.json", read_only=True) as j:
+            result = export_report(*load_report(j, report_id)[:2], tmp_path / "out")
+    finally:
+        os.umask(old)
+    assert (result.document.stat().st_mode & 0o777) == 0o644

@@ -11,6 +11,9 @@ from fmtui.core.journal import Entry, Journal, JournalError, atomic_write
 from fmtui.core.report import document, figures, html
 from fmtui.core.report.model import Report, Reports
 
+# A report is for sharing: a new file gets the umask's mode, as its figures do.
+SHARED_MODE = 0o666
+
 FORMATS = ("md", "html")
 
 
@@ -66,7 +69,7 @@ def export_report(
         if fmt == "md":
             written = figures.draw(planned, entries, folder / document.FIGURES_DIR) if drawn else []
             target = folder / "report.md"
-            atomic_write(target, text)
+            atomic_write(target, text, new_mode=SHARED_MODE)
             _remove_stale(folder / document.FIGURES_DIR, written)
             return ExportResult(target, written, notes)
         images: dict[str, bytes] = {}
@@ -76,7 +79,11 @@ def export_report(
                     if path.suffix == ".svg":
                         images[f"{document.FIGURES_DIR}/{path.stem}.png"] = path.read_bytes()
         target = folder / "report.html"
-        atomic_write(target, html.render(text, report.title, images, report.front_matter))
+        atomic_write(
+            target,
+            html.render(text, report.title, images, report.front_matter),
+            new_mode=SHARED_MODE,
+        )
         return ExportResult(target, [], notes)
     except OSError as err:
         raise JournalError(f"cannot write the report in {folder}: {err.strerror or err}") from err
