@@ -103,18 +103,9 @@ class Comparison:
 
 def metric_values(runs: Iterable[dict], arm: str, metric: str) -> list[float]:
     """The per-seed values of `metric` for an arm's completed runs (stored run dicts)."""
-    values = []
-    for run in runs:
-        if run.get("arm") != arm or run.get("status") != "completed":
-            continue
-        if metric == "val_acc":
-            accs = [e.get("val_acc") for e in run.get("epochs") or []]
-            value = max((a for a in accs if isinstance(a, int | float)), default=None)
-        else:
-            value = run.get(metric)
-        if isinstance(value, int | float) and math.isfinite(value):
-            values.append(float(value))
-    return values
+    from fmtui.core.verdicts import seed_values
+
+    return [v for values in seed_values(list(runs), arm, metric).values() for v in values]
 
 
 def compare(
