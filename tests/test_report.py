@@ -20,7 +20,7 @@ from fmtui.core.report.prose import parse_report_markdown
 from fmtui.core.spec import SpecError
 from tests.report_fixtures import add_fixture_entries, depth_entry, grid_entry
 
-# Beside the checkout (../shared), or one level up for a worktree under /work/wt.
+# The seed report beside the checkout (../shared), or one folder further up.
 SEED = next(
     (
         p / "shared" / "seed" / "000_393ed98be3ef1edf.txt"
