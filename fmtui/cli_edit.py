@@ -26,7 +26,7 @@ def add_edit_parser(journal_sub: Any) -> None:
 
 def cmd_journal_edit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """Set text fields and tags of one entry, under the journal's write lock."""
-    from fmtui import cli
+    from fmtui import cli_common as cli
     from fmtui.core.journal import JournalError
     from fmtui.core.spec import SpecError
 

@@ -100,7 +100,7 @@ def _changes(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_report(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from fmtui.cli import _entry_id, _open_journal
+    from fmtui.cli_common import _entry_id, _open_journal
     from fmtui.core.journal import JournalError
     from fmtui.core.spec import SpecError
 
@@ -124,7 +124,7 @@ def cmd_report(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _write(journal: Any, args: argparse.Namespace, out: TextIO) -> int:
-    from fmtui.cli import _entry_id
+    from fmtui.cli_common import _entry_id
     from fmtui.core.report import Report, Reports
 
     reports = Reports(journal)

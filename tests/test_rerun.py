@@ -6,7 +6,8 @@ import json
 import shlex
 from pathlib import Path
 
-from fmtui.cli import build_experiment, build_parser, main
+from fmtui.cli import build_parser, main
+from fmtui.cli_run import build_experiment
 from fmtui.core.export import to_json
 from fmtui.core.journal import Claim, Entry, Journal
 from fmtui.core.record import reproduction_report, run_command

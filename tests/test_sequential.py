@@ -154,7 +154,8 @@ def test_looks_are_exported(fixture_dir, tmp_path, capsys) -> None:
     import io
     import shlex
 
-    from fmtui.cli import build_claim, build_experiment, build_parser
+    from fmtui.cli import build_parser
+    from fmtui.cli_run import build_claim, build_experiment
     from fmtui.core.export import to_csv, to_markdown
     from fmtui.core.record import run_command
 
