@@ -230,6 +230,8 @@ class TrainingScreen(Screen[None]):
             self._set("#headline", "Nothing is training.")
             return
         current = state.current
+        if state.status not in ("queued", "running") and not self._writeup_loaded:
+            self._load_writeup()  # first: the headline below shows its verdict
         head = Text()
         head.append(f"Entry {state.entry_id}: ", style="bold")
         head.append(literal_line(state.title))
@@ -282,8 +284,6 @@ class TrainingScreen(Screen[None]):
         self._bar("#experiment-bar", max(len(state.runs), 1), done)
         self._set("#experiment-label", label)
         self._fill_table(state)
-        if state.status not in ("queued", "running") and not self._writeup_loaded:
-            self._load_writeup()
 
     def _fill_table(self, state: LiveState) -> None:
         rows = []
