@@ -39,7 +39,8 @@ from fmtui.screens.hypothesis import HypothesisScreen
 from fmtui.screens.training import TrainingScreen
 from fmtui.widgets.literal import markup_line
 
-# trainer(experiment, on_event, cancel, skip): `skip` cancels only the run in progress.
+# trainer(experiment, on_event, cancel, cancel_current): `cancel_current` cancels only
+# the run in progress.
 Trainer = Callable[
     [ExperimentSpec, train.EventCallback, threading.Event, threading.Event],
     list[train.RunResult],
@@ -65,13 +66,13 @@ def core_trainer(data_dir: str | Path | None = None, require_full: bool = True) 
         experiment: ExperimentSpec,
         on_event: train.EventCallback,
         cancel: threading.Event,
-        skip: threading.Event,
+        cancel_current: threading.Event,
     ) -> list[train.RunResult]:
         return run_in_subprocess(
             experiment,
             on_event,
             cancel,
-            skip,
+            cancel_current,
             data_dir=data_dir,
             require_full=require_full,
             progress_every=PROGRESS_EVERY,

@@ -180,7 +180,9 @@ def test_cancelling_one_run_leaves_the_others_running(ds) -> None:
 def test_cancel_and_skip(ds) -> None:
     cancel, skip = threading.Event(), threading.Event()
     skip.set()  # the shown run (the first) is skipped at once
-    skipped = train_group(_planned(_spec(seed=1), _spec(seed=2)), ds, skip=skip, require_full=False)
+    skipped = train_group(
+        _planned(_spec(seed=1), _spec(seed=2)), ds, cancel_current=skip, require_full=False
+    )
     assert [r.status for r in skipped] == ["cancelled", "completed"]
     assert not skip.is_set()
 

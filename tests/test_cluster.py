@@ -60,7 +60,7 @@ def _experiment(epochs: int = 3, seeds: int = 2) -> ExperimentSpec:
 def _train(client: Any, data: Path, experiment: ExperimentSpec, **kwargs: Any) -> tuple:
     seen: list[events.Event] = []
     cancel = kwargs.pop("cancel", threading.Event())
-    skip = kwargs.pop("skip", threading.Event())
+    skip = kwargs.pop("cancel_current", threading.Event())
     results = run_on_cluster(
         experiment,
         kwargs.pop("on_event", seen.append),
@@ -145,7 +145,7 @@ def test_skip_stops_the_runs_in_progress_and_the_rest_go_on(
             fired.append(True)
             skip.set()
 
-    results, _ = _train(client, cluster_data, experiment, on_event=on_event, skip=skip)
+    results, _ = _train(client, cluster_data, experiment, on_event=on_event, cancel_current=skip)
     by_arm = {r.arm: r.status for r in results}
     assert by_arm["long"] == "cancelled"
     assert by_arm["quick"] == "completed"

@@ -34,16 +34,16 @@ class FakeTrainer:
         experiment: ExperimentSpec,
         on_event: train.EventCallback,
         cancel: threading.Event,
-        skip: threading.Event | None = None,
+        cancel_current: threading.Event | None = None,
     ) -> list[train.RunResult]:
         self.calls.append(experiment)
-        skip = skip or threading.Event()
+        cancel_current = cancel_current or threading.Event()
         results = []
         for number, planned in enumerate(experiment.runs()):
             if cancel.is_set():
                 break
-            skip.clear()
-            stop = train.AnyEvent(cancel, skip)
+            cancel_current.clear()
+            stop = train.AnyEvent(cancel, cancel_current)
             spec = planned.spec
             on_event(
                 train.RunStarted(

@@ -41,7 +41,7 @@ class GroupTrainer:
         *,
         on_event: train.EventCallback | None = None,
         cancel: CancelLike | None = None,
-        skip: threading.Event | None = None,
+        cancel_current: threading.Event | None = None,
         run_cancels: Sequence[CancelLike | None] | None = None,
         require_full: bool = True,
         progress_every: int = 50,
@@ -54,7 +54,7 @@ class GroupTrainer:
         self.widths = tuple(widths)
         self.relay = Relay(len(self.planned), on_event or (lambda _e: None))
         self.cancel = cancel or threading.Event()
-        self.skip = skip
+        self.cancel_current = cancel_current
         self.run_cancels = list(run_cancels or [None] * len(self.planned))
         self.require_full = require_full
         self.progress_every = progress_every
@@ -225,7 +225,7 @@ def train_group(
     """Train a group of runs in one stacked loop; one `RunResult` per run, in order.
 
     `widths` are the stacked hidden widths (at least every run's own; default their
-    maximum). Options: on_event, cancel (the whole group), skip (the run being
+    maximum). Options: on_event, cancel (the whole group), cancel_current (the run being
     shown), run_cancels (one per run), require_full, progress_every, engine (what
     to record in each run's environment).
     """

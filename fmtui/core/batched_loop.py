@@ -122,9 +122,9 @@ class EpochLoop:
         if self.t.cancel.is_set():
             return {slot: ("cancelled", None) for slot in range(len(self.active))}
         gone: dict[int, tuple[str, str | None]] = {}
-        if self.t.skip is not None and self.t.skip.is_set():
-            # A skip means the run being shown: the first unfinished run of the group.
-            self.t.skip.clear()
+        if self.t.cancel_current is not None and self.t.cancel_current.is_set():
+            # The current run is the one being shown: the first unfinished run of the group.
+            self.t.cancel_current.clear()
             for slot, run in enumerate(self.active):
                 if run.index == self.t.relay.lead:
                     gone[slot] = ("cancelled", None)

@@ -1,7 +1,7 @@
 """Provides training on a Dask cluster: each planned run a task, its events streamed home.
 
 `run_on_cluster` has the signature of the local trainers (experiment, on_event,
-cancel, skip → results), so `fmtui run`, the recorder and the app treat a cluster
+cancel, cancel_current → results), so `fmtui run`, the recorder and the app treat a cluster
 like this machine. Runs train in parallel on the workers; each event names its run,
 and the recorder and the training screen key runs by (arm, seed), so they may
 interleave. Only this process (the controller) writes the journal.
@@ -97,7 +97,7 @@ def run_on_cluster(
     experiment: Any,
     on_event: events.EventCallback,
     cancel: threading.Event,
-    skip: threading.Event,
+    cancel_current: threading.Event,
     *,
     client: Any,
     data_dir: str | None = None,
@@ -109,7 +109,7 @@ def run_on_cluster(
     """Train every planned run of `experiment` on the cluster; results in launch order.
 
     `cancel` stops the whole experiment (queued runs are dropped, running ones stop
-    after their current step); `skip` stops the runs in progress, the rest go on.
+    after their current step); `cancel_current` stops the runs in progress, the rest go on.
     """
     from distributed import Event
 
@@ -137,7 +137,7 @@ def run_on_cluster(
     def drop(run: _Run) -> None:
         """Stop a run for good: its task is forgotten and its worker told to stop."""
         run.future.cancel()
-        Event(run.task.skip_name(), client=client).set()
+        Event(run.task.cancel_current_name(), client=client).set()
 
     relay = _Relay(runs, on_event, retries, drop)
     no_workers_since: float | None = None
@@ -148,11 +148,11 @@ def run_on_cluster(
                 for run in runs:
                     if run.attempt is None and not run.done:
                         run.future.cancel()  # never started: it simply does not run
-            if skip.is_set():
-                skip.clear()
+            if cancel_current.is_set():
+                cancel_current.clear()
                 for run in runs:
                     if run.attempt is not None and not run.done:
-                        Event(run.task.skip_name(), client=client).set()
+                        Event(run.task.cancel_current_name(), client=client).set()
             try:
                 relay.handle(pickle.loads(inbox.get(timeout=poll_s)))
                 continue
@@ -265,7 +265,7 @@ def _spec(run: _Run) -> Any:
 
 @dataclass
 class ClusterTrainer:
-    """A trainer for the app (experiment, on_event, cancel, skip → results) on a cluster.
+    """A trainer for the app (experiment, on_event, cancel, cancel_current → results) on a cluster.
 
     It connects for each experiment, so a scheduler restarted between experiments is
     simply found again; a connection problem fails that experiment with its message.
@@ -282,7 +282,7 @@ class ClusterTrainer:
         experiment: Any,
         on_event: events.EventCallback,
         cancel: threading.Event,
-        skip: threading.Event,
+        cancel_current: threading.Event,
     ) -> list[events.RunResult]:
         client = connect(self.address)
         try:
@@ -290,7 +290,7 @@ class ClusterTrainer:
                 experiment,
                 on_event,
                 cancel,
-                skip,
+                cancel_current,
                 client=client,
                 data_dir=self.data_dir,
                 require_full=self.require_full,

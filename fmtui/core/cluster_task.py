@@ -71,7 +71,7 @@ class TaskSpec:
     def cancel_name(self) -> str:
         return f"fmtui-cancel-{self.experiment_id}"
 
-    def skip_name(self) -> str:
+    def cancel_current_name(self) -> str:
         return f"fmtui-skip-{self.experiment_id}-{self.index}"
 
 
@@ -127,7 +127,10 @@ def run_task(task: TaskSpec) -> events.RunResult:
         return _failed(task, spec, f"on {place['host']}: {err}", send)
     cancel, done = threading.Event(), threading.Event()
     client = get_client()  # the watcher thread has none of its own: it uses this one
-    flags = [Event(task.cancel_name, client=client), Event(task.skip_name(), client=client)]
+    flags = [
+        Event(task.cancel_name, client=client),
+        Event(task.cancel_current_name(), client=client),
+    ]
     watcher = threading.Thread(target=_watch, args=(flags, cancel, done), daemon=True)
     watcher.start()
     try:

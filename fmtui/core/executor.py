@@ -65,14 +65,14 @@ def run_planned(
     cancel: threading.Event | None = None,
     require_full: bool = True,
     progress_every: int = 50,
-    skip: threading.Event | None = None,
+    cancel_current: threading.Event | None = None,
 ) -> list[train.RunResult]:
     """Like `train.run_experiment`, with runs grouped by the experiment's `batch_models`."""
     from fmtui.core.batched import train_group
 
     emit = on_event or (lambda _e: None)
     cancel = cancel or threading.Event()
-    skip = skip or threading.Event()
+    cancel_current = cancel_current or threading.Event()
     runs = experiment.runs()
     mode = getattr(experiment, "batch_models", "off")
     try:
@@ -89,7 +89,7 @@ def run_planned(
     for group in groups:
         if cancel.is_set():
             break
-        skip.clear()
+        cancel_current.clear()
         members: list[PlannedRun] = sorted(group.runs, key=lambda r: order[id(r)])
         engine = {
             "engine": group.engine,
@@ -104,7 +104,7 @@ def run_planned(
                 planned.spec,
                 data,
                 on_event=_relabel(emit, engine),
-                cancel=train.AnyEvent(cancel, skip),
+                cancel=train.AnyEvent(cancel, cancel_current),
                 arm=planned.arm,
                 repeat=planned.repeat,
                 require_full=require_full,
@@ -119,7 +119,7 @@ def run_planned(
             group.widths,
             on_event=emit,
             cancel=cancel,
-            skip=skip,
+            cancel_current=cancel_current,
             require_full=require_full,
             progress_every=progress_every,
             engine=engine,

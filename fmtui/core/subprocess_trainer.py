@@ -54,7 +54,7 @@ def _child(
     threads: int | None,
     events: Any,
     cancel: Any,
-    skip: Any,
+    cancel_current: Any,
     parent_pid: int | None = None,
 ) -> None:
     """The child's whole life: train, sending every event and then a closing word."""
@@ -74,7 +74,7 @@ def _child(
             source,
             on_event=events.put,
             cancel=cancel,
-            skip=skip,
+            cancel_current=cancel_current,
             require_full=require_full,
             progress_every=progress_every,
         )
@@ -87,7 +87,7 @@ def run_in_subprocess(
     experiment: ExperimentSpec,
     on_event: train.EventCallback,
     cancel: threading.Event,
-    skip: threading.Event,
+    cancel_current: threading.Event,
     *,
     data_dir: str | Path | None = None,
     require_full: bool = True,
@@ -97,12 +97,12 @@ def run_in_subprocess(
 ) -> list[train.RunResult]:
     """Run `experiment` in a fresh process; returns the finished runs' results.
 
-    `cancel` and `skip` are mirrored into the child within `poll_s`. Raises
+    `cancel` and `cancel_current` are mirrored into the child within `poll_s`. Raises
     RuntimeError when the child dies without saying why (killed, out of memory).
     """
     ctx = multiprocessing.get_context("spawn")
     events = ctx.Queue()
-    child_cancel, child_skip = ctx.Event(), ctx.Event()
+    child_cancel, child_cancel_current = ctx.Event(), ctx.Event()
     process = ctx.Process(
         target=_child,
         args=(
@@ -113,7 +113,7 @@ def run_in_subprocess(
             threads,
             events,
             child_cancel,
-            child_skip,
+            child_cancel_current,
             os.getpid(),
         ),
         daemon=True,
@@ -125,9 +125,9 @@ def run_in_subprocess(
         while True:
             if cancel.is_set():
                 child_cancel.set()
-            if skip.is_set():
-                child_skip.set()
-                skip.clear()
+            if cancel_current.is_set():
+                child_cancel_current.set()
+                cancel_current.clear()
             try:
                 item = events.get(timeout=poll_s)
             except queue.Empty:
@@ -146,7 +146,7 @@ def run_in_subprocess(
             if isinstance(item, tuple) and item and item[0] == _ERROR:
                 raise RuntimeError(item[1])
             if isinstance(item, train.RunStarted):
-                child_skip.clear()
+                child_cancel_current.clear()
             if isinstance(item, train.RunFinished):
                 results.append(item.result)
             on_event(item)

@@ -370,11 +370,11 @@ def run_experiment(
     cancel: threading.Event | None = None,
     require_full: bool = True,
     progress_every: int = 50,
-    skip: threading.Event | None = None,
+    cancel_current: threading.Event | None = None,
 ) -> list[RunResult]:
     """Run every (arm, seed) of an `ExperimentSpec` in order.
 
-    `cancel` stops the experiment; `skip` cancels only the run in progress (it is
+    `cancel` stops the experiment; `cancel_current` cancels only the run in progress (it is
     cleared before the next run starts).
     """
     # The executor trains runs one by one (batch_models off) or in stacked groups.
@@ -387,7 +387,7 @@ def run_experiment(
         cancel=cancel,
         require_full=require_full,
         progress_every=progress_every,
-        skip=skip,
+        cancel_current=cancel_current,
     )
 
 
