@@ -29,6 +29,7 @@ from fmtui.core.live import LiveState
 from fmtui.core.record import ExperimentRecorder
 from fmtui.core.safe_text import terminal_safe
 from fmtui.core.spec import ExperimentSpec
+from fmtui.core.status import EntryStatus
 from fmtui.core.subprocess_trainer import prepare_subprocesses, run_in_subprocess
 from fmtui.core.words import count
 from fmtui.messages import ExperimentDone, JournalChanged, TrainingEvent
@@ -409,12 +410,12 @@ class FmtuiApp(App[None]):
     @work(thread=True, exit_on_error=False, group="training")
     def _train(self, entry: Entry, experiment: ExperimentSpec) -> None:
         entry_id = entry.id or 0
-        status, error = "failed", None
+        status, error = EntryStatus.FAILED, None
         cancel = self.cancels[entry_id]
         try:
             if not self._wait_for_turn(entry_id, cancel):
-                status = "cancelled"
-                entry.status = "cancelled"
+                status = EntryStatus.CANCELLED
+                entry.status = EntryStatus.CANCELLED
                 self.journal.update(entry)
                 return
             recorder = ExperimentRecorder(self.journal, entry, experiment)
@@ -432,7 +433,7 @@ class FmtuiApp(App[None]):
                 self.log.error(f"training of entry {entry_id} failed: {error}")
             finished = recorder.finish(cancelled=cancel.is_set())
             if error and not finished.runs:
-                finished.status = "failed"
+                finished.status = EntryStatus.FAILED
                 self.journal.update(finished)
             status = finished.status
             error = error or recorder.write_error
@@ -457,7 +458,9 @@ class FmtuiApp(App[None]):
         state = self.live.get(message.entry_id)
         if state is not None:
             state.finish(message.status)
-        severity: SeverityLevel = "information" if message.status == "completed" else "warning"
+        severity: SeverityLevel = (
+            "information" if message.status == EntryStatus.COMPLETED else "warning"
+        )
         text = f"Entry {message.entry_id} {message.status}."
         text += self._reproduction_note(message.entry_id)
         if message.error:

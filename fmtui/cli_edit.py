@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any, TextIO
 
+from fmtui.core.status import EntryStatus
+
 EDITABLE_TEXT = ("objective", "hypothesis", "methodology", "results", "evaluation", "conclusion")
 
 
@@ -44,7 +46,7 @@ def cmd_journal_edit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         entry_id = cli._entry_id(args.id)
         with cli._open_journal(args, err) as journal:
             entry = journal.get(entry_id)
-            if entry.status == "running":
+            if entry.status == EntryStatus.RUNNING:
                 raise JournalError(
                     f"Entry {entry_id} is still training; edit it when it has finished."
                 )

@@ -28,6 +28,7 @@ from fmtui.core.model import parameter_count
 from fmtui.core.spec import PlannedRun
 from fmtui.core.stacked_model import StackedMLP
 from fmtui.core.stacked_optim import make_stacked_optimizer, shared_hyperparameters
+from fmtui.core.status import RunStatus
 
 
 class GroupTrainer:
@@ -97,7 +98,7 @@ class GroupTrainer:
         module = self.model.module(slot, state)
         test_loss, test_acc, pred = train.evaluate(module, dataset.test_x, dataset.test_y)
         if not math.isfinite(test_loss):
-            self.finish_run(run, "diverged", "test loss is non-finite")
+            self.finish_run(run, RunStatus.DIVERGED, "test loss is non-finite")
             return
         target = dataset.test_y
         confusion = torch.bincount(target * 10 + pred, minlength=100).view(10, 10).cpu()
@@ -108,7 +109,7 @@ class GroupTrainer:
         pixels = (dataset.test_x[wrong[:8]] * 255).round().to(torch.uint8).cpu()
         self.finish_run(
             run,
-            "completed",
+            RunStatus.COMPLETED,
             stopped_early=stopped,
             test_loss=test_loss,
             test_acc=test_acc,
@@ -138,7 +139,7 @@ class GroupTrainer:
             runs = [RunBook(i, p, torch.Generator(), None) for i, p in enumerate(self.planned)]
         for run in runs:
             if run.index not in self.results:
-                self.finish_run(run, "failed", error)
+                self.finish_run(run, RunStatus.FAILED, error)
 
     def _setup(self) -> tuple[data_mod.Dataset, torch.device]:
         spec = self.planned[0].spec

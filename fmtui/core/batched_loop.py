@@ -20,6 +20,7 @@ from fmtui.core import train
 from fmtui.core.graphed_step import SteppingEngine
 from fmtui.core.spec import PlannedRun
 from fmtui.core.stacked_model import StackedMLP
+from fmtui.core.status import RunStatus
 
 if TYPE_CHECKING:
     from fmtui.core.batched import GroupTrainer
@@ -120,17 +121,17 @@ class EpochLoop:
 
     def _cancelled(self) -> dict[int, tuple[str, str | None]]:
         if self.t.cancel.is_set():
-            return {slot: ("cancelled", None) for slot in range(len(self.active))}
+            return {slot: (RunStatus.CANCELLED, None) for slot in range(len(self.active))}
         gone: dict[int, tuple[str, str | None]] = {}
         if self.t.cancel_current is not None and self.t.cancel_current.is_set():
             # The current run is the one being shown: the first unfinished run of the group.
             self.t.cancel_current.clear()
             for slot, run in enumerate(self.active):
                 if run.index == self.t.relay.lead:
-                    gone[slot] = ("cancelled", None)
+                    gone[slot] = (RunStatus.CANCELLED, None)
         for slot, run in enumerate(self.active):
             if run.cancel is not None and run.cancel.is_set():
-                gone[slot] = ("cancelled", None)
+                gone[slot] = (RunStatus.CANCELLED, None)
         return gone
 
     def epoch(self, epoch: int) -> None:
@@ -185,7 +186,10 @@ class EpochLoop:
         gone: dict[int, tuple[str, str | None]] = {}
         for slot, (run, value) in enumerate(zip(self.active, running, strict=True)):
             if not math.isfinite(value):
-                gone[slot] = ("diverged", f"loss became {value} in epoch {epoch}, step {step + 1}")
+                gone[slot] = (
+                    RunStatus.DIVERGED,
+                    f"loss became {value} in epoch {epoch}, step {step + 1}",
+                )
                 continue
             self.t.relay(
                 run.index,
@@ -226,7 +230,7 @@ class EpochLoop:
         stopped: list[int] = []
         for slot, run in enumerate(self.active):
             if not (math.isfinite(train_loss[slot]) and math.isfinite(val_loss[slot])):
-                gone[slot] = ("diverged", f"loss became non-finite in epoch {epoch}")
+                gone[slot] = (RunStatus.DIVERGED, f"loss became non-finite in epoch {epoch}")
                 continue
             metrics = train.EpochMetrics(
                 epoch, train_loss[slot], train_acc[slot], val_loss[slot], val_acc[slot], seconds

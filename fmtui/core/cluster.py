@@ -26,6 +26,7 @@ from typing import Any
 
 from fmtui.core import cluster_task, events
 from fmtui.core.cluster_task import Envelope, TaskSpec, run_task, skew_message, versions
+from fmtui.core.status import RunStatus
 
 INSTALL_HINT = "install the cluster extra on every machine: pip install 'fmtui[cluster]'"
 CONNECT_TIMEOUT_S = 10.0
@@ -198,7 +199,7 @@ class _Relay:
                 # Its worker was lost and Dask rescheduled the task: the run restarts.
                 if run.attempts > self.retries:
                     self.drop(run)
-                    self.finish(run, "failed", "worker lost (no retries left)")
+                    self.finish(run, RunStatus.FAILED, "worker lost (no retries left)")
                     return
             run.attempt = envelope.attempt
             run.attempts += 1
@@ -221,13 +222,13 @@ class _Relay:
                 error = run.future.exception()
                 name = type(error).__name__
                 reason = "worker lost" if name == "KilledWorker" else f"{name}: {error}"
-                self.finish(run, "failed", reason)
+                self.finish(run, RunStatus.FAILED, reason)
             elif run.future.status == "cancelled":
                 if run.attempt is not None:
-                    self.finish(run, "cancelled", None)
+                    self.finish(run, RunStatus.CANCELLED, None)
                 else:
                     run.result = events.RunResult(
-                        run.task.arm, run.task.repeat, _spec(run), "cancelled"
+                        run.task.arm, run.task.repeat, _spec(run), RunStatus.CANCELLED
                     )
             elif run.finished_at is None:
                 run.finished_at = time.monotonic()  # its closing event is on its way …
@@ -240,7 +241,7 @@ class _Relay:
         for run in self.runs:
             if not run.done:
                 self.drop(run)
-                self.finish(run, "failed", reason)
+                self.finish(run, RunStatus.FAILED, reason)
 
     def finish(self, run: _Run, status: str, error: str | None) -> None:
         """Close a run the worker could not close: what the controller saw is kept."""

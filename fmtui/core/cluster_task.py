@@ -21,6 +21,7 @@ from typing import Any
 from fmtui import __version__
 from fmtui.core import events
 from fmtui.core.spec import RunSpec
+from fmtui.core.status import RunStatus
 
 # How often a worker looks at the controller's cancel flags (each look asks the scheduler).
 CANCEL_POLL_S = 0.3
@@ -150,6 +151,6 @@ def run_task(task: TaskSpec) -> events.RunResult:
 
 
 def _failed(task: TaskSpec, spec: RunSpec, reason: str, send: Any) -> events.RunResult:
-    result = events.RunResult(task.arm, task.repeat, spec, "failed", error=reason)
+    result = events.RunResult(task.arm, task.repeat, spec, RunStatus.FAILED, error=reason)
     send(events.RunFinished(result))
     return result

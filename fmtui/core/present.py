@@ -9,6 +9,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from fmtui.core.status import EntryStatus, RunStatus
+
+_UNFINISHED = (RunStatus.QUEUED, RunStatus.RUNNING, RunStatus.NOT_STARTED)
+
 ELLIPSIS = "…"
 LONG_RUN_S = 3600.0  # past this estimate the designer and rerun ask for a second look
 VERDICT_WORDS = {
@@ -87,11 +91,11 @@ def experiment_progress(status: str, run_statuses: Sequence[str]) -> tuple[str, 
     that reads as if everything had run.
     """
     total = len(run_statuses)
-    completed = sum(s == "completed" for s in run_statuses)
-    finished = sum(s not in ("queued", "running", "not started") for s in run_statuses)
-    if status in ("queued", "running"):
+    completed = sum(s == RunStatus.COMPLETED for s in run_statuses)
+    finished = sum(s not in _UNFINISHED for s in run_statuses)
+    if status in (RunStatus.QUEUED, EntryStatus.RUNNING):
         return f"Experiment: run {finished}/{total} done", finished
-    if status == "completed" and completed == total:
+    if status == EntryStatus.COMPLETED and completed == total:
         return f"Experiment: all {total} runs completed", total
     # short enough for the bars' column; the runs table says which runs never started
     return f"{status.capitalize()}: {completed} of {total} runs completed", completed

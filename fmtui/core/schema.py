@@ -23,9 +23,10 @@ from fmtui.core.spec import (
     RunSpec,
     SpecError,
 )
+from fmtui.core.status import STORED_RUN_STATUSES, EntryStatus, RunStatus
 
-ENTRY_STATUSES = ("draft", "running", "completed", "cancelled", "failed", "interrupted")
-RUN_STATUSES = ("running", "completed", "cancelled", "diverged", "failed", "interrupted")
+ENTRY_STATUSES = tuple(s.value for s in EntryStatus)  # plain text: shown in messages
+RUN_STATUSES = tuple(s.value for s in STORED_RUN_STATUSES)
 VERDICTS = ("supported", "contradicted", "inconclusive", "not tested")
 ORIGINS = ("fmtui", "imported")
 METRICS = ("test_acc", "val_acc", "duration_s")
@@ -476,7 +477,7 @@ def check_run(value: Any, path: str = "run") -> dict[str, Any]:
     run = RUN(path, value)
     run.setdefault("arm", "")
     run.setdefault("repeat", 0)
-    run.setdefault("status", "failed")
+    run.setdefault("status", RunStatus.FAILED.value)
     run.setdefault("epochs", [])
     return run
 

@@ -33,6 +33,7 @@ from fmtui.core.events import (
 )
 from fmtui.core.model import build_model, parameter_count
 from fmtui.core.spec import RunSpec
+from fmtui.core.status import RunStatus
 
 EVAL_BATCH = 8192
 
@@ -281,7 +282,7 @@ def train_run(
             window_steps = 0
             for step in range(steps_per_epoch):
                 if cancel.is_set():
-                    return finish("cancelled", stopped_early=False)
+                    return finish(RunStatus.CANCELLED, stopped_early=False)
                 idx = order[step * bs : (step + 1) * bs]
                 xb, yb = x_all[idx], y_all[idx]
                 logits = model(xb)
@@ -329,7 +330,7 @@ def train_run(
                 break
 
         if cancel.is_set():
-            return finish("cancelled", stopped_early=stopped_early)
+            return finish(RunStatus.CANCELLED, stopped_early=stopped_early)
         if spec.early_stopping and best_state is not None:
             model.load_state_dict(best_state)
         else:
@@ -346,7 +347,7 @@ def train_run(
         pixels = (dataset.test_x[wrong[:8]] * 255).round().to(torch.uint8).cpu()
         images = tuple(bytes(row.tolist()) for row in pixels)
         return finish(
-            "completed",
+            RunStatus.COMPLETED,
             stopped_early=stopped_early,
             test_loss=test_loss,
             test_acc=test_acc,
@@ -355,11 +356,11 @@ def train_run(
             misclassified=tuple((i, int(target_cpu[i]), int(pred_cpu[i])) for i in wrong),
         )
     except _Diverged as err:
-        return finish("diverged", str(err))
+        return finish(RunStatus.DIVERGED, str(err))
     except (DeviceError, data_mod.DataError) as err:
-        return finish("failed", str(err))
+        return finish(RunStatus.FAILED, str(err))
     except Exception as err:  # noqa: BLE001 - the caller must never see a crash
-        return finish("failed", f"{type(err).__name__}: {err}")
+        return finish(RunStatus.FAILED, f"{type(err).__name__}: {err}")
 
 
 def run_experiment(

@@ -21,6 +21,7 @@ from fmtui.core.journal import Entry, JournalError, Search
 from fmtui.core.present import ellipsize, format_duration, journal_widths, rerun_question
 from fmtui.core.safe_text import one_line, terminal_safe
 from fmtui.core.spec import ExperimentSpec, SpecError
+from fmtui.core.status import EntryStatus, RunStatus
 from fmtui.core.words import count
 from fmtui.messages import ExperimentDone, ExportRequest, JournalChanged, TrainingEvent
 from fmtui.screens import on_top
@@ -208,7 +209,7 @@ class BrowserScreen(Screen[None]):
 
     def _row(self, entry: Entry) -> tuple[Text, ...]:
         best = entry.best_accuracy
-        waiting = entry.id in self.fm.queue and entry.status != "running"
+        waiting = entry.id in self.fm.queue and entry.status != EntryStatus.RUNNING
         title = ("● " if entry.id in self.marked else "") + (
             entry.title.replace("\n", " ") or "(untitled)"
         )
@@ -216,7 +217,7 @@ class BrowserScreen(Screen[None]):
             Text(str(entry.id), justify="right"),
             literal_line(entry.created[: self._widths.get("created", len(entry.created))]),
             literal_line(ellipsize(one_line(title), self._widths.get("title", len(title)))),
-            literal_line("queued" if waiting else entry.status),
+            literal_line(RunStatus.QUEUED if waiting else entry.status),
             literal_line(entry.verdict or "—"),
             Text(f"{best:.4f}" if best is not None else "—", justify="right"),
             Text(str(len(entry.runs)), justify="right"),
@@ -421,7 +422,7 @@ class BrowserScreen(Screen[None]):
         if entry is None:
             self._delete_damaged()
             return
-        if entry.status == "running" and self.fm.is_training(entry.id):
+        if entry.status == EntryStatus.RUNNING and self.fm.is_training(entry.id):
             self.notify("This entry is training; cancel it first.", severity="warning")
             return
 

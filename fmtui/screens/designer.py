@@ -28,6 +28,7 @@ from fmtui.core.spec import (
     format_layers,
     parameter_count,
 )
+from fmtui.core.status import EntryStatus
 from fmtui.screens.dialogs import ConfirmDialog
 from fmtui.widgets.footer import QuietFooter
 from fmtui.widgets.inputs import SafeInput, SafeTextArea
@@ -403,7 +404,7 @@ class DesignerScreen(Screen[None]):
         if self.experiment is None:
             self.notify("The design has errors; nothing was launched.", severity="error")
             return
-        if self.entry.status == "running" and self.fm.is_training(self.entry.id):
+        if self.entry.status == EntryStatus.RUNNING and self.fm.is_training(self.entry.id):
             self.notify("This entry is already training.", severity="warning")
             return
         if self.entry.runs:

@@ -33,6 +33,7 @@ from fmtui.core.present import (
 )
 from fmtui.core.safe_text import one_line
 from fmtui.core.stats import format_mean_sd
+from fmtui.core.status import EntryStatus, RunStatus
 from fmtui.screens import on_top
 from fmtui.widgets.charts import (
     BarPlot,
@@ -230,7 +231,7 @@ class TrainingScreen(Screen[None]):
             self._set("#headline", "Nothing is training.")
             return
         current = state.current
-        if state.status not in ("queued", "running") and not self._writeup_loaded:
+        if state.status not in (RunStatus.QUEUED, EntryStatus.RUNNING) and not self._writeup_loaded:
             self._load_writeup()  # first: the headline below shows its verdict
         head = Text()
         head.append(f"Entry {state.entry_id}: ", style="bold")
@@ -249,7 +250,7 @@ class TrainingScreen(Screen[None]):
             if state.samples_per_s and self.fm.live_clock:
                 head.append(f" · {state.samples_per_s:,.0f} samples/s", style="dim")
         queue = list(self.fm.queue)  # the first one trains, the others wait their turn
-        if state.status == "queued" and state.entry_id in queue:
+        if state.status == RunStatus.QUEUED and state.entry_id in queue:
             ahead = queue[: queue.index(state.entry_id)]
             if ahead:
                 head.append(f" · waits for entry {', '.join(map(str, ahead))}", style="dim")
@@ -275,7 +276,7 @@ class TrainingScreen(Screen[None]):
                 "#run-label", f"Run: epoch {len(current.epochs)}/{current.max_epochs}{patience}"
             )
         else:  # queued or finished: definite bars, never the animated indeterminate kind
-            finished = 1 if state.status == "completed" else 0
+            finished = 1 if state.status == EntryStatus.COMPLETED else 0
             self._bar("#epoch-bar", 1, finished)
             self._bar("#run-bar", 1, finished)
             self._set("#epoch-label", "Epoch")
