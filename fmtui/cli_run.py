@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from fmtui import __version__
 from fmtui.cli_common import _data_dir, _entry_id, _flag, _open_journal
 from fmtui.core.safe_text import one_line, raw_stream
+from fmtui.core.status import EntryStatus, RunStatus
 from fmtui.core.words import count
 
 if TYPE_CHECKING:
@@ -254,7 +255,7 @@ def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             r = event.result
             if args.json:
                 _json_line(out, {"event": "run_finished", **_run_json(r)})
-            elif r.status == "completed":
+            elif r.status == RunStatus.COMPLETED:
                 stop = f", stopped early at epoch {len(r.epochs)}" if r.stopped_early else ""
                 print(
                     f"  {which(r.arm, r.repeat)}test accuracy {r.test_acc:.4f} "
@@ -300,18 +301,17 @@ def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     found_trend = None
     sequential: dict[str, Any] = {}
     if claim is not None and len(experiment.arms) > 1:
-        run_dicts = [r.to_dict() for r in results]
         arm_names = [a.name for a in experiment.arms]
         if claim.max_seeds:
             from fmtui.core.until_decided import judge_look
 
-            comparisons, sequential = judge_look(run_dicts, arm_names, claim)
+            comparisons, sequential = judge_look(results, arm_names, claim)
         else:
-            comparisons = judge(run_dicts, arm_names, claim)
+            comparisons = judge(results, arm_names, claim)
         if claim.direction in ("increasing", "decreasing"):
             from fmtui.core.trend import trend
 
-            found_trend = trend(run_dicts, arm_names, claim)
+            found_trend = trend(results, arm_names, claim)
     if recorder is not None:
         recorder.finish(cancelled=stopped)
         recorder.journal.close()
@@ -332,7 +332,9 @@ def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 "verdict": found_trend.verdict if found_trend else entry_verdict(comparisons),
                 **({"trend": found_trend.to_dict()} if found_trend else {}),
                 **({"sequential": sequential} if sequential else {}),
-                "status": "completed" if _all_completed(results, total_runs) else "incomplete",
+                "status": EntryStatus.COMPLETED
+                if _all_completed(results, total_runs)
+                else "incomplete",
             },
         )
     else:
@@ -463,11 +465,11 @@ def cmd_rerun(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         print(f"entry {new_id} differs from entry {original.id}:", file=out)
         for line in differences:
             print(f"  {line}", file=out)
-    return 0 if all(r.status == "completed" for r in results) else 1
+    return 0 if all(r.status == RunStatus.COMPLETED for r in results) else 1
 
 
 def _all_completed(results: list[Any], expected: int) -> bool:
-    return len(results) == expected and all(r.status == "completed" for r in results)
+    return len(results) == expected and all(r.status == RunStatus.COMPLETED for r in results)
 
 
 def _run_json(result: Any) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from fmtui.core.spec import Arm, ExperimentSpec, RunSpec
 from fmtui.core.stats import plateau
 from fmtui.screens.browser import BrowserScreen
 from fmtui.screens.dialogs import ConfirmDialog
+from tests.run_fixtures import stored_run
 from tests.tui_helpers import FakeTrainer, build_app, wait_until
 
 
@@ -88,7 +89,7 @@ def test_run_command_rebuilds_the_experiment() -> None:
 
 
 def _runs(arm: str, accs: list[float]) -> list[dict]:
-    return [{"arm": arm, "status": "completed", "test_acc": a} for a in accs]
+    return [stored_run(arm, a, repeat=i) for i, a in enumerate(accs)]
 
 
 def test_grid_plateau() -> None:

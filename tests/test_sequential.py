@@ -18,6 +18,7 @@ from fmtui.core.sequential import (
     power,
 )
 from fmtui.core.until_decided import judge_look
+from tests.run_fixtures import stored_run
 
 
 def test_planned_looks() -> None:
@@ -94,10 +95,7 @@ def test_decide_look() -> None:
 
 
 def _runs(arm: str, accs: list[float]) -> list[dict]:
-    return [
-        {"arm": arm, "status": "completed", "test_acc": a, "spec": {"seed": i}, "epochs": []}
-        for i, a in enumerate(accs)
-    ]
+    return [stored_run(arm, a, seed=i, repeat=i) for i, a in enumerate(accs)]
 
 
 def test_judge_look_stops_on_a_clear_difference() -> None:

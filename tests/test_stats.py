@@ -10,7 +10,9 @@ from scipy import stats as st
 
 from fmtui.cli import main
 from fmtui.core.journal import Claim, Journal
-from fmtui.core.stats import compare, draft_evaluation, entry_verdict, judge, metric_values
+from fmtui.core.runs import as_results, completed_values
+from fmtui.core.stats import compare, draft_evaluation, entry_verdict, judge
+from tests.run_fixtures import stored_run
 
 BASE = [0.8945, 0.8921, 0.8950]
 BETTER = [0.9010, 0.9032, 0.9025]
@@ -66,14 +68,11 @@ def test_equivalence_claims() -> None:
 
 
 def _runs(arm: str, accs: list[float], status: str = "completed") -> list[dict]:
+    # One seed for all: these runs were written without specs, read as seed 0.
     return [
-        {
-            "arm": arm,
-            "status": status,
-            "test_acc": a,
-            "duration_s": 10.0 + i,
-            "epochs": [{"val_acc": a - 0.01}, {"val_acc": a - 0.005}],
-        }
+        stored_run(
+            arm, a, repeat=i, status=status, duration_s=10.0 + i, val_accs=[a - 0.01, a - 0.005]
+        )
         for i, a in enumerate(accs)
     ]
 
@@ -84,7 +83,9 @@ def test_judge_and_entry_verdict() -> None:
     assert [c.verdict for c in comps] == ["supported", "not tested"]
     assert entry_verdict(comps) == "inconclusive"
     assert entry_verdict(comps[:1]) == "supported"
-    assert metric_values(runs, "b32", "val_acc") == pytest.approx([a - 0.005 for a in BETTER])
+    assert completed_values(as_results(runs), "val_acc", "b32") == pytest.approx(
+        [a - 0.005 for a in BETTER]
+    )
     text = draft_evaluation(comps[:1])
     assert text.startswith("The results support the hypothesis.") and "Welch t p =" in text
 

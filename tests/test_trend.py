@@ -9,20 +9,16 @@ from scipy import stats as st
 
 from fmtui.cli import main
 from fmtui.core.journal import Claim, Journal
+from fmtui.core.runs import as_results
 from fmtui.core.stats import plateau
 from fmtui.core.trend import arm_order, format_trend, trend
+from tests.run_fixtures import stored_run
 
 
 def _runs(arm: str, accs: list[float], layers: list[int], val: list[float] | None = None) -> list:
     val = val or accs
     return [
-        {
-            "arm": arm,
-            "status": "completed",
-            "test_acc": a,
-            "spec": {"seed": i, "layers": layers, "lr": 0.001, "patience": 3},
-            "epochs": [{"val_acc": v}],
-        }
+        stored_run(arm, a, seed=i, repeat=i, val_accs=[v], layers=layers, lr=0.001, patience=3)
         for i, (a, v) in enumerate(zip(accs, val, strict=True))
     ]
 
@@ -42,11 +38,11 @@ def _width_runs() -> list[dict]:
 
 def test_order_is_total_width_for_width_arms() -> None:
     runs = _width_runs()
-    order, by = arm_order(runs, list(WIDTHS))
+    order, by = arm_order(as_results(runs), list(WIDTHS))
     assert by == "total hidden width"
     assert dict(order) == {"w16": 16.0, "w64": 64.0, "w256": 256.0, "w32x32": 64.0}
     mixed = runs + [{**runs[0], "arm": "lr", "spec": {**runs[0]["spec"], "lr": 0.1}}]
-    order, by = arm_order(mixed, [*WIDTHS, "lr"])
+    order, by = arm_order(as_results(mixed), [*WIDTHS, "lr"])
     assert by == "the order the arms were designed in" and order[-1] == ("lr", 4.0)
 
 

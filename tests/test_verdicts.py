@@ -9,9 +9,11 @@ from scipy import stats as st
 
 from fmtui.core.journal import Claim, Entry
 from fmtui.core.multiplicity import adjust, benjamini_hochberg, holm
+from fmtui.core.runs import as_results
 from fmtui.core.stats import compare, draft_evaluation, format_comparison, judge
 from fmtui.core.ttest import hedges_correction, hedges_g, paired_seeds
 from fmtui.core.verdicts import metric_label
+from tests.run_fixtures import stored_run
 
 BASE = [0.8945, 0.8921, 0.8950]
 BETTER = [0.9010, 0.9032, 0.9025]
@@ -20,13 +22,9 @@ BETTER = [0.9010, 0.9032, 0.9025]
 def _runs(arm: str, accs: list[float], seeds: list[int] | None = None, **spec: object) -> list:
     seeds = seeds if seeds is not None else list(range(len(accs)))
     return [
-        {
-            "arm": arm,
-            "status": "completed",
-            "test_acc": a,
-            "spec": {"seed": s, "patience": 3, "monitor": "val_acc", **spec},
-            "epochs": [{"val_acc": a - 0.01}],
-        }
+        stored_run(
+            arm, a, seed=s, val_accs=[a - 0.01], **{"patience": 3, "monitor": "val_acc", **spec}
+        )
         for a, s in zip(accs, seeds, strict=True)
     ]
 
@@ -180,13 +178,13 @@ def test_hedges_g_known_values() -> None:
 
 
 def test_metric_label_names_the_epoch_choice() -> None:
-    assert metric_label("test_acc", _runs("a", [0.9])) == (
+    assert metric_label("test_acc", as_results(_runs("a", [0.9]))) == (
         "test accuracy at the best-validation-accuracy epoch"
     )
-    assert metric_label("test_acc", _runs("a", [0.9], monitor="val_loss")) == (
+    assert metric_label("test_acc", as_results(_runs("a", [0.9], monitor="val_loss"))) == (
         "test accuracy at the lowest-validation-loss epoch"
     )
-    assert metric_label("test_acc", _runs("a", [0.9], patience=0)) == (
+    assert metric_label("test_acc", as_results(_runs("a", [0.9], patience=0))) == (
         "test accuracy after the last epoch (no early stopping)"
     )
     assert metric_label("val_acc") == "best validation accuracy over the epochs"

@@ -8,11 +8,12 @@ reading commands start fast.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from fmtui.core.spec import RunSpec
+from fmtui.core.status import RunStatus
 
 # ---------------------------------------------------------------- events
 
@@ -68,7 +69,7 @@ class RunResult:
     arm: str
     repeat: int
     spec: RunSpec
-    status: str  # completed | cancelled | diverged | failed
+    status: RunStatus  # text given is read into the enum; an unknown status is refused
     error: str | None = None
     device: str = "cpu"
     parameters: int = 0
@@ -83,11 +84,27 @@ class RunResult:
     misclassified: tuple[tuple[int, int, int], ...] = ()  # (test index, true, predicted)
     duration_s: float = 0.0
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "status", RunStatus(self.status))
+
     def to_dict(self) -> dict[str, Any]:
+        """The stored form: what the journal keeps and `from_dict` reads back."""
         out = asdict(self)
         out["spec"] = self.spec.to_dict()
+        out["status"] = self.status.value
         out["epochs"] = [e.to_dict() for e in self.epochs]
+        # Lists, as JSON reads them back: the dict equals what the journal returns.
+        for name in ("per_class_acc", "confusion", "misclassified"):
+            if out[name] is not None:
+                out[name] = json_lists(out[name])
         return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RunResult:
+        """The record from its stored form (see `fmtui.core.runs.result_from_dict`)."""
+        from fmtui.core.runs import result_from_dict
+
+        return result_from_dict(data)
 
 
 @dataclass(frozen=True)
@@ -109,3 +126,8 @@ class AnyEvent:
 
 Event = RunStarted | Progress | EpochEnd | RunFinished
 EventCallback = Callable[[Event], None]
+
+
+def json_lists(value: Any) -> Any:
+    """Nested tuples as nested lists."""
+    return [json_lists(v) for v in value] if isinstance(value, list | tuple) else value

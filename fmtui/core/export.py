@@ -28,9 +28,12 @@ from typing import Any
 
 from fmtui import __version__
 from fmtui.core import schema
+from fmtui.core.events import RunResult
 from fmtui.core.journal import Entry, Journal, JournalError, now_text, to_json_safe
 from fmtui.core.record import run_command
+from fmtui.core.runs import completed_runs, completed_values, entry_runs
 from fmtui.core.spec import RunSpec, SpecError, format_layers
+from fmtui.core.status import EntryStatus
 from fmtui.core.verdict_export import VERDICT_COLUMNS, csv_columns, verdict_markdown
 
 FORMATS = ("md", "json", "csv")
@@ -117,12 +120,12 @@ def used_value(spec: dict[str, Any], name: str) -> Any:
 
 def arms_table(entry: Entry) -> str:
     """The Results table: one row per arm, mean ± sd over seeds when there are several."""
-    by_arm: dict[str, list[dict[str, Any]]] = {}
-    for run in entry.runs:
-        by_arm.setdefault(run.get("arm") or "", []).append(run)
+    by_arm: dict[str, list[RunResult]] = {}
+    for run in entry_runs(entry):
+        by_arm.setdefault(run.arm, []).append(run)
     if not by_arm:
         return ""
-    specs = {arm: runs[0]["spec"] for arm, runs in by_arm.items()}
+    specs = {arm: runs[0].spec.to_dict() for arm, runs in by_arm.items()}
     differing = [
         name for name in _COMPARABLE if len({repr(used_value(s, name)) for s in specs.values()}) > 1
     ]
@@ -130,19 +133,15 @@ def arms_table(entry: Entry) -> str:
     rows = []
     for arm, runs in by_arm.items():
         spec = specs[arm]
-        accs = [
-            r["test_acc"]
-            for r in runs
-            if r.get("status") == "completed" and isinstance(r.get("test_acc"), int | float)
-        ]
+        accs = completed_values(runs, "test_acc")
         if not accs:
-            states = sorted({r.get("status", "?") for r in runs})
+            states = sorted({r.status.value for r in runs})
             acc_text = f"— ({', '.join(states)})"
         elif len(accs) == 1:
             acc_text = f"{accs[0]:.4f}"
         else:
             acc_text = f"{statistics.fmean(accs):.4f} ± {statistics.stdev(accs):.4f}"
-        epochs = [len(r.get("epochs") or []) for r in runs if r.get("status") == "completed"]
+        epochs = [len(r.epochs) for r in completed_runs(runs)]
         epoch_text = f"{statistics.fmean(epochs):g}" if epochs else "—"
         rows.append(
             [
@@ -231,7 +230,9 @@ def parse_markdown(text: str) -> list[Entry]:
             while lines and not lines[-1].strip():
                 lines.pop()
             values[name] = unescape_body("\n".join(lines))
-        values["status"] = "completed" if values.get("results", "").strip() else "draft"
+        values["status"] = (
+            EntryStatus.COMPLETED if values.get("results", "").strip() else EntryStatus.DRAFT
+        ).value
         values["created"] = values["updated"] = raw["created"]
         try:
             out.append(Entry.from_dict(values))

@@ -14,7 +14,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from fmtui.core import events as train
+from fmtui.core.runs import completed_values
 from fmtui.core.spec import ExperimentSpec
+from fmtui.core.status import EntryStatus, RunStatus
 
 
 @dataclass
@@ -26,7 +28,7 @@ class RunView:
     seed: int
     max_epochs: int
     patience: int
-    status: str = "queued"
+    status: str = RunStatus.QUEUED
     epochs: list[train.EpochMetrics] = field(default_factory=list)
     best_val_acc: float | None = None
     patience_left: int | None = None
@@ -67,7 +69,7 @@ class LiveState:
     loss_epoch: int = 0
     progress_every: int = 1
     samples_per_s: float = 0.0
-    status: str = "queued"
+    status: str = RunStatus.QUEUED
     version: int = 0  # changes with every event
     epoch_version: int = 0  # changes when runs start, epochs end and runs finish
 
@@ -94,10 +96,10 @@ class LiveState:
             self.epoch_version += 1
         if isinstance(event, train.RunStarted):
             run = self._run(event.arm, event.repeat)
-            run.status, run.started = "running", time.monotonic()
+            run.status, run.started = RunStatus.RUNNING, time.monotonic()
             run.epochs, run.best_val_acc, run.test_acc, run.error = [], None, None, None
             run.seed, run.max_epochs = event.spec.seed, event.spec.epochs
-            self.current, self.status = run, "running"
+            self.current, self.status = run, RunStatus.RUNNING
             self.epoch, self.step, self.steps_per_epoch = 1, 0, event.steps_per_epoch
             self.step_losses, self.loss_epoch = [], 0
         elif isinstance(event, train.Progress):
@@ -130,10 +132,13 @@ class LiveState:
         self.status = status
         self.current = None
         for run in self.runs:
-            if run.status == "queued" and status in ("cancelled", "failed"):
-                run.status = "not started"  # never ran: not to be read as cancelled midway
-            elif run.status == "running":
-                run.status = "cancelled" if status == "cancelled" else run.status
+            if run.status == RunStatus.QUEUED and status in (
+                EntryStatus.CANCELLED,
+                EntryStatus.FAILED,
+            ):
+                run.status = RunStatus.NOT_STARTED  # never ran: not to be read as cancelled midway
+            elif run.status == RunStatus.RUNNING:
+                run.status = RunStatus.CANCELLED if status == EntryStatus.CANCELLED else run.status
         self.version += 1
         self.epoch_version += 1
 
@@ -141,7 +146,7 @@ class LiveState:
 
     @property
     def done_runs(self) -> int:
-        return sum(r.status not in ("queued", "running") for r in self.runs)
+        return sum(r.status not in (RunStatus.QUEUED, RunStatus.RUNNING) for r in self.runs)
 
     def last_finished(self) -> RunView | None:
         finished = [r for r in self.runs if r.per_class_acc is not None]
@@ -162,11 +167,33 @@ class LiveState:
             ]
         return curves
 
+    def results(self) -> list[train.RunResult]:
+        """The runs as records, for the statistics; each spec is its arm's with its seed."""
+        specs = {a.name: a.spec for a in self.experiment.arms}
+        base = self.experiment.baseline.spec
+        return [
+            train.RunResult(
+                r.arm,
+                r.repeat,
+                specs.get(r.arm, base).with_changes(seed=r.seed),
+                r.status,
+                error=r.error,
+                epochs=tuple(r.epochs),
+                test_acc=r.test_acc,
+                per_class_acc=r.per_class_acc,
+                confusion=r.confusion,
+                misclassified=r.misclassified,
+                duration_s=r.duration_s or 0.0,
+            )
+            for r in self.runs
+        ]
+
     def arm_accuracy(self) -> dict[str, tuple[float, float | None, int]]:
         """Per arm: mean test accuracy, sd (None for one seed), completed runs."""
         out = {}
+        results = self.results()
         for arm in dict.fromkeys(r.arm for r in self.runs):
-            accs = [r.test_acc for r in self.runs if r.arm == arm and r.test_acc is not None]
+            accs = completed_values(results, "test_acc", arm)
             if accs:
                 sd = statistics.stdev(accs) if len(accs) > 1 else None
                 out[arm] = (statistics.fmean(accs), sd, len(accs))

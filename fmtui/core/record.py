@@ -18,7 +18,9 @@ from fmtui.core import events as train
 from fmtui.core.design import format_value, variants_text
 from fmtui.core.hardware import kernel_difference
 from fmtui.core.journal import Entry, Journal, JournalError
+from fmtui.core.runs import completed_runs, completed_values, entry_runs
 from fmtui.core.spec import ExperimentSpec, format_layers
+from fmtui.core.status import EntryStatus, RunStatus
 from fmtui.core.words import count
 
 
@@ -74,17 +76,16 @@ def default_title(experiment: ExperimentSpec) -> str:
 
 def draft_results(entry: Entry) -> str:
     """A first draft of the Results text: the best arm and what stood out."""
+    runs = entry_runs(entry)
     by_arm: dict[str, list[float]] = {}
-    early: list[int] = []
+    for arm in dict.fromkeys(r.arm for r in runs):
+        if values := completed_values(runs, "test_acc", arm):
+            by_arm[arm] = values
+    early = [len(r.epochs) for r in completed_runs(runs) if r.stopped_early]
     problems: dict[str, int] = {}
-    for run in entry.runs:
-        status = run.get("status")
-        if status == "completed" and isinstance(run.get("test_acc"), int | float):
-            by_arm.setdefault(run["arm"], []).append(run["test_acc"])
-            if run.get("stopped_early"):
-                early.append(len(run.get("epochs") or []))
-        elif status:
-            problems[status] = problems.get(status, 0) + 1
+    for run in runs:
+        if run.status != RunStatus.COMPLETED:
+            problems[run.status] = problems.get(run.status, 0) + 1
     if not by_arm:
         return "No run completed." if entry.runs else ""
     best = max(by_arm, key=lambda a: statistics.fmean(by_arm[a]))
@@ -118,7 +119,7 @@ class ExperimentRecorder:
     def start(self) -> int:
         """Save the entry as `running`; returns its id."""
         with self._lock:
-            self.entry.status = "running"
+            self.entry.status = EntryStatus.RUNNING
             self.entry.pid = os.getpid()
             self.entry.experiment = self.experiment.to_dict()
             if not self.entry.methodology.strip():
@@ -137,7 +138,7 @@ class ExperimentRecorder:
                     "arm": event.arm,
                     "repeat": event.repeat,
                     "spec": event.spec.to_dict(),
-                    "status": "running",
+                    "status": RunStatus.RUNNING.value,
                     "device": event.device,
                     "parameters": event.parameters,
                     "environment": event.environment,
@@ -175,16 +176,16 @@ class ExperimentRecorder:
         evaluation) leaves every run, and so the entry, completed.
         """
         with self._lock:
-            statuses = [r.get("status") for r in self.entry.runs]
+            statuses = [r.status for r in entry_runs(self.entry)]
             all_done = len(statuses) == len(self.experiment.runs()) and all(
-                s == "completed" for s in statuses
+                s == RunStatus.COMPLETED for s in statuses
             )
             if cancelled and not all_done:
-                self.entry.status = "cancelled"
-            elif statuses and "completed" not in statuses:
-                self.entry.status = "failed"
+                self.entry.status = EntryStatus.CANCELLED
+            elif statuses and RunStatus.COMPLETED not in statuses:
+                self.entry.status = EntryStatus.FAILED
             else:
-                self.entry.status = "completed"
+                self.entry.status = EntryStatus.COMPLETED
             if not self.entry.results.strip():
                 self.entry.results = draft_results(self.entry)
             self._judge()
@@ -197,7 +198,7 @@ class ExperimentRecorder:
         """A completed rerun of its parent's experiment keeps whether it matched, for good."""
         from fmtui.core import reproduce
 
-        if self.entry.parent_id is None or self.entry.status != "completed":
+        if self.entry.parent_id is None or self.entry.status != EntryStatus.COMPLETED:
             return
         try:
             original = self.journal.get(self.entry.parent_id)
@@ -212,10 +213,11 @@ class ExperimentRecorder:
         from fmtui.core.stats import draft_evaluation, entry_verdict, judge
 
         arms = [a.name for a in self.experiment.arms]
+        runs = entry_runs(self.entry)
         if len(arms) > 2 and self.entry.claim is None:
             from fmtui.core.stats import plateau
 
-            found = plateau(self.entry.runs, arms)
+            found = plateau(runs, arms)
             if found is not None:
                 self.entry.stats = {"plateau": found.to_dict()}
                 if not self.entry.evaluation.strip():
@@ -227,7 +229,7 @@ class ExperimentRecorder:
         if self.entry.claim is None:
             return
         if len(arms) < 2:
-            if any(r.get("status") == "completed" for r in self.entry.runs):
+            if completed_runs(runs):
                 self.entry.verdict = "not tested"
                 if not self.entry.evaluation.strip():
                     self.entry.evaluation = (
@@ -237,15 +239,15 @@ class ExperimentRecorder:
                     )
             return
         if self.entry.claim.direction in ("increasing", "decreasing"):
-            self._judge_trend(arms)
+            self._judge_trend(runs, arms)
             return
         sequential: dict[str, Any] = {}
         if self.entry.claim.max_seeds:
             from fmtui.core.until_decided import judge_look
 
-            comparisons, sequential = judge_look(self.entry.runs, arms, self.entry.claim)
+            comparisons, sequential = judge_look(runs, arms, self.entry.claim)
         else:
-            comparisons = judge(self.entry.runs, arms, self.entry.claim)
+            comparisons = judge(runs, arms, self.entry.claim)
         self.entry.verdict = entry_verdict(comparisons)
         self.entry.stats = {
             "claim": {**self.entry.claim.__dict__, "adjustment": self.entry.claim.adjustment},
@@ -260,15 +262,15 @@ class ExperimentRecorder:
                 comparisons, has_hypothesis=bool(self.entry.hypothesis.strip())
             ) + (f" {looks}" if looks else "")
 
-    def _judge_trend(self, arms: list[str]) -> None:
+    def _judge_trend(self, runs: list[train.RunResult], arms: list[str]) -> None:
         """A trend claim: the rank-trend verdict, and the best region beside it."""
         from fmtui.core.stats import plateau
         from fmtui.core.trend import draft_trend_evaluation, trend
 
         claim = self.entry.claim
         assert claim is not None
-        found = trend(self.entry.runs, arms, claim)
-        region = plateau(self.entry.runs, arms, claim.metric, claim.alpha, claim.adjustment)
+        found = trend(runs, arms, claim)
+        region = plateau(runs, arms, claim.metric, claim.alpha, claim.adjustment)
         self.entry.verdict = found.verdict
         self.entry.stats = {
             "claim": {**claim.__dict__, "adjustment": claim.adjustment},

@@ -5,12 +5,13 @@ from __future__ import annotations
 import dataclasses
 import math
 import statistics
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from fmtui.core.events import RunResult
 from fmtui.core.multiplicity import ADJUSTMENT_NAMES
+from fmtui.core.runs import HasRuns, as_results, completed_runs, completed_values, entry_runs
 from fmtui.core.words import count
 
 
@@ -35,8 +36,8 @@ def summarize_arms(results: Iterable[RunResult]) -> list[ArmSummary]:
         by_arm.setdefault(result.arm, []).append(result)
     summaries = []
     for arm, runs in by_arm.items():
-        accs = [r.test_acc for r in runs if r.status == "completed" and r.test_acc is not None]
-        epochs = [len(r.epochs) for r in runs if r.status == "completed"]
+        accs = completed_values(runs, "test_acc")
+        epochs = [len(r.epochs) for r in completed_runs(runs)]
         summaries.append(
             ArmSummary(
                 arm=arm,
@@ -99,13 +100,6 @@ class Comparison:
 
     def to_dict(self) -> dict[str, object]:
         return {**self.__dict__, "per_seed": [dict(row) for row in self.per_seed]}
-
-
-def metric_values(runs: Iterable[dict], arm: str, metric: str) -> list[float]:
-    """The per-seed values of `metric` for an arm's completed runs (stored run dicts)."""
-    from fmtui.core.verdicts import seed_values
-
-    return [v for values in seed_values(list(runs), arm, metric).values() for v in values]
 
 
 def compare(
@@ -245,7 +239,9 @@ def entry_verdict(comparisons: Sequence[Comparison]) -> str | None:
     return "inconclusive"
 
 
-def judge(runs: Sequence[dict], arms: Sequence[str], claim: object) -> list[Comparison]:
+def judge(
+    runs: Sequence[RunResult | Mapping[str, Any]], arms: Sequence[str], claim: object
+) -> list[Comparison]:
     """Every variant arm against the claim's baseline arm (stored run dicts), adjusted."""
     from fmtui.core.verdicts import judge_claim
 
@@ -338,7 +334,7 @@ class Plateau:
 
 
 def plateau(
-    runs: Sequence[dict],
+    runs: Sequence[RunResult | Mapping[str, Any]],
     arms: Sequence[str],
     metric: str = "test_acc",
     alpha: float = 0.05,
@@ -354,11 +350,12 @@ def plateau(
 
     from fmtui.core.verdicts import judge_claim
 
-    values = {arm: metric_values(runs, arm, metric) for arm in arms}
+    runs = as_results(runs)
+    values = {arm: completed_values(runs, metric, arm) for arm in arms}
     values = {arm: v for arm, v in values.items() if v}
     if not values:
         return None
-    chooser = {arm: metric_values(runs, arm, "val_acc") for arm in values}
+    chooser = {arm: completed_values(runs, "val_acc", arm) for arm in values}
     if not all(chooser.values()):
         chooser = values
     best = max(values, key=lambda a: statistics.fmean(chooser[a]))
@@ -397,19 +394,19 @@ class EntryComparison:
     warnings: list[str]
 
 
-def _runs_values(entry_runs: Sequence[dict], metric: str) -> list[float]:
-    """The metric's values for the entry's best arm, chosen on validation, not on test."""
-    arms = list(dict.fromkeys(r.get("arm", "") for r in entry_runs))
+def best_arm_values(runs: Sequence[RunResult], metric: str) -> list[float]:
+    """The metric's values for the best arm, chosen on validation, not on test."""
+    arms = list(dict.fromkeys(r.arm for r in runs))
     chosen, best_val = "", -math.inf
     for arm in arms:
-        val = metric_values(entry_runs, arm, "val_acc") or metric_values(entry_runs, arm, metric)
+        val = completed_values(runs, "val_acc", arm) or completed_values(runs, metric, arm)
         if val and statistics.fmean(val) > best_val:
             chosen, best_val = arm, statistics.fmean(val)
-    return metric_values(entry_runs, chosen, metric) if chosen else []
+    return completed_values(runs, metric, chosen) if chosen else []
 
 
 def compare_entries(
-    first: object, second: object, metric: str = "test_acc", alpha: float = 0.05
+    first: HasRuns, second: HasRuns, metric: str = "test_acc", alpha: float = 0.05
 ) -> EntryComparison:
     """Spec differences of the two baselines, and the best arms' metric compared (Welch)."""
 
@@ -427,8 +424,8 @@ def compare_entries(
         for k in dict.fromkeys([*a, *b])
         if k != "seed" and a.get(k) != b.get(k)
     ]
-    runs_a, runs_b = getattr(first, "runs", []), getattr(second, "runs", [])
-    values_a, values_b = _runs_values(runs_a, metric), _runs_values(runs_b, metric)
+    runs_a, runs_b = entry_runs(first), entry_runs(second)
+    values_a, values_b = best_arm_values(runs_a, metric), best_arm_values(runs_b, metric)
     comparison = None
     if values_a or values_b:
         comparison = compare(
@@ -441,8 +438,8 @@ def compare_entries(
         )
     warnings = []
     for name, label in (("device", "devices"), ("torch", "torch versions"), ("data", "data")):
-        seen_a = {(r.get("environment") or {}).get(name) for r in runs_a} - {None}
-        seen_b = {(r.get("environment") or {}).get(name) for r in runs_b} - {None}
+        seen_a = {r.environment.get(name) for r in runs_a} - {None}
+        seen_b = {r.environment.get(name) for r in runs_b} - {None}
         if seen_a and seen_b and seen_a != seen_b:
             warnings.append(
                 f"The runs used different {label}: {', '.join(map(str, seen_a))} vs "
@@ -450,8 +447,8 @@ def compare_entries(
             )
     from fmtui.core.hardware import kernel_difference
 
-    env_a = next((r.get("environment") or {} for r in runs_a), {})
-    env_b = next((r.get("environment") or {} for r in runs_b), {})
+    env_a = next((r.environment for r in runs_a), {})
+    env_b = next((r.environment for r in runs_b), {})
     if note := kernel_difference(env_a, env_b):
         warnings.append(f"The runs used {note}.")
     if comparison is not None:

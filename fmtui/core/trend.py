@@ -18,7 +18,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from fmtui.core.verdicts import metric_label, run_id, seed_values
+from fmtui.core.events import RunResult
+from fmtui.core.runs import as_results, seed_values
+from fmtui.core.verdicts import metric_label, run_id
 
 TREND_DIRECTIONS = ("increasing", "decreasing")
 
@@ -49,11 +51,11 @@ class Trend:
         }
 
 
-def arm_order(runs: Sequence[Mapping[str, Any]], arms: Sequence[str]) -> tuple[list, str]:
+def arm_order(runs: Sequence[RunResult], arms: Sequence[str]) -> tuple[list, str]:
     """Each arm's position, and what the positions mean."""
     specs: dict[str, dict[str, Any]] = {}
     for run in runs:
-        specs.setdefault(str(run.get("arm", "")), dict(run.get("spec") or {}))
+        specs.setdefault(run.arm, run.spec.to_dict())
     known = [specs.get(arm) for arm in arms]
     ignored = {"layers": None, "seed": None}
     if all(s and s.get("layers") for s in known) and all(
@@ -65,10 +67,13 @@ def arm_order(runs: Sequence[Mapping[str, Any]], arms: Sequence[str]) -> tuple[l
     return [(arm, float(i)) for i, arm in enumerate(arms)], "the order the arms were designed in"
 
 
-def trend(runs: Sequence[Mapping[str, Any]], arms: Sequence[str], claim: object) -> Trend:
+def trend(
+    runs: Sequence[RunResult | Mapping[str, Any]], arms: Sequence[str], claim: object
+) -> Trend:
     """Whether the metric rises (`increasing`) or falls (`decreasing`) along the arms."""
     from scipy.stats import spearmanr
 
+    runs = as_results(runs)
     metric = getattr(claim, "metric", "test_acc")
     direction = getattr(claim, "direction", "increasing")
     alpha = getattr(claim, "alpha", 0.05)

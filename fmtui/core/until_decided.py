@@ -12,10 +12,11 @@ import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from fmtui.core.events import RunResult
 from fmtui.core.multiplicity import ADJUSTMENT_NAMES
+from fmtui.core.runs import as_results, seed_values
 from fmtui.core.sequential import Design, decide_look, design, planned_looks
 from fmtui.core.stats import Comparison, judge
-from fmtui.core.verdicts import seed_values
 
 
 def plan(claim: Any) -> Design:
@@ -28,22 +29,23 @@ def current_look(d: Design, seeds_run: int) -> int:
     return sum(1 for n in d.looks if n <= seeds_run)
 
 
-def seeds_run(runs: Sequence[Mapping[str, Any]], arms: Sequence[str], metric: str) -> int:
+def seeds_run(runs: Sequence[RunResult], arms: Sequence[str], metric: str) -> int:
     """Seeds completed in every arm (the fewest over the arms)."""
     return min((len(seed_values(runs, arm, metric)) for arm in arms), default=0)
 
 
 def judge_look(
-    runs: Sequence[Mapping[str, Any]], arms: Sequence[str], claim: Any
+    runs: Sequence[RunResult | Mapping[str, Any]], arms: Sequence[str], claim: Any
 ) -> tuple[list[Comparison], dict[str, Any]]:
     """The verdicts at the look the runs reach, and whether to run more seeds.
 
     Returns the comparisons (decided at the look's nominal level) and a record of the
     design, the look, the α spent so far and whether to stop.
     """
+    runs = as_results(runs)
     d = plan(claim)
     look = current_look(d, seeds_run(runs, arms, claim.metric))
-    comparisons = judge([dict(r) for r in runs], arms, claim)
+    comparisons = judge(runs, arms, claim)
     state: dict[str, Any] = {
         **d.to_dict(),
         "look": look,
@@ -146,7 +148,7 @@ def run_until_decided(
         done = n
         if cancelled():
             break
-        comparisons, state = judge_look([r.to_dict() for r in results], arms, claim)
+        comparisons, state = judge_look(results, arms, claim)
         if on_look is not None:
             on_look(comparisons, state)
         if state["stop"]:

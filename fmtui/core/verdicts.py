@@ -9,11 +9,12 @@ adjusted p. The raw p stays beside it so a reader sees what the adjustment did.
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from fmtui.core.events import RunResult
 from fmtui.core.multiplicity import ADJUSTMENT_NAMES, adjust, dunnett_p_values
+from fmtui.core.runs import as_results, seed_values
 from fmtui.core.stats import Comparison, compare, decide
 from fmtui.core.ttest import paired_seeds
 
@@ -27,13 +28,13 @@ def _selection(spec: Mapping[str, Any]) -> str:
     return "at the best-validation-accuracy epoch"
 
 
-def metric_label(metric: str, runs: Sequence[Mapping[str, Any]] = ()) -> str:
+def metric_label(metric: str, runs: Sequence[RunResult] = ()) -> str:
     """What is compared, in words: "test accuracy at the best-validation-accuracy epoch"."""
     if metric == "val_acc":
         return "best validation accuracy over the epochs"
     if metric == "duration_s":
         return "training time in seconds"
-    ways = list(dict.fromkeys(_selection(r.get("spec") or {}) for r in runs))
+    ways = list(dict.fromkeys(_selection(r.spec.to_dict()) for r in runs))
     if not ways:
         ways = [_selection({"patience": 3})]
     return "test accuracy " + " or ".join(ways)
@@ -45,23 +46,6 @@ def run_id(arm: str, seed: object, entry_id: object = None) -> str:
     return f"{prefix}{arm}:{seed}"
 
 
-def seed_values(runs: Sequence[Mapping[str, Any]], arm: str, metric: str) -> dict[int, list[float]]:
-    """The arm's completed runs' metric values, by seed."""
-    out: dict[int, list[float]] = {}
-    for run in runs:
-        if run.get("arm") != arm or run.get("status") != "completed":
-            continue
-        if metric == "val_acc":
-            accs = [e.get("val_acc") for e in run.get("epochs") or []]
-            value = max((a for a in accs if isinstance(a, int | float)), default=None)
-        else:
-            value = run.get(metric)
-        if isinstance(value, int | float) and math.isfinite(value):
-            seed = int((run.get("spec") or {}).get("seed", run.get("repeat", 0)))
-            out.setdefault(seed, []).append(float(value))
-    return out
-
-
 def _rows(arm: str, values: Mapping[int, Sequence[float]]) -> list[dict[str, object]]:
     return [
         {"arm": arm, "seed": seed, "run_id": run_id(arm, seed), "value": value}
@@ -71,7 +55,7 @@ def _rows(arm: str, values: Mapping[int, Sequence[float]]) -> list[dict[str, obj
 
 
 def compare_arms(
-    runs: Sequence[Mapping[str, Any]], variant: str, baseline: str, claim: object
+    runs: Sequence[RunResult], variant: str, baseline: str, claim: object
 ) -> Comparison:
     """One variant against the baseline, paired when every seed pairs, unadjusted."""
     metric = getattr(claim, "metric", "test_acc")
@@ -93,7 +77,7 @@ def compare_arms(
         names=(variant, baseline),
         paired=seeds is not None,
     )
-    arm_runs = [r for r in runs if r.get("arm") in (variant, baseline)]
+    arm_runs = [r for r in runs if r.arm in (variant, baseline)]
     return dataclasses.replace(
         result,
         metric_label=metric_label(metric, arm_runs),
@@ -138,12 +122,14 @@ def adjust_family(
 
 
 def judge_claim(
-    runs: Sequence[Mapping[str, Any]], arms: Sequence[str], claim: object
+    runs: Sequence[RunResult | Mapping[str, Any]], arms: Sequence[str], claim: object
 ) -> list[Comparison]:
     """Every variant arm against the claim's baseline arm, adjusted as the claim says.
 
     A trend claim (increasing/decreasing) has no per-variant comparisons: see trend.py.
+    Runs are records or their stored dicts.
     """
+    runs = as_results(runs)
     if getattr(claim, "direction", "higher") in ("increasing", "decreasing"):
         return []
     baseline = getattr(claim, "baseline", "") or (arms[0] if arms else "")

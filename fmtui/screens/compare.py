@@ -13,6 +13,7 @@ from textual.screen import Screen
 from textual.widgets import Header, Static
 
 from fmtui.core.journal import Entry
+from fmtui.core.runs import completed_values, entry_runs
 from fmtui.core.stats import compare_entries, format_comparison, format_mean_sd
 from fmtui.core.words import count
 from fmtui.widgets.charts import LinePlot
@@ -35,8 +36,7 @@ def mean_curve(entry: Entry, metric: str = "val_acc") -> list[float]:
 
 
 def _summary(entry: Entry) -> str:
-    values = [r.get("test_acc") for r in entry.runs if r.get("status") == "completed"]
-    accs: list[float] = [a for a in values if isinstance(a, int | float)]
+    accs = completed_values(entry_runs(entry), "test_acc")
     sd = statistics.stdev(accs) if len(accs) > 1 else None
     mean = statistics.fmean(accs) if accs else None
     return f"{count(len(entry.runs), 'run')}, test accuracy {format_mean_sd(mean, sd)}"

@@ -127,8 +127,7 @@ def heatmap(state: LiveState) -> Table | Text:
     values = [v[0] for v in accuracy.values()]
     lo, hi = (min(values), max(values)) if values else (0.0, 1.0)
     by_layers = {a.spec.layers: a.name for a in state.experiment.arms}
-    runs = [{"arm": r.arm, "status": r.status, "test_acc": r.test_acc} for r in state.runs]
-    found = plateau(runs, [a.name for a in state.experiment.arms])
+    found = plateau(state.results(), [a.name for a in state.experiment.arms])
     marked = set(found.plateau) if found is not None and found.tested else set()
     caption = (
         f"* not significantly worse than the best ({found.best})"

@@ -12,8 +12,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from fmtui.core.events import RunResult
 from fmtui.core.journal import Entry
+from fmtui.core.runs import completed_runs, completed_values, entry_runs, metric_value
 from fmtui.core.spec import format_layers
+from fmtui.core.status import RunStatus
 
 
 @dataclass(frozen=True)
@@ -50,19 +53,19 @@ def _finite(value: Any) -> bool:
 
 def arm_stats(entry: Entry) -> list[ArmStats]:
     """The entry's arms in the order they first ran, with completed seeds' accuracies."""
-    by_arm: dict[str, list[dict[str, Any]]] = {}
-    for run in entry.runs:
-        by_arm.setdefault(str(run.get("arm") or ""), []).append(run)
+    by_arm: dict[str, list[RunResult]] = {}
+    for run in entry_runs(entry):
+        by_arm.setdefault(run.arm, []).append(run)
     out = []
     for arm, runs in by_arm.items():
-        done = [r for r in runs if r.get("status") == "completed" and _finite(r.get("test_acc"))]
+        done = [r for r in completed_runs(runs) if metric_value(r, "test_acc") is not None]
         out.append(
             ArmStats(
                 entry_id=entry.id or 0,
                 arm=arm,
-                spec=dict(runs[0].get("spec") or {}),
-                values=tuple(float(r["test_acc"]) for r in done),
-                seeds=tuple(int((r.get("spec") or {}).get("seed", 0)) for r in done),
+                spec=runs[0].spec.to_dict(),
+                values=tuple(completed_values(done, "test_acc")),
+                seeds=tuple(r.spec.seed for r in done),
                 runs=len(runs),
             )
         )
@@ -132,20 +135,16 @@ def learning_curves(entry: Entry) -> list[Curve]:
     """One curve per arm that has per-epoch validation accuracy, in arm order."""
     by_arm: dict[str, dict[int, list[float]]] = {}
     seeds: dict[str, int] = {}
-    for run in entry.runs:
-        if run.get("status") not in ("completed", "cancelled", "diverged"):
+    for run in entry_runs(entry):
+        if run.status not in (RunStatus.COMPLETED, RunStatus.CANCELLED, RunStatus.DIVERGED):
             continue
-        arm = str(run.get("arm") or "")
-        points = by_arm.setdefault(arm, {})
+        points = by_arm.setdefault(run.arm, {})
         counted = False
-        for epoch in run.get("epochs") or []:
-            if not isinstance(epoch, dict):
-                continue
-            number, value = epoch.get("epoch"), epoch.get("val_acc")
-            if isinstance(number, int) and isinstance(value, int | float) and _finite(value):
-                points.setdefault(number, []).append(float(value))
+        for epoch in run.epochs:
+            if _finite(epoch.val_acc):
+                points.setdefault(epoch.epoch, []).append(epoch.val_acc)
                 counted = True
-        seeds[arm] = seeds.get(arm, 0) + int(counted)
+        seeds[run.arm] = seeds.get(run.arm, 0) + int(counted)
     out = []
     for arm, points in by_arm.items():
         if not points:

@@ -1,0 +1,204 @@
+"""Provides the typed reading of stored runs and the one filter for completed values.
+
+The journal stores each run as the dict `RunResult.to_dict` writes; every reader goes
+through `entry_runs` (or `as_results`) to get `RunResult`s back, and through
+`completed_values` for "the values of a metric over the completed runs", so the rules
+(completed only, finite only, validation accuracy as the best epoch's) live here once.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Protocol
+
+from fmtui.core.events import EpochMetrics, RunResult
+from fmtui.core.spec import RunSpec, SpecError
+from fmtui.core.status import RunStatus
+
+_EPOCH_KEYS = ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "seconds")
+# What the journal's schema fills in for a run stored without it (schema.check_run).
+_DEFAULTS = {"arm": "", "repeat": 0, "status": RunStatus.FAILED.value}
+# Written by `fmtui run --json` summaries beside the spec, and so accepted in the
+# journal's schema; it repeats spec.seed and is not part of the record.
+_REDUNDANT = ("seed",)
+
+
+class HasRuns(Protocol):
+    runs: list[dict[str, Any]]
+
+
+def _fail(path: str, expected: str, value: Any) -> SpecError:
+    return SpecError(path, f"expected {expected}, got {type(value).__name__}")
+
+
+def _int(path: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _fail(path, "a whole number", value)
+    return value
+
+
+def _float(path: str, value: Any, *, null: bool) -> float | None:
+    """A number; null stands for a non-finite value (JSON has none), or for nothing."""
+    if value is None:
+        return None if null else math.nan
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise _fail(path, "a number", value)
+    return float(value)
+
+
+def _text(path: str, value: Any, *, null: bool) -> str | None:
+    if value is None and null:
+        return None
+    if not isinstance(value, str):
+        raise _fail(path, "text", value)
+    return value
+
+
+def _list(path: str, value: Any) -> list[Any]:
+    if not isinstance(value, list | tuple):
+        raise _fail(path, "a list", value)
+    return list(value)
+
+
+def _epoch(path: str, value: Any, number: int) -> EpochMetrics:
+    """One epoch's metrics; one the schema let through without a metric has NaN there."""
+    if not isinstance(value, Mapping):
+        raise _fail(path, "an object", value)
+    unknown = sorted(str(k) for k in value if k not in _EPOCH_KEYS)
+    if unknown:
+        raise SpecError(
+            f"{path}.{unknown[0]}", f"not an epoch metric; known: {', '.join(_EPOCH_KEYS)}"
+        )
+    numbers = {k: _float(f"{path}.{k}", value.get(k), null=False) for k in _EPOCH_KEYS[1:]}
+    epoch = _int(f"{path}.epoch", value.get("epoch", number))
+    return EpochMetrics(epoch=epoch, **numbers)  # type: ignore[arg-type]
+
+
+def _ints(path: str, value: Any) -> tuple[int, ...]:
+    return tuple(_int(f"{path}[{i}]", v) for i, v in enumerate(_list(path, value)))
+
+
+def result_from_dict(data: Mapping[str, Any], path: str = "run") -> RunResult:
+    """The record a stored run dict holds; SpecError names a wrong or unknown field.
+
+    Strict: the keys are those `RunResult.to_dict` writes, with the types it writes
+    (null for a non-finite number, as the journal stores it). Fields a run in progress,
+    a lean import or a run log's absent data leave out take the record's defaults; the
+    spec is required, as in the journal's schema.
+    """
+    if not isinstance(data, Mapping):
+        raise _fail(path, "an object", data)
+    known = {*RunResult.__dataclass_fields__, *_REDUNDANT}
+    unknown = sorted(str(k) for k in data if k not in known)
+    if unknown:
+        raise SpecError(f"{path}.{unknown[0]}", "not a field of a run")
+    if "spec" not in data:
+        raise SpecError(f"{path}.spec", "missing")
+    data = {**_DEFAULTS, **data}
+    spec = data["spec"]
+    if not isinstance(spec, Mapping):
+        raise _fail(f"{path}.spec", "an object", spec)
+    status = _text(f"{path}.status", data["status"], null=False)
+    if status not in set(RunStatus):
+        raise SpecError(f"{path}.status", f"expected one of {', '.join(RunStatus)}")
+    values: dict[str, Any] = {
+        "arm": _text(f"{path}.arm", data["arm"], null=False),
+        "repeat": _int(f"{path}.repeat", data["repeat"]),
+        "spec": RunSpec.from_dict(spec),
+        "status": RunStatus(status),
+    }
+    for name, value in data.items():
+        where = f"{path}.{name}"
+        if name in values or name in _REDUNDANT:
+            continue
+        if name in ("error", "device"):
+            values[name] = _text(where, value, null=True)
+        elif name in ("parameters",):
+            values[name] = _int(where, value)
+        elif name == "best_epoch":
+            values[name] = None if value is None else _int(where, value)
+        elif name == "stopped_early":
+            if not isinstance(value, bool):
+                raise _fail(where, "true or false", value)
+            values[name] = value
+        elif name in ("test_loss", "test_acc"):
+            values[name] = _float(where, value, null=True)
+        elif name == "duration_s":
+            values[name] = _float(where, value, null=False)
+        elif name == "environment":
+            if not isinstance(value, Mapping):
+                raise _fail(where, "an object", value)
+            values[name] = dict(value)
+        elif name == "epochs":
+            values[name] = tuple(
+                _epoch(f"{where}[{i}]", e, i + 1) for i, e in enumerate(_list(where, value))
+            )
+        elif name == "per_class_acc":
+            values[name] = (
+                None
+                if value is None
+                else tuple(
+                    _float(f"{where}[{i}]", v, null=False)
+                    for i, v in enumerate(_list(where, value))
+                )
+            )
+        elif name == "confusion":
+            values[name] = (
+                None
+                if value is None
+                else tuple(_ints(f"{where}[{i}]", row) for i, row in enumerate(_list(where, value)))
+            )
+        elif name == "misclassified":
+            rows = [_ints(f"{where}[{i}]", row) for i, row in enumerate(_list(where, value))]
+            if any(len(row) != 3 for row in rows):
+                raise SpecError(where, "expected rows of (test index, true, predicted)")
+            values[name] = tuple(rows)
+    if values.get("device", "") is None:
+        values["device"] = ""  # the schema lets an import leave it out as null
+    return RunResult(**values)
+
+
+def entry_runs(entry: HasRuns) -> list[RunResult]:
+    """An entry's runs as typed records (the journal keeps their dict form)."""
+    return [result_from_dict(run, f"runs[{i}]") for i, run in enumerate(entry.runs)]
+
+
+def as_results(runs: Iterable[RunResult | Mapping[str, Any]]) -> list[RunResult]:
+    """Records as they are, stored run dicts read into records."""
+    return [r if isinstance(r, RunResult) else result_from_dict(r) for r in runs]
+
+
+def metric_value(run: RunResult, metric: str) -> float | None:
+    """A run's value of `metric`: `val_acc` is its best epoch's; None when not finite."""
+    if metric == "val_acc":
+        accs = [e.val_acc for e in run.epochs if math.isfinite(e.val_acc)]
+        value: Any = max(accs, default=None)
+    else:
+        value = getattr(run, metric)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return None
+    return float(value)
+
+
+def completed_runs(runs: Iterable[RunResult], arm: str | None = None) -> list[RunResult]:
+    """The completed runs, of one arm when `arm` is given."""
+    return [r for r in runs if r.status == RunStatus.COMPLETED and (arm is None or r.arm == arm)]
+
+
+def completed_values(
+    runs: Iterable[RunResult], metric: str = "test_acc", arm: str | None = None
+) -> list[float]:
+    """The finite values of `metric` over the completed runs (of `arm`), in run order."""
+    values = (metric_value(r, metric) for r in completed_runs(runs, arm))
+    return [v for v in values if v is not None]
+
+
+def seed_values(runs: Sequence[RunResult], arm: str, metric: str) -> dict[int, list[float]]:
+    """The arm's completed values of `metric`, by the seed each run trained with."""
+    out: dict[int, list[float]] = {}
+    for run in completed_runs(runs, arm):
+        value = metric_value(run, metric)
+        if value is not None:
+            out.setdefault(run.spec.seed, []).append(value)
+    return out
