@@ -42,7 +42,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from fmtui.app import Trainer, core_trainer, make_app  # noqa: E402
+from fmtui.app import Trainer, make_app, make_trainer  # noqa: E402
 from fmtui.core import data, train  # noqa: E402
 from fmtui.core.journal import Entry  # noqa: E402
 from fmtui.core.spec import Arm, ExperimentSpec, RunSpec  # noqa: E402
@@ -78,7 +78,7 @@ class Phase:
 
 def timed_trainer(source: data.DataSource, batch_size: int, windows: list[Window]) -> Trainer:
     """The app's own trainer, noting each progress report's window as it arrives."""
-    inner = core_trainer(source.directory)
+    inner = make_trainer(source.directory)
     last_step: dict[tuple[str, int, int], int] = {}
 
     def run(

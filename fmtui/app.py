@@ -55,8 +55,8 @@ CHILD_THREADS: int | None = (
 Estimator = Callable[[ExperimentSpec, str], tuple[float, str]]
 
 
-def core_trainer(data_dir: str | Path | None = None, require_full: bool = True) -> Trainer:
-    """The real engine on the real data (found or downloaded as `fmtui run` does).
+def make_trainer(data_dir: str | Path | None = None, require_full: bool = True) -> Trainer:
+    """A trainer: the real engine on the real data (found or downloaded as `fmtui run` does).
 
     It trains in a child process: in this one it would share the interpreter lock
     with the UI, and every redraw would stall the training loop.
@@ -332,7 +332,7 @@ class FmtuiApp(App[None]):
         return bool(self._training) if entry_id is None else entry_id in self._training
 
     def launch(self, entry: Entry, experiment: ExperimentSpec) -> None:
-        """Queue an experiment; it trains in a thread worker after those before it."""
+        """Queue an experiment; it trains after those before it, in a child process."""
         entry_id = entry.id or 0
         self._training.add(entry_id)
         self.cancels[entry_id] = threading.Event()
@@ -526,7 +526,7 @@ def make_app(
     """Build the app; the CLI and the tests both call this. Opens the journal for writing."""
     return FmtuiApp(
         journal or open_journal(journal_path),
-        trainer=trainer or core_trainer(data_dir),
+        trainer=trainer or make_trainer(data_dir),
         estimator=estimator or core_estimator,
         devices=devices,
         export_dir=export_dir,

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from textual.widgets import DataTable, Static
 
-from fmtui.app import core_trainer
+from fmtui.app import make_trainer
 from fmtui.core.journal import Entry, Journal
 from fmtui.core.spec import ExperimentSpec, RunSpec, layer_arms
 from fmtui.screens.browser import BrowserScreen
@@ -248,7 +248,7 @@ async def test_real_engine_on_fixture_data(journal_path: Path, fixture_dir: Path
 
     app = make_app(
         journal_path,
-        trainer=core_trainer(fixture_dir, require_full=False),
+        trainer=make_trainer(fixture_dir, require_full=False),
         estimator=fixed_estimator,
         devices=[("cpu", "CPU")],
         blink=False,

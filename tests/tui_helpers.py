@@ -43,7 +43,7 @@ class FakeTrainer:
             if cancel.is_set():
                 break
             cancel_current.clear()
-            stop = train.AnyEvent(cancel, cancel_current)
+            stop = train.AnySet(cancel, cancel_current)
             spec = planned.spec
             on_event(
                 train.RunStarted(

@@ -25,7 +25,7 @@ from fmtui.core.status import RunStatus
 if TYPE_CHECKING:
     from fmtui.core.batched import GroupTrainer
 
-CancelLike = threading.Event | train.AnyEvent
+CancelLike = threading.Event | train.AnySet
 
 
 class Relay:

@@ -114,8 +114,11 @@ class RunFinished:
     images: tuple[bytes, ...] = ()
 
 
-class AnyEvent:
-    """Set when any of its events is set: an experiment's cancel or a run's skip."""
+class AnySet:
+    """Reads as set when any of its events is: an experiment's cancel or its current run's.
+
+    Not an Event itself (it cannot be set or waited on), only something to poll.
+    """
 
     def __init__(self, *events: threading.Event) -> None:
         self.events = events

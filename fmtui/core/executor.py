@@ -104,7 +104,7 @@ def run_planned(
                 planned.spec,
                 data,
                 on_event=_relabel(emit, engine),
-                cancel=train.AnyEvent(cancel, cancel_current),
+                cancel=train.AnySet(cancel, cancel_current),
                 arm=planned.arm,
                 repeat=planned.repeat,
                 require_full=require_full,

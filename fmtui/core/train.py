@@ -21,7 +21,7 @@ from fmtui import __version__
 from fmtui.core import data as data_mod
 from fmtui.core import hardware
 from fmtui.core.events import (
-    AnyEvent,
+    AnySet,
     EpochEnd,
     EpochMetrics,
     Event,
@@ -200,7 +200,7 @@ def train_run(
     data: data_mod.DataSource | data_mod.Dataset,
     *,
     on_event: EventCallback | None = None,
-    cancel: threading.Event | AnyEvent | None = None,
+    cancel: threading.Event | AnySet | None = None,
     arm: str = "",
     repeat: int = 0,
     require_full: bool = True,
@@ -395,7 +395,7 @@ def run_experiment(
 # The event and result types are defined in `events` (no torch) and re-exported here,
 # where the engine that produces them lives.
 __all__ = [
-    "AnyEvent",
+    "AnySet",
     "DeviceError",
     "EpochEnd",
     "EpochMetrics",
