@@ -342,8 +342,9 @@ def cmd_data_status(args: argparse.Namespace, out: TextIO) -> int:
 
 def cmd_journal(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from fmtui.core import export
+    from fmtui.core.errors import FieldError
     from fmtui.core.journal import JournalError
-    from fmtui.core.spec import SpecError, parse_choice
+    from fmtui.core.spec import parse_choice
 
     if args.journal_command == "edit":
         return cmd_journal_edit(args, out, err)
@@ -364,7 +365,7 @@ def cmd_journal(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 )
             damaged = journal.damaged()
             total = len(journal)
-    except (JournalError, SpecError) as exc:
+    except (JournalError, FieldError) as exc:
         print(f"fmtui journal: {exc}", file=err)
         return 2
     # Damaged entries (failing the schema) are listed, not hidden; no filter matches them
@@ -411,9 +412,10 @@ def _statuses(given: Sequence[str] | None, *, damaged: bool = False) -> list[str
 
 def cmd_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from fmtui.core import export
+    from fmtui.core.errors import FieldError
     from fmtui.core.export_target import TargetExists, write_export
     from fmtui.core.journal import JournalError
-    from fmtui.core.spec import SpecError, parse_choice
+    from fmtui.core.spec import parse_choice
 
     try:
         fmt = parse_choice("format", args.format, export.FORMATS)
@@ -447,7 +449,7 @@ def cmd_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     except TargetExists as exc:
         print(f"fmtui export: {exc.path} exists; add --force to replace it", file=err)
         return 2
-    except (JournalError, SpecError) as exc:
+    except (JournalError, FieldError) as exc:
         print(f"fmtui export: {exc}", file=err)
         return 2
     return 0

@@ -101,8 +101,8 @@ def _changes(args: argparse.Namespace) -> dict[str, Any]:
 
 def cmd_report(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from fmtui.cli_common import _entry_id, _open_journal
+    from fmtui.core.errors import FieldError
     from fmtui.core.journal import JournalError
-    from fmtui.core.spec import SpecError
 
     command = args.report_command
     try:
@@ -116,7 +116,7 @@ def cmd_report(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             if command == "show":
                 return _show(journal, report_id, out, err)
             return _export(journal, report_id, args, out, err)
-    except SpecError as exc:
+    except FieldError as exc:
         print(f"fmtui report {command}: {exc.field}: {exc.message}", file=err)
     except JournalError as exc:
         print(f"fmtui report {command}: {exc}", file=err)

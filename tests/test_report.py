@@ -11,13 +11,13 @@ import pytest
 
 from fmtui.core import export
 from fmtui.core import journal as jmod
+from fmtui.core.errors import FieldError
 from fmtui.core.journal import Entry, Journal, JournalError
 from fmtui.core.report import Report, Reports, export_report, load_report, parse_entry_ids
 from fmtui.core.report import figures as figmod
 from fmtui.core.report.analysis import learning_curves, width_grid
 from fmtui.core.report.build import markdown
 from fmtui.core.report.prose import parse_report_markdown
-from fmtui.core.spec import SpecError
 from tests.report_fixtures import add_fixture_entries, depth_entry, grid_entry
 
 # The seed report beside the checkout (../shared), or one folder further up.
@@ -89,7 +89,7 @@ def test_report_update_keeps_its_id_and_stamps_updated(tmp_path: Path) -> None:
     ],
 )
 def test_invalid_report_fields_are_named(values: dict, field: str) -> None:
-    with pytest.raises(SpecError) as err:
+    with pytest.raises(FieldError) as err:
         Report.from_dict(values)
     assert err.value.field == field
 
@@ -99,7 +99,7 @@ def test_a_report_of_missing_entries_is_refused_and_nothing_is_saved(tmp_path: P
     with Journal(path) as j:
         ids = add_fixture_entries(j)
         before = path.read_bytes()
-        with pytest.raises(SpecError, match="no entry 99"):
+        with pytest.raises(FieldError, match="no entry 99"):
             Reports(j).add(Report(title="R", entry_ids=[ids[0], 99]))
     assert path.read_bytes() == before
 
@@ -142,7 +142,7 @@ def test_the_entries_table_is_not_handed_out(tmp_path: Path) -> None:
 def test_entry_ids_parse_lists_and_ranges() -> None:
     assert parse_entry_ids(["3,1", "7-9"]) == [3, 1, 7, 8, 9]
     for bad in ("a", "5-2", "1-x", "0"):
-        with pytest.raises(SpecError):
+        with pytest.raises(FieldError):
             parse_entry_ids([bad])
 
 

@@ -152,3 +152,17 @@ def test_the_enums_are_the_stored_strings() -> None:
     assert RunStatus.NOT_STARTED == "not started" and RunStatus.QUEUED == "queued"
     assert json.dumps({"status": RunStatus.COMPLETED}) == '{"status": "completed"}'
     assert f"{EntryStatus.CANCELLED}" == "cancelled"
+
+
+def test_titles_and_export_formats_raise_field_errors_not_spec_errors() -> None:
+    from fmtui.core.errors import FieldError
+    from fmtui.core.export import export_text
+    from fmtui.core.report import Report
+
+    with pytest.raises(FieldError) as bad_format:
+        export_text([], "xml")
+    with pytest.raises(FieldError) as no_title:
+        Report(title=" ")
+    for caught, field in ((bad_format, "format"), (no_title, "title")):
+        assert caught.value.field == field and not isinstance(caught.value, SpecError)
+    assert issubclass(SpecError, FieldError)  # a spec's bad field is caught as any other

@@ -28,6 +28,7 @@ from typing import Any
 
 from fmtui import __version__
 from fmtui.core import schema
+from fmtui.core.errors import FieldError
 from fmtui.core.events import RunResult
 from fmtui.core.journal import Entry, Journal, JournalError, now_text, to_json_safe
 from fmtui.core.record import run_command
@@ -396,7 +397,7 @@ def export_text(entries: Sequence[Entry], fmt: str) -> str:
         return to_json(entries)
     if fmt == "csv":
         return to_csv(entries)
-    raise SpecError("format", f"expected one of {', '.join(FORMATS)}, got {fmt!r}")
+    raise FieldError("format", f"expected one of {', '.join(FORMATS)}, got {fmt!r}")
 
 
 def select(

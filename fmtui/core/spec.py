@@ -13,6 +13,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
+from fmtui.core.errors import FieldError
+
 ACTIVATIONS = ("relu", "tanh", "gelu", "sigmoid", "leaky_relu")
 OPTIMIZERS = ("adam", "adamw", "sgd")
 DEVICES = ("auto", "cpu", "cuda", "mps")
@@ -29,13 +31,8 @@ MAX_ARMS = 400
 MAX_LR = 10.0
 
 
-class SpecError(ValueError):
-    """An invalid spec value; `field` names the offending field."""
-
-    def __init__(self, field_name: str, message: str) -> None:
-        super().__init__(f"{field_name}: {message}")
-        self.field = field_name
-        self.message = message
+class SpecError(FieldError):
+    """An invalid experiment or run spec value; `field` names the offending field."""
 
 
 _INT_RE = re.compile(r"([+-]?)([0-9]+)", re.ASCII)

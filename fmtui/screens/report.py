@@ -29,11 +29,11 @@ from textual.widgets import (
     TextArea,
 )
 
+from fmtui.core.errors import FieldError
 from fmtui.core.journal import Entry, JournalError, Search
 from fmtui.core.report import PROSE_FIELDS, Report, Reports, export_report, figures
 from fmtui.core.report.analysis import arm_stats, best_of, learning_curves
 from fmtui.core.report.build import markdown
-from fmtui.core.spec import SpecError
 from fmtui.widgets.charts import BarPlot, LinePlot
 from fmtui.widgets.footer import QuietFooter
 from fmtui.widgets.table import show_rows
@@ -138,7 +138,7 @@ class ReportScreen(Screen[None]):
         search = Search.parse(self.query_one("#find", Input).value)
         try:
             self.shown = self.fm.journal.query(sort="date", reverse=False, **search.query_args())
-        except (JournalError, SpecError) as err:
+        except (JournalError, FieldError) as err:
             self._error(str(err))
             self.shown = []
         rows = [
@@ -242,7 +242,7 @@ class ReportScreen(Screen[None]):
         """The form as a validated report, or None with the field named in red."""
         try:
             return Report.from_dict(self.report.to_dict() | self.values(), self.report.id)
-        except SpecError as err:
+        except FieldError as err:
             self._error(f"{err.field}: {err.message}")
             return None
 
@@ -301,7 +301,7 @@ class ReportScreen(Screen[None]):
                 reports.add(report)
             else:
                 reports.update(report)
-        except (JournalError, SpecError) as err:
+        except (JournalError, FieldError) as err:
             self._error(str(err))
             return False
         self.report = report

@@ -14,8 +14,8 @@ from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
+from fmtui.core.errors import FieldError
 from fmtui.core.journal import Journal, JournalError, now_text, to_json_safe
-from fmtui.core.spec import SpecError
 
 REPORTS_TABLE = "reports"
 PROSE_FIELDS = ("preamble", "introduction", "method", "results", "discussion", "conclusion")
@@ -32,23 +32,23 @@ def _text(name: str, value: Any, limit: int) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):
-        raise SpecError(name, f"expected text, got {type(value).__name__}")
+        raise FieldError(name, f"expected text, got {type(value).__name__}")
     if len(value) > limit:
-        raise SpecError(name, f"at most {limit} characters, got {len(value)}")
+        raise FieldError(name, f"at most {limit} characters, got {len(value)}")
     return value
 
 
 def _entry_ids(value: Any) -> list[int]:
     if not isinstance(value, list | tuple):
-        raise SpecError("entries", "expected a list of entry ids")
+        raise FieldError("entries", "expected a list of entry ids")
     if len(value) > MAX_ENTRIES:
-        raise SpecError("entries", f"at most {MAX_ENTRIES} entries, got {len(value)}")
+        raise FieldError("entries", f"at most {MAX_ENTRIES} entries, got {len(value)}")
     ids: list[int] = []
     for item in value:
         if isinstance(item, bool) or not isinstance(item, int) or not 1 <= item <= 10**9:
-            raise SpecError("entries", f"entry ids are whole numbers from 1 to 10^9, got {item!r}")
+            raise FieldError("entries", f"entry ids are whole numbers from 1 to 10^9, got {item!r}")
         if item in ids:
-            raise SpecError("entries", f"entry {item} is listed twice")
+            raise FieldError("entries", f"entry {item} is listed twice")
         ids.append(item)
     return ids
 
@@ -57,13 +57,13 @@ def _tags(value: Any) -> list[str]:
     if isinstance(value, str):
         value = value.replace(",", " ").split()
     if not isinstance(value, list | tuple) or not all(isinstance(t, str) for t in value):
-        raise SpecError("tags", "expected words like machine-learning report")
+        raise FieldError("tags", "expected words like machine-learning report")
     tags = list(dict.fromkeys(t.strip() for t in value if t.strip()))
     if len(tags) > MAX_TAGS:
-        raise SpecError("tags", f"at most {MAX_TAGS} tags, got {len(tags)}")
+        raise FieldError("tags", f"at most {MAX_TAGS} tags, got {len(tags)}")
     for tag in tags:
         if not TAG_RE.match(tag):
-            raise SpecError(
+            raise FieldError(
                 "tags", f"a tag is 1–40 letters, digits or _ . + - (no spaces), got {tag!r}"
             )
     return tags
@@ -91,20 +91,20 @@ class Report:
     def __post_init__(self) -> None:
         self.title = _text("title", self.title, MAX_TITLE)
         if not self.title.strip():
-            raise SpecError("title", "a report needs a title (1 to 300 characters)")
+            raise FieldError("title", "a report needs a title (1 to 300 characters)")
         self.entry_ids = _entry_ids(self.entry_ids)
         for name in PROSE_FIELDS:
             setattr(self, name, _text(name, getattr(self, name), MAX_PROSE))
         if not isinstance(self.front_matter, bool):
-            raise SpecError("front_matter", "expected true or false")
+            raise FieldError("front_matter", "expected true or false")
         self.layout = _text("layout", self.layout, 40)
         if not LAYOUT_RE.match(self.layout):
-            raise SpecError("layout", f"letters, digits, _ or - (up to 40), got {self.layout!r}")
+            raise FieldError("layout", f"letters, digits, _ or - (up to 40), got {self.layout!r}")
         self.tags = _tags(self.tags)
         for name in ("created", "updated"):
             value = getattr(self, name)
             if not isinstance(value, str) or not TIME_RE.match(value):
-                raise SpecError(name, f"expected a time like 2025-10-07 15:00:51, got {value!r}")
+                raise FieldError(name, f"expected a time like 2025-10-07 15:00:51, got {value!r}")
 
     def to_dict(self) -> dict[str, Any]:
         return to_json_safe(asdict(self))
@@ -112,7 +112,7 @@ class Report:
     @classmethod
     def from_dict(cls, data: Any, report_id: int | None = None) -> Report:
         if not isinstance(data, Mapping):
-            raise SpecError("report", f"expected an object, got {type(data).__name__}")
+            raise FieldError("report", f"expected an object, got {type(data).__name__}")
         known = {f.name for f in fields(cls)}
         values = {k: v for k, v in data.items() if k in known}
         if report_id is not None:
@@ -136,7 +136,7 @@ class Reports:
                 missing.append(entry_id)
         if missing:
             listed = ", ".join(str(i) for i in missing)
-            raise SpecError("entries", f"no entry {listed} in the journal (see journal list)")
+            raise FieldError("entries", f"no entry {listed} in the journal (see journal list)")
 
     def add(self, report: Report) -> int:
         data = report.to_dict()
@@ -169,7 +169,7 @@ class Reports:
             raise JournalError(f"No report {report_id} in the journal {self.journal.path}.")
         try:
             return Report.from_dict(doc, report_id)
-        except (SpecError, TypeError) as err:
+        except (FieldError, TypeError) as err:
             raise JournalError(f"Report {report_id} in the journal is damaged: {err}") from None
 
     def all(self) -> list[Report]:
@@ -179,7 +179,7 @@ class Reports:
         for doc_id, doc in docs:
             try:
                 out.append(Report.from_dict(doc, doc_id))
-            except (SpecError, TypeError):
+            except (FieldError, TypeError):
                 continue  # a damaged record is skipped in lists; `get` names it
         return out
 
@@ -207,7 +207,7 @@ def parse_entry_ids(texts: Sequence[str]) -> list[int]:
         for part in text.replace(",", " ").split():
             first, dash, last = part.partition("-")
             if not first.isdigit() or (dash and not last.isdigit()):
-                raise SpecError(
+                raise FieldError(
                     "entries", f"entry ids are whole numbers or ranges like 1-12, got {part!r}"
                 )
             if not dash:
@@ -215,6 +215,6 @@ def parse_entry_ids(texts: Sequence[str]) -> list[int]:
                 continue
             lo, hi = int(first), int(last)
             if not lo <= hi or hi - lo >= MAX_ENTRIES:
-                raise SpecError("entries", f"a range goes up, at most {MAX_ENTRIES} ids: {part!r}")
+                raise FieldError("entries", f"a range goes up, at most {MAX_ENTRIES} ids: {part!r}")
             ids += range(lo, hi + 1)
     return _entry_ids(ids)
