@@ -171,13 +171,14 @@ def _show(journal: Any, report_id: int, out: TextIO, err: TextIO) -> int:
 def _export(
     journal: Any, report_id: int, args: argparse.Namespace, out: TextIO, err: TextIO
 ) -> int:
+    from fmtui.core.errors import FieldError
     from fmtui.core.report import export_report, load_report
     from fmtui.core.report.build import FORMATS
-    from fmtui.core.spec import SpecError, parse_choice
+    from fmtui.core.spec import parse_choice
 
     fmt = parse_choice("format", args.format, FORMATS)
     if not args.output:
-        raise SpecError("output", "name the folder to write into with -o DIR")
+        raise FieldError("output", "name the folder to write into with -o DIR")
     report, entries, notes = load_report(journal, report_id)
     result = export_report(report, entries, Path(args.output).expanduser(), fmt)
     for note in notes + result.notes:
