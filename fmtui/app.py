@@ -410,7 +410,8 @@ class FmtuiApp(App[None]):
     @work(thread=True, exit_on_error=False, group="training")
     def _train(self, entry: Entry, experiment: ExperimentSpec) -> None:
         entry_id = entry.id or 0
-        status, error = EntryStatus.FAILED, None
+        status: str = EntryStatus.FAILED
+        error: str | None = None
         cancel = self.cancels[entry_id]
         try:
             if not self._wait_for_turn(entry_id, cancel):

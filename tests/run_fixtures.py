@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from fmtui.core.events import EpochMetrics, RunResult
@@ -15,7 +16,7 @@ def stored_run(
     seed: int = 0,
     repeat: int = 0,
     status: str = "completed",
-    val_accs: list[float] = (),  # type: ignore[assignment]
+    val_accs: Sequence[float] = (),
     duration_s: float = 0.0,
     **spec: Any,
 ) -> dict[str, Any]:

@@ -68,7 +68,9 @@ class GroupTrainer:
 
     # ------------------------------------------------------------ results
 
-    def finish_run(self, run: RunBook, status: str, error: str | None = None, **extra: Any) -> None:
+    def finish_run(
+        self, run: RunBook, status: RunStatus, error: str | None = None, **extra: Any
+    ) -> None:
         images = extra.pop("images", ())
         result = train.RunResult(
             arm=run.planned.arm,

@@ -100,7 +100,7 @@ class EpochLoop:
         return self.t.model
 
     def _remove(
-        self, gone: dict[int, tuple[str, str | None]], tensors: dict[str, torch.Tensor]
+        self, gone: dict[int, tuple[RunStatus, str | None]], tensors: dict[str, torch.Tensor]
     ) -> None:
         """Finish the runs at slots `gone` (status, error) and drop them from the stack."""
         for slot, (status, error) in sorted(gone.items()):
@@ -119,10 +119,10 @@ class EpochLoop:
         for name, value in tensors.items():
             tensors[name] = value[keep]
 
-    def _cancelled(self) -> dict[int, tuple[str, str | None]]:
+    def _cancelled(self) -> dict[int, tuple[RunStatus, str | None]]:
         if self.t.cancel.is_set():
             return {slot: (RunStatus.CANCELLED, None) for slot in range(len(self.active))}
-        gone: dict[int, tuple[str, str | None]] = {}
+        gone: dict[int, tuple[RunStatus, str | None]] = {}
         if self.t.cancel_current is not None and self.t.cancel_current.is_set():
             # The current run is the one being shown: the first unfinished run of the group.
             self.t.cancel_current.clear()
@@ -183,7 +183,7 @@ class EpochLoop:
     ) -> None:
         """Progress per run; a run whose window loss is not finite has diverged."""
         running = (tensors["window"] / window_steps).tolist()
-        gone: dict[int, tuple[str, str | None]] = {}
+        gone: dict[int, tuple[RunStatus, str | None]] = {}
         for slot, (run, value) in enumerate(zip(self.active, running, strict=True)):
             if not math.isfinite(value):
                 gone[slot] = (
@@ -226,7 +226,7 @@ class EpochLoop:
         train_loss = (tensors["loss_sum"] / n_train).tolist()
         train_acc = (tensors["correct"].double() / n_train).tolist()
         val_loss, val_acc = self._validate()
-        gone: dict[int, tuple[str, str | None]] = {}
+        gone: dict[int, tuple[RunStatus, str | None]] = {}
         stopped: list[int] = []
         for slot, run in enumerate(self.active):
             if not (math.isfinite(train_loss[slot]) and math.isfinite(val_loss[slot])):

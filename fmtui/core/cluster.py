@@ -243,7 +243,7 @@ class _Relay:
                 self.drop(run)
                 self.finish(run, RunStatus.FAILED, reason)
 
-    def finish(self, run: _Run, status: str, error: str | None) -> None:
+    def finish(self, run: _Run, status: RunStatus, error: str | None) -> None:
         """Close a run the worker could not close: what the controller saw is kept."""
         result = events.RunResult(
             run.task.arm,

@@ -28,7 +28,7 @@ class RunView:
     seed: int
     max_epochs: int
     patience: int
-    status: str = RunStatus.QUEUED
+    status: RunStatus = RunStatus.QUEUED
     epochs: list[train.EpochMetrics] = field(default_factory=list)
     best_val_acc: float | None = None
     patience_left: int | None = None

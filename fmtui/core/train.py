@@ -218,7 +218,7 @@ def train_run(
 
     images: tuple[bytes, ...] = ()
 
-    def finish(status: str, error: str | None = None, **extra: Any) -> RunResult:
+    def finish(status: RunStatus, error: str | None = None, **extra: Any) -> RunResult:
         result = RunResult(
             arm=arm,
             repeat=repeat,
