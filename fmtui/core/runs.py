@@ -9,7 +9,7 @@ through `entry_runs` (or `as_results`) to get `RunResult`s back, and through
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
 from fmtui.core.events import EpochMetrics, RunResult
@@ -19,9 +19,9 @@ from fmtui.core.status import RunStatus
 _EPOCH_KEYS = ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "seconds")
 # What the journal's schema fills in for a run stored without it (schema.check_run).
 _DEFAULTS = {"arm": "", "repeat": 0, "status": RunStatus.FAILED.value}
-# Written by `fmtui run --json` summaries beside the spec, and so accepted in the
-# journal's schema; it repeats spec.seed and is not part of the record.
-_REDUNDANT = ("seed",)
+# Read first, in this order; `seed` is written by `fmtui run --json` summaries beside
+# the spec, and so accepted in the journal's schema: it repeats spec.seed and is dropped.
+_FIRST = ("arm", "repeat", "spec", "status", "seed")
 
 
 class HasRuns(Protocol):
@@ -38,10 +38,10 @@ def _int(path: str, value: Any) -> int:
     return value
 
 
-def _float(path: str, value: Any, *, null: bool) -> float | None:
-    """A number; null stands for a non-finite value (JSON has none), or for nothing."""
+def _float(path: str, value: Any) -> float:
+    """A number; null is how the journal stores a non-finite one (JSON has none)."""
     if value is None:
-        return None if null else math.nan
+        return math.nan
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise _fail(path, "a number", value)
     return float(value)
@@ -70,13 +70,68 @@ def _epoch(path: str, value: Any, number: int) -> EpochMetrics:
         raise SpecError(
             f"{path}.{unknown[0]}", f"not an epoch metric; known: {', '.join(_EPOCH_KEYS)}"
         )
-    numbers = {k: _float(f"{path}.{k}", value.get(k), null=False) for k in _EPOCH_KEYS[1:]}
+    numbers = {k: _float(f"{path}.{k}", value.get(k)) for k in _EPOCH_KEYS[1:]}
     epoch = _int(f"{path}.epoch", value.get("epoch", number))
-    return EpochMetrics(epoch=epoch, **numbers)  # type: ignore[arg-type]
+    return EpochMetrics(epoch=epoch, **numbers)
 
 
 def _ints(path: str, value: Any) -> tuple[int, ...]:
     return tuple(_int(f"{path}[{i}]", v) for i, v in enumerate(_list(path, value)))
+
+
+def _floats(path: str, value: Any) -> tuple[float, ...]:
+    return tuple(_float(f"{path}[{i}]", v) for i, v in enumerate(_list(path, value)))
+
+
+def _bool(path: str, value: Any) -> bool:
+    if value is None:  # the schema lets a lean import leave it null
+        return False
+    if not isinstance(value, bool):
+        raise _fail(path, "true or false", value)
+    return value
+
+
+def _mapping(path: str, value: Any) -> dict[str, Any]:
+    if not isinstance(value, Mapping):
+        raise _fail(path, "an object", value)
+    return dict(value)
+
+
+def _optional(read: Callable[[str, Any], Any]) -> Callable[[str, Any], Any]:
+    return lambda path, value: None if value is None else read(path, value)
+
+
+def _epochs(path: str, value: Any) -> tuple[EpochMetrics, ...]:
+    return tuple(_epoch(f"{path}[{i}]", e, i + 1) for i, e in enumerate(_list(path, value)))
+
+
+def _misclassified(path: str, value: Any) -> tuple[tuple[int, ...], ...]:
+    rows = tuple(_ints(f"{path}[{i}]", row) for i, row in enumerate(_list(path, value)))
+    if any(len(row) != 3 for row in rows):
+        raise SpecError(path, "expected rows of (test index, true, predicted)")
+    return rows
+
+
+# How each stored field is read (the required ones are read before these).
+_READERS: dict[str, Callable[[str, Any], Any]] = {
+    "error": lambda path, value: _text(path, value, null=True),
+    "device": lambda path, value: _text(path, value, null=True) or "",
+    "parameters": _int,
+    "environment": _mapping,
+    "epochs": _epochs,
+    "best_epoch": _optional(_int),
+    "stopped_early": _bool,
+    "test_loss": _optional(_float),  # null: not tested (or not finite)
+    "test_acc": _optional(_float),
+    "per_class_acc": _optional(_floats),
+    "confusion": _optional(
+        lambda path, value: tuple(
+            _ints(f"{path}[{i}]", r) for i, r in enumerate(_list(path, value))
+        )
+    ),
+    "misclassified": _misclassified,
+    "duration_s": _float,
+}
 
 
 def result_from_dict(data: Mapping[str, Any], path: str = "run") -> RunResult:
@@ -89,73 +144,26 @@ def result_from_dict(data: Mapping[str, Any], path: str = "run") -> RunResult:
     """
     if not isinstance(data, Mapping):
         raise _fail(path, "an object", data)
-    known = {*RunResult.__dataclass_fields__, *_REDUNDANT}
-    unknown = sorted(str(k) for k in data if k not in known)
+    unknown = sorted(str(k) for k in data if k not in _READERS and k not in _FIRST)
     if unknown:
         raise SpecError(f"{path}.{unknown[0]}", "not a field of a run")
     if "spec" not in data:
         raise SpecError(f"{path}.spec", "missing")
     data = {**_DEFAULTS, **data}
-    spec = data["spec"]
-    if not isinstance(spec, Mapping):
-        raise _fail(f"{path}.spec", "an object", spec)
+    if not isinstance(data["spec"], Mapping):
+        raise _fail(f"{path}.spec", "an object", data["spec"])
     status = _text(f"{path}.status", data["status"], null=False)
     if status not in set(RunStatus):
         raise SpecError(f"{path}.status", f"expected one of {', '.join(RunStatus)}")
     values: dict[str, Any] = {
         "arm": _text(f"{path}.arm", data["arm"], null=False),
         "repeat": _int(f"{path}.repeat", data["repeat"]),
-        "spec": RunSpec.from_dict(spec),
+        "spec": RunSpec.from_dict(data["spec"]),
         "status": RunStatus(status),
     }
     for name, value in data.items():
-        where = f"{path}.{name}"
-        if name in values or name in _REDUNDANT:
-            continue
-        if name in ("error", "device"):
-            values[name] = _text(where, value, null=True)
-        elif name in ("parameters",):
-            values[name] = _int(where, value)
-        elif name == "best_epoch":
-            values[name] = None if value is None else _int(where, value)
-        elif name == "stopped_early":
-            if not isinstance(value, bool):
-                raise _fail(where, "true or false", value)
-            values[name] = value
-        elif name in ("test_loss", "test_acc"):
-            values[name] = _float(where, value, null=True)
-        elif name == "duration_s":
-            values[name] = _float(where, value, null=False)
-        elif name == "environment":
-            if not isinstance(value, Mapping):
-                raise _fail(where, "an object", value)
-            values[name] = dict(value)
-        elif name == "epochs":
-            values[name] = tuple(
-                _epoch(f"{where}[{i}]", e, i + 1) for i, e in enumerate(_list(where, value))
-            )
-        elif name == "per_class_acc":
-            values[name] = (
-                None
-                if value is None
-                else tuple(
-                    _float(f"{where}[{i}]", v, null=False)
-                    for i, v in enumerate(_list(where, value))
-                )
-            )
-        elif name == "confusion":
-            values[name] = (
-                None
-                if value is None
-                else tuple(_ints(f"{where}[{i}]", row) for i, row in enumerate(_list(where, value)))
-            )
-        elif name == "misclassified":
-            rows = [_ints(f"{where}[{i}]", row) for i, row in enumerate(_list(where, value))]
-            if any(len(row) != 3 for row in rows):
-                raise SpecError(where, "expected rows of (test index, true, predicted)")
-            values[name] = tuple(rows)
-    if values.get("device", "") is None:
-        values["device"] = ""  # the schema lets an import leave it out as null
+        if name in _READERS:
+            values[name] = _READERS[name](f"{path}.{name}", value)
     return RunResult(**values)
 
 
