@@ -103,8 +103,11 @@ def test_strict_reading_names_the_wrong_field(change: dict[str, Any], field: str
 
 
 def test_missing_keys_read_as_the_schema_fills_them_and_a_spec_is_required() -> None:
-    lean = RunResult.from_dict({"spec": SMALL.to_dict(), "epochs": [{"val_acc": 0.8}]})
+    lean = RunResult.from_dict(
+        {"spec": SMALL.to_dict(), "epochs": [{"val_acc": 0.8}], "stopped_early": None}
+    )
     assert (lean.arm, lean.repeat, lean.status) == ("", 0, RunStatus.FAILED)
+    assert lean.stopped_early is False
     assert lean.epochs[0].epoch == 1 and lean.epochs[0].val_acc == 0.8
     assert math.isnan(lean.epochs[0].train_loss)
     with pytest.raises(SpecError, match="run.spec: missing"):
