@@ -92,3 +92,50 @@ async def test_a_plot_is_built_once_per_drawing_and_size() -> None:
         await pilot.resize_terminal(80, 24)
         await pilot.pause()
         assert len(builds) == 3
+
+
+def test_grid_heatmap_chooses_the_best_arm_on_validation_like_the_saved_plateau() -> None:
+    """The heatmap's best arm is the one the recorded evaluation names (chosen on
+    validation accuracy, each run with its own seed), not the luckiest test score."""
+    from fmtui.core.stats import plateau
+
+    base = RunSpec(epochs=1, patience=0)
+    experiment = ExperimentSpec(arms=grid_arms(parse_grid("16,32x16,32"), base), seeds=2)
+    state = LiveState.for_experiment(1, "grid", experiment)
+    scores = {  # test accuracy per seed, validation accuracy
+        "16x16": ((0.900, 0.910), 0.80),
+        "16x32": ((0.700, 0.705), 0.70),
+        "32x16": ((0.700, 0.705), 0.70),
+        "32x32": ((0.880, 0.885), 0.95),
+    }
+    for planned in experiment.runs():
+        tests, val = scores[planned.arm]
+        metrics = train.EpochMetrics(1, 0.5, 0.8, 0.5, val, 1.0)
+        state.apply(
+            train.RunFinished(
+                train.RunResult(
+                    planned.arm,
+                    planned.repeat,
+                    planned.spec,
+                    "completed",
+                    test_acc=tests[planned.repeat],
+                    epochs=(metrics,),
+                )
+            )
+        )
+    stored = [
+        train.RunResult(
+            p.arm,
+            p.repeat,
+            p.spec,
+            "completed",
+            test_acc=scores[p.arm][0][p.repeat],
+            epochs=(train.EpochMetrics(1, 0.5, 0.8, 0.5, scores[p.arm][1], 1.0),),
+        ).to_dict()
+        for p in experiment.runs()
+    ]
+    saved = plateau(stored, [a.name for a in experiment.arms])
+    assert saved is not None and saved.best == "32x32"
+    console = Console(width=80, file=io.StringIO(), record=True)
+    console.print(heatmap(state))
+    assert "the best (32x32)" in " ".join(console.export_text().split())
