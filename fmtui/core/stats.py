@@ -242,7 +242,7 @@ def entry_verdict(comparisons: Sequence[Comparison]) -> str | None:
 def judge(
     runs: Sequence[RunResult | Mapping[str, Any]], arms: Sequence[str], claim: object
 ) -> list[Comparison]:
-    """Every variant arm against the claim's baseline arm (stored run dicts), adjusted."""
+    """Every variant arm against the claim's baseline arm (records or stored runs), adjusted."""
     from fmtui.core.verdicts import judge_claim
 
     return judge_claim(runs, arms, claim)

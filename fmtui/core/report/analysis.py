@@ -1,6 +1,6 @@
 """Provides the numbers a report is built from: per-arm seeds, the best arm, grids, curves.
 
-Everything here reads stored run dicts (the journal's shapes) and returns plain values
+Everything here reads the journal's runs as typed records (`entry_runs`) and returns plain values
 in a fixed order, so the same journal always gives the same report text.
 """
 
