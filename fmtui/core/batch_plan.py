@@ -259,6 +259,18 @@ def _min_gain(specs: Sequence[RunSpec]) -> float:
     return SAME_SHAPE_MIN_GAIN if same else AUTO_MIN_GAIN
 
 
+def predicted_speedup(groups: Sequence[Group], device_type: str) -> float:
+    """Sequential step time over the plan's, by the cost model (1.0: nothing batched)."""
+    alone = sum(_alone_cost(r.spec, device_type) for g in groups for r in g.runs)
+    planned = sum(
+        _step_cost([r.spec for r in g.runs], g.widths, device_type)
+        if g.engine == "batched"
+        else _alone_cost(g.runs[0].spec, device_type)
+        for g in groups
+    )
+    return alone / planned if planned else 1.0
+
+
 def describe(groups: Sequence[Group]) -> str:
     """One line for a person: '49 runs → 2 batched groups (48 runs), 1 alone'."""
     total = sum(len(g.runs) for g in groups)
