@@ -6,6 +6,7 @@ finishes its runs, this module trains the active ones epoch by epoch.
 
 from __future__ import annotations
 
+import functools
 import math
 import threading
 import time
@@ -231,7 +232,7 @@ class EpochLoop:
             event, stop = run.book.end_epoch(
                 run.spec,
                 metrics,
-                lambda slot=slot: self.model.run_state(slot),  # type: ignore[misc]
+                functools.partial(self.model.run_state, slot),
                 run.planned.arm,
                 run.planned.repeat,
             )
