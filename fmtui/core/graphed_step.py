@@ -50,16 +50,17 @@ def eager_step(
     logits = model.forward(xb, train=True)
     losses = F.cross_entropy(logits.reshape(k * b, -1), yb, reduction="none")
     loss = losses.view(k, b).mean(1)
-    if optimizer.takes_grads:
-        optimizer.apply(torch.autograd.grad(loss.sum(), model.parameters()))
-        return loss.detach(), (logits.detach().argmax(2) == yb.view(k, b)).sum(1)
-    optimizer.zero_grad()
-    loss.sum().backward()
     # Padded entries need no gradient mask: a padded unit's input weights and bias are
     # zero, so its output is zero (sigmoid's is masked) and every product that forms
     # a padded gradient has an exact zero factor. Zero gradients and zero parameters
     # stay zero under Adam, AdamW, SGD and weight decay (tested).
-    optimizer.step()
+    if optimizer.takes_grads:
+        # Fresh gradients straight from autograd: no buffer to zero and accumulate into.
+        optimizer.apply(torch.autograd.grad(loss.sum(), model.parameters()))
+    else:  # torch's optimizer (CUDA graphs capture this path) reads `.grad`
+        optimizer.zero_grad()
+        loss.sum().backward()
+        optimizer.step()
     return loss.detach(), (logits.detach().argmax(2) == yb.view(k, b)).sum(1)
 
 
