@@ -98,3 +98,34 @@ def test_planner_does_not_load_torch() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize(
+    "runs",
+    [
+        _runs(RunSpec(layers=(16, 16)), RunSpec(layers=(2048, 2048))),
+        _runs(RunSpec(layers=(16,)), RunSpec(layers=(1024,)), RunSpec(layers=(4096,))),
+        _runs(RunSpec(layers=(512, 512), batch_size=64), RunSpec(layers=(512, 512), batch_size=32)),
+        _runs(RunSpec(layers=(384, 512))),
+    ],
+    ids=["tiny-with-huge", "widths-apart", "batch-sizes-differ", "one-run"],
+)
+def test_auto_on_cpu_trains_alone_where_stacking_would_not_be_faster(runs) -> None:
+    groups = plan(runs, "auto")
+    assert [g.engine for g in groups] == ["sequential"] * len(runs)
+    assert batch_plan.predicted_speedup(groups, "cpu") == 1.0
+
+
+@pytest.mark.parametrize(
+    "grid",
+    ["16..128x16..128", "16..1024x16..1024", "64,2048x64,2048", "16,4096"],
+)
+def test_auto_never_plans_a_group_slower_than_its_runs_alone(grid) -> None:
+    arms = grid_arms(parse_grid(grid), RunSpec())
+    for seeds in (1, 3):
+        groups = plan(ExperimentSpec(arms, seeds=seeds).runs(), "auto")
+        for group in groups:
+            if group.engine == "batched":
+                gain = batch_plan.predicted_gain([r.spec for r in group.runs], "cpu")
+                assert gain >= batch_plan._min_gain([r.spec for r in group.runs])
+        assert batch_plan.predicted_speedup(groups, "cpu") >= 1.0

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import statistics
 import threading
+import time
 
 import pytest
 import torch
@@ -14,7 +15,7 @@ from fmtui.core.batched import GroupTrainer, train_group
 from fmtui.core.model import build_model
 from fmtui.core.spec import Arm, ExperimentSpec, PlannedRun, RunSpec
 from fmtui.core.stacked_model import StackedMLP
-from fmtui.core.stacked_optim import PerRunStacked, TorchStacked
+from fmtui.core.stacked_optim import FusedStacked, PerRunStacked, TorchStacked
 
 SMALL = dict(layers=(32, 16), epochs=3, patience=0, batch_size=32, device="cpu")
 
@@ -101,7 +102,36 @@ def test_shared_hyperparameters_use_torchs_optimizer(ds) -> None:
 
     same = make_stacked_optimizer(stack.parameters(), [_spec(), _spec(seed=1)])
     mixed = make_stacked_optimizer(stack.parameters(), [_spec(), _spec(lr=0.1)])
-    assert isinstance(same, TorchStacked) and isinstance(mixed, PerRunStacked)
+    sgd = make_stacked_optimizer(stack.parameters(), [_spec(optimizer="sgd")] * 2)
+    captured = make_stacked_optimizer(stack.parameters(), [_spec()], capturable=True)
+    assert isinstance(same, FusedStacked) and isinstance(mixed, PerRunStacked)
+    assert isinstance(sgd, TorchStacked) and isinstance(captured, TorchStacked)
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "adamw"])
+def test_direct_fused_step_gives_torchs_numbers_exactly(optimizer: str) -> None:
+    spec = _spec(optimizer=optimizer, lr=0.01, weight_decay=0.05)
+    make = torch.Generator().manual_seed(3)
+    start = [torch.randn(3, 20, 7, generator=make), torch.randn(3, 1, 7, generator=make)]
+    grads = [[torch.randn(t.shape, generator=make) for t in start] for _ in range(5)]
+    ours = [t.clone().requires_grad_(True) for t in start]
+    theirs = [t.clone().requires_grad_(True) for t in start]
+    fused = FusedStacked(ours, spec)
+    torch_opt = TorchStacked(theirs, spec)
+    for step in range(5):
+        step_grads = grads[step]
+        fused.apply(step_grads)
+        for p, g in zip(theirs, step_grads, strict=True):
+            p.grad = g.clone()
+        torch_opt.step()
+        if step == 2:  # run 1 leaves the group: both keep runs 0 and 2 alike
+            keep = torch.tensor([0, 2])
+            ours = [p[keep].detach().clone().requires_grad_(True) for p in ours]
+            theirs = [p[keep].detach().clone().requires_grad_(True) for p in theirs]
+            fused.compact(keep, ours)
+            torch_opt.compact(keep, theirs)
+            grads = [[g[keep] for g in later] for later in grads]
+    assert all(torch.equal(a, b) for a, b in zip(ours, theirs, strict=True))
 
 
 def test_batched_and_sequential_agree_statistically(fixture_source) -> None:
@@ -138,11 +168,11 @@ def test_one_runs_early_stop_freezes_it_and_keeps_its_best_state(ds) -> None:
 
 def test_nan_in_one_run_marks_it_diverged_and_the_others_go_on(ds) -> None:
     calls = {"n": 0}
-    real_step = TorchStacked.step
+    real_apply = FusedStacked.apply
 
-    def poisoned_step(self) -> None:  # noqa: ANN001
+    def poisoned_apply(self, grads) -> None:  # noqa: ANN001
         calls["n"] += 1
-        real_step(self)
+        real_apply(self, grads)
         if calls["n"] == 20:  # second epoch (17 steps per epoch): poison run 1 only
             with torch.no_grad():
                 for p in self.params:
@@ -150,7 +180,7 @@ def test_nan_in_one_run_marks_it_diverged_and_the_others_go_on(ds) -> None:
 
     specs = [_spec(seed=1), _spec(seed=2), _spec(seed=3)]
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(TorchStacked, "step", poisoned_step)
+        mp.setattr(FusedStacked, "apply", poisoned_apply)
         results = train_group(_planned(*specs), ds, require_full=False, progress_every=5)
     assert [r.status for r in results] == ["completed", "diverged", "completed"]
     assert "loss became nan" in results[1].error and len(results[1].epochs) == 1
@@ -269,3 +299,18 @@ def test_padding_stays_zero_for_activations_nonzero_or_steep_at_zero(ds, activat
     w0, w1, w2 = (w.detach() for w in trainer.model.weights)
     assert not w0[1, :, 8:].any() and not w1[1, 8:, :].any() and not w1[1, :, 4:].any()
     assert not w2[1, 4:, :].any() and not trainer.model.biases[1].detach()[1, 0, 4:].any()
+
+
+def test_each_run_records_its_share_of_the_group_time_not_the_whole(ds) -> None:
+    stopper = _spec(seed=1, epochs=10, patience=2, lr=0.05)  # stops early on the fixture
+    steady, third = _spec(seed=2, epochs=10), _spec(seed=3, epochs=10)
+    start = time.perf_counter()
+    results = train_group(_planned(stopper, steady, third), ds, require_full=False)
+    elapsed = time.perf_counter() - start
+    assert [r.status for r in results] == ["completed"] * 3 and results[0].stopped_early
+    assert all(r.environment["duration_basis"] == "group share" for r in results)
+    assert all(r.duration_s > 0 for r in results)
+    # Shares add up to at most the group's wall time (the old way counted it 3-fold) …
+    assert sum(r.duration_s for r in results) <= elapsed
+    # … and a run that left the group early was charged only for its own stretch.
+    assert results[0].duration_s < results[1].duration_s

@@ -26,10 +26,16 @@ BATCH_MODES_HELP = "auto, off or a group size from 1 to 512"
 # stacked step pays the overhead once for the whole group but computes padded widths.
 # CPU figures: the engine's 384x512 epoch (844 steps of 64) takes about 1.7 s on the
 # 2-core development machine, about 2 ms a step, and a tiny network's step about
-# 1 ms. CUDA figures: an eager 384x512 step takes about 1.5 ms on an H200 and is
+# 1 ms. A stacked CPU step's fixed cost is about that of one run's step since the
+# step hands gradients straight to the fused optimizer kernel: with 1.0 ms the model
+# picks, for the 4x4 grid 16..128, the split measured fastest among five candidates
+# (first widths 16-32 and 64-128, each padded: 3.1x the sequential step, against 2.5x
+# for the 1.5 ms choice of 16-64 and 128, 2.8x grouped by first width, 2.3x all
+# padded to 128x128; 2-core CPU, one thread, interleaved, shared machine).
+# CUDA figures: an eager 384x512 step takes about 1.5 ms on an H200 and is
 # nearly all overhead, so stacking almost always pays there.
 _OVERHEAD_S = {"cpu": 1.0e-3, "cuda": 1.5e-3, "mps": 1.5e-3}
-_GROUP_OVERHEAD_S = {"cpu": 1.5e-3, "cuda": 2.0e-3, "mps": 2.0e-3}
+_GROUP_OVERHEAD_S = {"cpu": 1.0e-3, "cuda": 2.0e-3, "mps": 2.0e-3}
 _MACS_PER_S = {"cpu": 4.8e10, "cuda": 4.0e13, "mps": 4.0e12}
 # Auto pads runs together only where the model predicts at least this speed-up, so
 # that the model's error cannot make a padded plan slower than sequential. Runs of one
@@ -257,6 +263,18 @@ def _split_bucket(
 def _min_gain(specs: Sequence[RunSpec]) -> float:
     same = len({s.layers for s in specs}) == 1
     return SAME_SHAPE_MIN_GAIN if same else AUTO_MIN_GAIN
+
+
+def predicted_speedup(groups: Sequence[Group], device_type: str) -> float:
+    """Sequential step time over the plan's, by the cost model (1.0: nothing batched)."""
+    alone = sum(_alone_cost(r.spec, device_type) for g in groups for r in g.runs)
+    planned = sum(
+        _step_cost([r.spec for r in g.runs], g.widths, device_type)
+        if g.engine == "batched"
+        else _alone_cost(g.runs[0].spec, device_type)
+        for g in groups
+    )
+    return alone / planned if planned else 1.0
 
 
 def describe(groups: Sequence[Group]) -> str:

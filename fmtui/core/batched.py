@@ -25,6 +25,7 @@ from fmtui.core import train
 from fmtui.core.batched_loop import CancelLike, EpochLoop, Relay, RunBook
 from fmtui.core.graphed_step import SteppingEngine, graphs_unsupported
 from fmtui.core.model import parameter_count
+from fmtui.core.run_end import build_result, test_outcome
 from fmtui.core.spec import PlannedRun
 from fmtui.core.stacked_model import StackedMLP
 from fmtui.core.stacked_optim import make_stacked_optimizer, shared_hyperparameters
@@ -61,7 +62,9 @@ class GroupTrainer:
         self.progress_every = progress_every
         self.engine = dict(engine or {})
         self.results: dict[int, train.RunResult] = {}
-        self.started = time.perf_counter()
+        self.clock = time.perf_counter()
+        self.shared_s = 0.0
+        self.unfinished = len(self.planned)
         self.env: dict[str, Any] = {}
         self.device_name = self.planned[0].spec.device
         self.model: StackedMLP | None = None
@@ -72,54 +75,45 @@ class GroupTrainer:
         self, run: RunBook, status: RunStatus, error: str | None = None, **extra: Any
     ) -> None:
         images = extra.pop("images", ())
-        result = train.RunResult(
-            arm=run.planned.arm,
-            repeat=run.planned.repeat,
-            spec=run.spec,
-            status=status,
-            error=error,
+        result = build_result(
+            run.planned.arm,
+            run.planned.repeat,
+            run.spec,
+            status,
+            error,
+            book=run.book,
             device=self.device_name,
             parameters=parameter_count(run.spec),
             environment=dict(self.env),
-            epochs=tuple(run.epochs),
-            best_epoch=run.best_epoch,
-            duration_s=time.perf_counter() - self.started,
+            duration_s=self._share(),
             **extra,
         )
+        self.unfinished -= 1
         self.results[run.index] = result
         self.relay(run.index, train.RunFinished(result, images))
+
+    def _share(self) -> float:
+        """The group's time so far split fairly: each stretch of wall time is divided
+        among the runs still unfinished in it, so the runs' durations sum to the
+        group's time and none is counted K-fold (the environment says `group share`)."""
+        now = time.perf_counter()
+        self.shared_s += (now - self.clock) / max(1, self.unfinished)
+        self.clock = now
+        return self.shared_s
 
     def complete_run(
         self, run: RunBook, slot: int, dataset: data_mod.Dataset, stopped: bool
     ) -> None:
         """Test a finished run on its best (or last) state, as the sequential engine does."""
         assert self.model is not None
-        state = run.best_state if run.spec.early_stopping and run.best_state else None
-        if state is None:
-            run.best_epoch = len(run.epochs)
-        module = self.model.module(slot, state)
-        test_loss, test_acc, pred = train.evaluate(module, dataset.test_x, dataset.test_y)
-        if not math.isfinite(test_loss):
+        module = self.model.module(slot, run.book.state_to_test(run.spec))
+        evaluated = train.evaluate(module, dataset.test_x, dataset.test_y)
+        outcome = test_outcome(*evaluated, dataset)
+        if outcome is None:
             self.finish_run(run, RunStatus.DIVERGED, "test loss is non-finite")
             return
-        target = dataset.test_y
-        confusion = torch.bincount(target * 10 + pred, minlength=100).view(10, 10).cpu()
-        totals = confusion.sum(1).clamp(min=1)
-        per_class = (confusion.diag().double() / totals.double()).tolist()
-        wrong = (pred != target).nonzero().flatten()[:16].cpu().tolist()
-        target_cpu, pred_cpu = target.cpu(), pred.cpu()
-        pixels = (dataset.test_x[wrong[:8]] * 255).round().to(torch.uint8).cpu()
-        self.finish_run(
-            run,
-            RunStatus.COMPLETED,
-            stopped_early=stopped,
-            test_loss=test_loss,
-            test_acc=test_acc,
-            per_class_acc=tuple(float(v) for v in per_class),
-            confusion=tuple(tuple(int(v) for v in row) for row in confusion.tolist()),
-            misclassified=tuple((i, int(target_cpu[i]), int(pred_cpu[i])) for i in wrong),
-            images=tuple(bytes(row.tolist()) for row in pixels),
-        )
+        fields, images = outcome
+        self.finish_run(run, RunStatus.COMPLETED, stopped_early=stopped, images=images, **fields)
 
     # ------------------------------------------------------------ the loop
 
@@ -164,6 +158,7 @@ class GroupTrainer:
         self.env["data"] = str(dataset.source.directory)
         self.env["data_sizes"] = [dataset.n_train, dataset.n_test]
         self.env.update(self.engine)
+        self.env["duration_basis"] = "group share"
         return dataset, device
 
     def _start_runs(self, device: torch.device) -> list[RunBook]:

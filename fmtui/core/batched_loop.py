@@ -6,6 +6,7 @@ finishes its runs, this module trains the active ones epoch by epoch.
 
 from __future__ import annotations
 
+import functools
 import math
 import threading
 import time
@@ -18,6 +19,7 @@ from torch.nn import functional as F
 from fmtui.core import data as data_mod
 from fmtui.core import train
 from fmtui.core.graphed_step import SteppingEngine
+from fmtui.core.run_end import EpochBook
 from fmtui.core.spec import PlannedRun
 from fmtui.core.stacked_model import StackedMLP
 from fmtui.core.status import RunStatus
@@ -60,11 +62,7 @@ class RunBook:
     planned: PlannedRun
     generator: torch.Generator
     cancel: CancelLike | None
-    epochs: list[train.EpochMetrics] = field(default_factory=list)
-    best_score: float = -math.inf
-    best_epoch: int | None = None
-    best_state: list[torch.Tensor] | None = None
-    waited: int = 0
+    book: EpochBook = field(default_factory=EpochBook)
 
     @property
     def spec(self) -> Any:
@@ -235,23 +233,15 @@ class EpochLoop:
             metrics = train.EpochMetrics(
                 epoch, train_loss[slot], train_acc[slot], val_loss[slot], val_acc[slot], seconds
             )
-            run.epochs.append(metrics)
-            spec = run.spec
-            score = val_acc[slot] if spec.monitor == "val_acc" else -val_loss[slot]
-            if score > run.best_score + spec.min_delta:
-                run.best_score, run.best_epoch, run.waited = score, epoch, 0
-                if spec.early_stopping:
-                    run.best_state = self.model.run_state(slot)
-            else:
-                run.waited += 1
-            left = spec.patience - run.waited if spec.early_stopping else None
-            self.t.relay(
-                run.index,
-                train.EpochEnd(
-                    run.planned.arm, run.planned.repeat, metrics, run.best_epoch or epoch, left
-                ),
+            event, stop = run.book.end_epoch(
+                run.spec,
+                metrics,
+                functools.partial(self.model.run_state, slot),
+                run.planned.arm,
+                run.planned.repeat,
             )
-            if spec.early_stopping and run.waited >= spec.patience and epoch < spec.epochs:
+            self.t.relay(run.index, event)
+            if stop:
                 stopped.append(slot)
         for slot in stopped:
             self.t.complete_run(self.active[slot], slot, self.dataset, stopped=True)

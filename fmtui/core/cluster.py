@@ -245,14 +245,7 @@ class _Relay:
 
     def finish(self, run: _Run, status: RunStatus, error: str | None) -> None:
         """Close a run the worker could not close: what the controller saw is kept."""
-        result = events.RunResult(
-            run.task.arm,
-            run.task.repeat,
-            _spec(run),
-            status,
-            error=error,
-            epochs=tuple(run.epochs),
-        )
+        result = cluster_task.closed_result(run.task, _spec(run), status, error, run.epochs)
         run.result = result
         run.attempts = max(run.attempts, 1)
         self.on_event(events.RunFinished(result))

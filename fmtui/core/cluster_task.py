@@ -14,6 +14,7 @@ import pickle
 import socket
 import threading
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from importlib import metadata
 from typing import Any
@@ -151,6 +152,18 @@ def run_task(task: TaskSpec) -> events.RunResult:
 
 
 def _failed(task: TaskSpec, spec: RunSpec, reason: str, send: Any) -> events.RunResult:
-    result = events.RunResult(task.arm, task.repeat, spec, RunStatus.FAILED, error=reason)
+    result = closed_result(task, spec, RunStatus.FAILED, reason)
     send(events.RunFinished(result))
     return result
+
+
+def closed_result(
+    task: TaskSpec,
+    spec: RunSpec,
+    status: RunStatus,
+    error: str | None,
+    epochs: Sequence[events.EpochMetrics] = (),
+) -> events.RunResult:
+    """The result of a run its engine could not close (the task or the controller
+    closes it): status and reason, and the epochs seen so far."""
+    return events.RunResult(task.arm, task.repeat, spec, status, error=error, epochs=tuple(epochs))

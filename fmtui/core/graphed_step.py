@@ -41,19 +41,27 @@ def eager_step(
     idx: torch.Tensor,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """One training step for every run; returns per-run (mean loss, correct predictions)."""
-    xb, yb = x_all[idx], y_all[idx]
+    k, b = idx.shape
+    # index_select on the flat index is a plain row copy: about 3 times faster on the
+    # CPU than advanced indexing with the (K, B) index, for the same rows.
+    flat = idx.reshape(-1)
+    xb = x_all.index_select(0, flat).view(k, b, -1)
+    yb = y_all.index_select(0, flat)
     logits = model.forward(xb, train=True)
-    k, b = yb.shape
-    losses = F.cross_entropy(logits.reshape(k * b, -1), yb.reshape(-1), reduction="none")
+    losses = F.cross_entropy(logits.reshape(k * b, -1), yb, reduction="none")
     loss = losses.view(k, b).mean(1)
-    optimizer.zero_grad()
-    loss.sum().backward()
     # Padded entries need no gradient mask: a padded unit's input weights and bias are
     # zero, so its output is zero (sigmoid's is masked) and every product that forms
     # a padded gradient has an exact zero factor. Zero gradients and zero parameters
     # stay zero under Adam, AdamW, SGD and weight decay (tested).
-    optimizer.step()
-    return loss.detach(), (logits.detach().argmax(2) == yb).sum(1)
+    if optimizer.takes_grads:
+        # Fresh gradients straight from autograd: no buffer to zero and accumulate into.
+        optimizer.apply(torch.autograd.grad(loss.sum(), model.parameters()))
+    else:  # torch's optimizer (CUDA graphs capture this path) reads `.grad`
+        optimizer.zero_grad()
+        loss.sum().backward()
+        optimizer.step()
+    return loss.detach(), (logits.detach().argmax(2) == yb.view(k, b)).sum(1)
 
 
 class SteppingEngine:

@@ -21,10 +21,20 @@ EPS = 1e-8
 
 
 class StackedOptimizer:
-    """The interface the batched engine uses: step, zero_grad, compact."""
+    """The interface the batched engine uses: step, zero_grad, compact.
+
+    An optimizer that `takes_grads` is given the step's gradients by `apply` (from
+    `torch.autograd.grad`); the others read `.grad` after `backward`.
+    """
+
+    takes_grads = False
 
     def __init__(self, params: list[torch.Tensor]) -> None:
         self.params = params
+
+    def apply(self, grads: Sequence[torch.Tensor]) -> None:
+        """One step with `grads` (one per parameter) instead of the `.grad` buffers."""
+        raise NotImplementedError
 
     def zero_grad(self) -> None:
         for p in self.params:
@@ -90,8 +100,71 @@ def _per_run(values: Sequence[float], like: torch.Tensor) -> torch.Tensor:
     return torch.tensor(list(values), dtype=like.dtype, device=like.device).view(-1, 1, 1)
 
 
+class FusedStacked(StackedOptimizer):
+    """Adam or AdamW with shared hyperparameters: torch's fused kernel, called directly.
+
+    The same kernel with the same arguments and state as `torch.optim.Adam(fused=True)`
+    (so the same numbers, tested), without the optimizer's per-step bookkeeping in
+    Python, and with gradients handed over from `torch.autograd.grad`, so that no
+    gradient buffer is zeroed and then accumulated into every step. On the 2-core CPU
+    this took a stacked step of 3 × 384×512 from about 22 to about 18 ms.
+    """
+
+    takes_grads = True
+
+    def __init__(self, params: list[torch.Tensor], spec: RunSpec) -> None:
+        super().__init__(params)
+        self.kernel = torch._fused_adamw_ if spec.optimizer == "adamw" else torch._fused_adam_
+        self.lr, self.weight_decay = spec.lr, spec.weight_decay
+        self.exp_avg = [torch.zeros_like(p) for p in params]
+        self.exp_avg_sq = [torch.zeros_like(p) for p in params]
+        # torch keeps a fused optimizer's step count as a float32 tensor per parameter.
+        self.steps = [torch.zeros((), dtype=torch.float32, device=p.device) for p in params]
+
+    @staticmethod
+    def available(device: torch.device, spec: RunSpec, capturable: bool) -> bool:
+        """On the CPU for Adam and AdamW; CUDA keeps torch's (capturable) optimizer."""
+        return (
+            device.type == "cpu"
+            and not capturable
+            and spec.optimizer in ("adam", "adamw")
+            and hasattr(torch, "_fused_adam_")
+        )
+
+    def step(self) -> None:
+        self.apply([p.grad for p in self.params if p.grad is not None])
+
+    @torch.no_grad()
+    def apply(self, grads: Sequence[torch.Tensor]) -> None:
+        torch._foreach_add_(self.steps, 1)
+        self.kernel(
+            self.params,
+            list(grads),
+            self.exp_avg,
+            self.exp_avg_sq,
+            [],
+            self.steps,
+            amsgrad=False,
+            lr=self.lr,
+            beta1=BETAS[0],
+            beta2=BETAS[1],
+            weight_decay=self.weight_decay,
+            eps=EPS,
+            maximize=False,
+            grad_scale=None,
+            found_inf=None,
+        )
+
+    def compact(self, keep: torch.Tensor, params: list[torch.Tensor]) -> None:
+        self.params = params
+        self.exp_avg = [m[keep].clone() for m in self.exp_avg]
+        self.exp_avg_sq = [v[keep].clone() for v in self.exp_avg_sq]
+
+
 class PerRunStacked(StackedOptimizer):
     """Adam, AdamW or SGD with per-run lr, weight decay and momentum, as torch computes them."""
+
+    takes_grads = True
 
     def __init__(self, params: list[torch.Tensor], specs: Sequence[RunSpec]) -> None:
         super().__init__(params)
@@ -104,13 +177,14 @@ class PerRunStacked(StackedOptimizer):
         self.m = [torch.zeros_like(p) for p in params]
         self.v = [torch.zeros_like(p) for p in params] if self.kind != "sgd" else []
 
-    @torch.no_grad()
     def step(self) -> None:
+        self.apply([p.grad for p in self.params if p.grad is not None])
+
+    @torch.no_grad()
+    def apply(self, grads: Sequence[torch.Tensor]) -> None:
         self.steps += 1
         t = self.steps
-        for i, p in enumerate(self.params):
-            grad = p.grad
-            assert grad is not None
+        for i, (p, grad) in enumerate(zip(self.params, grads, strict=True)):
             lr, wd = _fit(self.lr, p), _fit(self.wd, p)
             if self.kind == "sgd":
                 grad = grad + wd * p
@@ -154,7 +228,10 @@ def shared_hyperparameters(specs: Sequence[RunSpec]) -> bool:
 def make_stacked_optimizer(
     params: list[torch.Tensor], specs: Sequence[RunSpec], capturable: bool = False
 ) -> StackedOptimizer:
-    """torch's optimizer when the group agrees on its hyperparameters, else the per-run step."""
+    """torch's optimizer (or its fused kernel) when the group agrees on its
+    hyperparameters, else the per-run step."""
     if shared_hyperparameters(specs):
+        if FusedStacked.available(params[0].device, specs[0], capturable):
+            return FusedStacked(params, specs[0])
         return TorchStacked(params, specs[0], capturable)
     return PerRunStacked(params, specs)

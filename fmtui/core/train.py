@@ -32,6 +32,7 @@ from fmtui.core.events import (
     RunStarted,
 )
 from fmtui.core.model import build_model, parameter_count
+from fmtui.core.run_end import EpochBook, build_result, test_outcome
 from fmtui.core.spec import RunSpec
 from fmtui.core.status import RunStatus
 
@@ -210,26 +211,24 @@ def train_run(
     emit = on_event or (lambda _event: None)
     cancel = cancel or threading.Event()
     started = time.perf_counter()
-    epochs: list[EpochMetrics] = []
+    book = EpochBook()
     env: dict[str, Any] = {}
     device_name = spec.device
     params = parameter_count(spec)
-    best_epoch: int | None = None
 
     images: tuple[bytes, ...] = ()
 
     def finish(status: RunStatus, error: str | None = None, **extra: Any) -> RunResult:
-        result = RunResult(
-            arm=arm,
-            repeat=repeat,
-            spec=spec,
-            status=status,
-            error=error,
+        result = build_result(
+            arm,
+            repeat,
+            spec,
+            status,
+            error,
+            book=book,
             device=device_name,
             parameters=params,
             environment=env,
-            epochs=tuple(epochs),
-            best_epoch=best_epoch,
             duration_s=time.perf_counter() - started,
             **extra,
         )
@@ -268,9 +267,6 @@ def train_run(
         emit(RunStarted(arm, repeat, spec, device_name, params, dict(env), steps_per_epoch))
 
         x_all, y_all = dataset.train_x, dataset.train_y
-        best_score = -math.inf
-        best_state: dict[str, torch.Tensor] | None = None
-        waited = 0
         stopped_early = False
         for epoch in range(1, spec.epochs + 1):
             t0 = time.perf_counter()
@@ -314,47 +310,27 @@ def train_run(
             metrics = EpochMetrics(
                 epoch, train_loss, train_acc, val_loss, val_acc, time.perf_counter() - t0
             )
-            epochs.append(metrics)
-            # Early stopping watches the spec's monitor; higher scores are better.
-            score = val_acc if spec.monitor == "val_acc" else -val_loss
-            if score > best_score + spec.min_delta:
-                best_score, best_epoch, waited = score, epoch, 0
-                if spec.early_stopping:
-                    best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-            else:
-                waited += 1
-            left = spec.patience - waited if spec.early_stopping else None
-            emit(EpochEnd(arm, repeat, metrics, best_epoch or epoch, left))
-            if spec.early_stopping and waited >= spec.patience and epoch < spec.epochs:
-                stopped_early = True
+            event, stopped_early = book.end_epoch(
+                spec,
+                metrics,
+                lambda: {k: v.detach().clone() for k, v in model.state_dict().items()},
+                arm,
+                repeat,
+            )
+            emit(event)
+            if stopped_early:
                 break
 
         if cancel.is_set():
             return finish(RunStatus.CANCELLED, stopped_early=stopped_early)
-        if spec.early_stopping and best_state is not None:
+        best_state = book.state_to_test(spec)
+        if best_state is not None:
             model.load_state_dict(best_state)
-        else:
-            best_epoch = len(epochs)
-        test_loss, test_acc, pred = evaluate(model, dataset.test_x, dataset.test_y)
-        if not math.isfinite(test_loss):
+        outcome = test_outcome(*evaluate(model, dataset.test_x, dataset.test_y), dataset)
+        if outcome is None:
             raise _Diverged("test loss is non-finite")
-        target = dataset.test_y
-        confusion = torch.bincount(target * 10 + pred, minlength=100).view(10, 10).cpu()
-        totals = confusion.sum(1).clamp(min=1)
-        per_class = (confusion.diag().double() / totals.double()).tolist()
-        wrong = (pred != target).nonzero().flatten()[:16].cpu().tolist()
-        target_cpu, pred_cpu = target.cpu(), pred.cpu()
-        pixels = (dataset.test_x[wrong[:8]] * 255).round().to(torch.uint8).cpu()
-        images = tuple(bytes(row.tolist()) for row in pixels)
-        return finish(
-            RunStatus.COMPLETED,
-            stopped_early=stopped_early,
-            test_loss=test_loss,
-            test_acc=test_acc,
-            per_class_acc=tuple(float(v) for v in per_class),
-            confusion=tuple(tuple(int(v) for v in row) for row in confusion.tolist()),
-            misclassified=tuple((i, int(target_cpu[i]), int(pred_cpu[i])) for i in wrong),
-        )
+        fields, images = outcome
+        return finish(RunStatus.COMPLETED, stopped_early=stopped_early, **fields)
     except _Diverged as err:
         return finish(RunStatus.DIVERGED, str(err))
     except (DeviceError, data_mod.DataError) as err:
