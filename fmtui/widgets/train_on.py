@@ -28,9 +28,9 @@ def train_on_row(address: str | None) -> ComposeResult:
     if cluster_installed():
         shown = ellipsize(one_line(address), ADDRESS_WIDTH)
         options.append((literal_line(f"cluster {shown}"), CLUSTER))
-        hint = f"runs train on the workers at {address}, with their data and devices"
+        hint = "the workers use their own data and devices"
     else:
-        hint = f"to train on {address}, install Dask here and on it: {INSTALL_COMMAND}"
+        hint = f"to train on {address}, install Dask: {INSTALL_COMMAND}"
     with Horizontal(classes="row", id=f"row-{FIELD}"):
         yield Label("Train on", classes="field-label")
         yield Select(
