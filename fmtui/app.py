@@ -31,6 +31,7 @@ from fmtui.core.safe_text import terminal_safe
 from fmtui.core.spec import ExperimentSpec
 from fmtui.core.status import EntryStatus
 from fmtui.core.subprocess_trainer import prepare_subprocesses, run_in_subprocess
+from fmtui.core.train_on import CLUSTER, THIS_MACHINE, trainer_for
 from fmtui.core.words import count
 from fmtui.messages import ExperimentDone, JournalChanged, TrainingEvent
 from fmtui.screens.browser import BrowserScreen
@@ -114,8 +115,13 @@ class FmtuiApp(App[None]):
         export_dir: Path | None = None,
         blink: bool = True,
         live_clock: bool = True,
+        cluster: str | None = None,
+        data_dir: str | Path | None = None,
+        require_full: bool = True,
     ) -> None:
         super().__init__()
+        self.cluster_address = cluster  # the Dask scheduler the designer offers, if any
+        self._data_dir, self._require_full = data_dir, require_full
         self.live_clock = live_clock  # off in snapshots: no ETAs or elapsed times
         self.journal = journal
         self.trainer = trainer
@@ -331,8 +337,21 @@ class FmtuiApp(App[None]):
     def is_training(self, entry_id: int | None = None) -> bool:
         return bool(self._training) if entry_id is None else entry_id in self._training
 
-    def launch(self, entry: Entry, experiment: ExperimentSpec) -> None:
-        """Queue an experiment; it trains after those before it, in a child process."""
+    def trainer_for(self, where: str) -> Trainer:
+        """The trainer for an experiment launched to train on `where`."""
+        return trainer_for(
+            where,
+            local=self.trainer,
+            cluster=self.cluster_address,
+            data_dir=self._data_dir,
+            require_full=self._require_full,
+            progress_every=PROGRESS_EVERY,
+        )
+
+    def launch(self, entry: Entry, experiment: ExperimentSpec, where: str = THIS_MACHINE) -> None:
+        """Queue an experiment; it trains after those before it, in a child process or on
+        the cluster `where` names."""
+        trainer = self.trainer_for(where)
         entry_id = entry.id or 0
         self._training.add(entry_id)
         self.cancels[entry_id] = threading.Event()
@@ -342,8 +361,9 @@ class FmtuiApp(App[None]):
             self.queue.append(entry_id)
             self._jobs += 1
             waiting = len(self.queue) - 1
-        self._train(entry, experiment)
-        note = f", after {waiting} queued before it" if waiting else ""
+        self._train(entry, experiment, trainer)
+        note = f" on the cluster at {self.cluster_address}" if where == CLUSTER else ""
+        note += f", after {waiting} queued before it" if waiting else ""
         self.notify(
             f"Launched entry {entry_id}: {count(len(experiment.runs()), 'run')}{note}.",
             timeout=4,
@@ -408,7 +428,7 @@ class FmtuiApp(App[None]):
         return not (cancel.is_set() or self.cancel_event.is_set())
 
     @work(thread=True, exit_on_error=False, group="training")
-    def _train(self, entry: Entry, experiment: ExperimentSpec) -> None:
+    def _train(self, entry: Entry, experiment: ExperimentSpec, trainer: Trainer) -> None:
         entry_id = entry.id or 0
         status: str = EntryStatus.FAILED
         error: str | None = None
@@ -428,7 +448,7 @@ class FmtuiApp(App[None]):
                 self.post_message(TrainingEvent(entry_id, event))  # … then shown
 
             try:
-                self.trainer(experiment, on_event, cancel, self.skips[entry_id])
+                trainer(experiment, on_event, cancel, self.skips[entry_id])
             except Exception as err:  # noqa: BLE001 - reported, never a crash
                 error = str(err)
                 self.log.error(f"training of entry {entry_id} failed: {error}")
@@ -458,7 +478,7 @@ class FmtuiApp(App[None]):
     def on_experiment_done(self, message: ExperimentDone) -> None:
         state = self.live.get(message.entry_id)
         if state is not None:
-            state.finish(message.status)
+            state.finish(message.status, message.error)
         severity: SeverityLevel = (
             "information" if message.status == EntryStatus.COMPLETED else "warning"
         )
@@ -523,14 +543,22 @@ def make_app(
     export_dir: Path | None = None,
     blink: bool = True,
     live_clock: bool = True,
+    cluster: str | None = None,
+    require_full: bool = True,
 ) -> FmtuiApp:
-    """Build the app; the CLI and the tests both call this. Opens the journal for writing."""
+    """Build the app; the CLI and the tests both call this. Opens the journal for writing.
+
+    `cluster` is a Dask scheduler's address the designer offers beside this machine.
+    """
     return FmtuiApp(
         journal or open_journal(journal_path),
-        trainer=trainer or make_trainer(data_dir),
+        trainer=trainer or make_trainer(data_dir, require_full),
         estimator=estimator or core_estimator,
         devices=devices,
         export_dir=export_dir,
         blink=blink,
         live_clock=live_clock,
+        cluster=cluster,
+        data_dir=data_dir,
+        require_full=require_full,
     )

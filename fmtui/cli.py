@@ -70,6 +70,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"fmtui {__version__}")
     parser.add_argument("--journal", metavar="PATH", help="journal file (env FMTUI_JOURNAL)")
     parser.add_argument("--data-dir", metavar="DIR", help="folder with the four IDX files")
+    parser.add_argument(
+        "--cluster",
+        dest="app_cluster",
+        metavar="ADDRESS",
+        help="a Dask cluster the app's designer offers to train on, e.g. tcp://host:8786 "
+        "(env FMTUI_CLUSTER); needs pip install 'fmtui[cluster]'",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     run = sub.add_parser(
@@ -311,11 +318,14 @@ def _main(argv: Sequence[str] | None = None) -> int:
 
 def _open_app(args: argparse.Namespace) -> int:
     from fmtui.app import make_app
+    from fmtui.cluster_cli import cluster_address
     from fmtui.core.journal import JournalError
 
     err = safe_stream(sys.stderr)
     try:
-        app = make_app(journal_path=args.journal, data_dir=args.data_dir)
+        app = make_app(
+            journal_path=args.journal, data_dir=args.data_dir, cluster=cluster_address(args)
+        )
     except JournalError as exc:
         print(f"fmtui: {exc}", file=err)
         return 2

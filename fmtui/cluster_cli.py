@@ -46,8 +46,12 @@ class ClusterSession:
 
 
 def cluster_address(args: argparse.Namespace) -> str | None:
-    """`--cluster`, else FMTUI_CLUSTER, else None (train on this machine)."""
-    address = getattr(args, "cluster", None) or os.environ.get("FMTUI_CLUSTER", "")
+    """`--cluster` (the command's, else fmtui's), else FMTUI_CLUSTER, else None (this machine)."""
+    address = (
+        getattr(args, "cluster", None)
+        or getattr(args, "app_cluster", None)
+        or os.environ.get("FMTUI_CLUSTER", "")
+    )
     return address.strip() or None
 
 

@@ -9,6 +9,7 @@ failed reproduction. This module reads no torch unless asked for the running mac
 from __future__ import annotations
 
 import platform
+import socket
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -31,11 +32,12 @@ def cpu_model(cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
 
 
 def machine() -> dict[str, Any]:
-    """The running machine: CPU model, torch's CPU capability, threads and GPU model."""
+    """The running machine: host name, CPU model, torch's CPU capability, threads, GPU."""
     import torch
 
     gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
     return {
+        "host": socket.gethostname(),  # which machine, as a cluster worker also reports it
         "cpu_model": cpu_model(),
         "cpu_capability": torch.backends.cpu.get_cpu_capability(),
         "threads": torch.get_num_threads(),

@@ -40,6 +40,8 @@ class RunView:
     error: str | None = None
     started: float | None = None
     duration_s: float | None = None
+    device: str | None = None  # as the training process reported it
+    host: str | None = None  # the machine it trains on (a cluster worker's, or this one)
 
     @property
     def key(self) -> tuple[str, int]:
@@ -70,6 +72,7 @@ class LiveState:
     progress_every: int = 1
     samples_per_s: float = 0.0
     status: str = RunStatus.QUEUED
+    error: str | None = None  # why the experiment ended early (a cluster out of reach)
     version: int = 0  # changes with every event
     epoch_version: int = 0  # changes when runs start, epochs end and runs finish
 
@@ -99,6 +102,8 @@ class LiveState:
             run.status, run.started = RunStatus.RUNNING, time.monotonic()
             run.epochs, run.best_val_acc, run.test_acc, run.error = [], None, None, None
             run.seed, run.max_epochs = event.spec.seed, event.spec.epochs
+            host = event.environment.get("host")
+            run.device, run.host = str(event.device), str(host) if host else None
             self.current, self.status = run, RunStatus.RUNNING
             self.epoch, self.step, self.steps_per_epoch = 1, 0, event.steps_per_epoch
             self.step_losses, self.loss_epoch = [], 0
@@ -128,8 +133,8 @@ class LiveState:
             if len(run.epochs) < len(result.epochs):
                 run.epochs = list(result.epochs)
 
-    def finish(self, status: str) -> None:
-        self.status = status
+    def finish(self, status: str, error: str | None = None) -> None:
+        self.status, self.error = status, error
         self.current = None
         for run in self.runs:
             if run.status == RunStatus.QUEUED and status in (

@@ -33,6 +33,8 @@ from fmtui.screens.dialogs import ConfirmDialog
 from fmtui.widgets.footer import QuietFooter
 from fmtui.widgets.inputs import SafeInput, SafeTextArea
 from fmtui.widgets.literal import literal, literal_line
+from fmtui.widgets.train_on import FIELD as TRAIN_ON
+from fmtui.widgets.train_on import chosen_place, train_on_row
 
 if TYPE_CHECKING:
     from fmtui.app import FmtuiApp
@@ -160,6 +162,7 @@ class DesignerScreen(Screen[None]):
                     else "auto"
                 )
                 yield Select(devices, value=current, allow_blank=False, id="device", compact=True)
+            yield from train_on_row(self.fm.cluster_address)
             for name in GRID_FIELDS:
                 yield from self._field(name, values)
             yield Label(VARIANTS_HINT, id="variants-label")
@@ -218,6 +221,7 @@ class DesignerScreen(Screen[None]):
                 out[widget.id] = widget.value
             elif isinstance(widget, TextArea):
                 out[widget.id] = widget.text
+        out.pop(TRAIN_ON, None)  # where to train is chosen per launch, not part of the design
         mode = out.get("mode", "variants")
         if mode == "grid":
             out.pop("variants", None)
@@ -432,7 +436,7 @@ class DesignerScreen(Screen[None]):
             return
         assert self.experiment is not None
         self._initial = self.values()
-        self.fm.launch(self.entry, self.experiment)
+        self.fm.launch(self.entry, self.experiment, chosen_place(self))
 
     def action_back(self) -> None:
         self.fm.leave(

@@ -23,7 +23,7 @@ from textual.widgets import (
 )
 
 from fmtui.core.journal import JournalError
-from fmtui.core.live import LiveState
+from fmtui.core.live import LiveState, RunView
 from fmtui.core.present import (
     ellipsize,
     experiment_progress,
@@ -55,7 +55,7 @@ if TYPE_CHECKING:
 
 REFRESH_S = 0.5  # progress and table
 # Status last and as wide as it needs: a failure's reason is never cut.
-COLUMNS = ("arm", "seed", "epoch", "best", "test", "time", "status")
+COLUMNS = ("arm", "seed", "epoch", "best", "test", "time", "where", "status")
 COLUMN_LABELS = (
     ("Arm", 0),  # sized to the experiment's longest arm name (ARM_WIDTH)
     ("Seed", 4),
@@ -63,9 +63,11 @@ COLUMN_LABELS = (
     ("Best val", 8),
     ("Test acc", 8),
     ("Time", 6),
+    ("Where", None),  # device · host, as wide as its longest cell up to WHERE_WIDTH
     ("Status", None),
 )
 ARM_WIDTH = (6, 18)  # what the runs table can give the arm name beside the bars at 120 columns
+WHERE_WIDTH = 20  # a long host name is cut (marked …) rather than push the status away
 NARROW = 100  # columns below which the runs table moves into a tab
 VERDICT_LINES = 3  # variants shown under the headline; all of them are in the Write-up tab
 CHART_S = 1.0  # plotext renders cost 15–80 ms each: at most once a second, only on change
@@ -237,6 +239,8 @@ class TrainingScreen(Screen[None]):
         head.append(f"Entry {state.entry_id}: ", style="bold")
         head.append(literal_line(state.title))
         head.append(f" — {state.status}", style="bold")
+        if state.error and state.status == EntryStatus.FAILED:  # the notification fades; this stays
+            head.append(literal_line(f": {state.error}", style="red"))
         verdict = short_verdict(*self._verdict)
         if verdict:
             head.append(f" · {verdict}", style="bold")
@@ -298,6 +302,7 @@ class TrainingScreen(Screen[None]):
                 Text(f"{run.best_val_acc:.4f}" if run.best_val_acc is not None else "—"),
                 Text(f"{run.test_acc:.4f}" if run.test_acc is not None else "—"),
                 Text(f"{elapsed:.0f} s" if elapsed is not None else "—"),
+                literal_line(ellipsize(where(run), WHERE_WIDTH)),
                 literal_line(status[:80], style="red" if run.error else ""),
             ]
             rows.append((f"{run.arm}#{run.repeat}", cells))
@@ -413,3 +418,13 @@ class TrainingScreen(Screen[None]):
 
     def action_journal(self) -> None:
         self.fm.back_to_browser(self.entry_id)
+
+
+def where(run: RunView) -> str:
+    """Device and host of a run, one terminal-safe line ("—" until it starts).
+
+    The host is what a cluster worker reported: text from another machine.
+    """
+    if run.device is None:
+        return "—"
+    return one_line(f"{run.device} · {run.host}" if run.host else run.device)
