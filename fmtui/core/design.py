@@ -25,6 +25,7 @@ from fmtui.core.spec import (
     parse_grid,
     parse_int,
 )
+from fmtui.core.spec_fields import format_value
 
 SPEC_FIELDS = tuple(f.name for f in fields(RunSpec) if f.name not in ("seed",))
 # Designer fields beyond the spec's own.
@@ -97,13 +98,6 @@ def parse_variants(text: str, base: RunSpec) -> list[Arm]:
         except SpecError as err:
             raise SpecError("variants", f"line {number}: {err.message}") from None
     return arms
-
-
-def format_value(key: str, value: Any) -> str:
-    """A spec value as the flags and variant lines take it; floats exactly (repr)."""
-    if key == "layers":
-        return "x".join(map(str, value))
-    return repr(value) if isinstance(value, float) else str(value)
 
 
 def variants_text(experiment: ExperimentSpec) -> str:

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from fmtui.core.spec import format_layers
+
 ELLIPSIS = "…"
 LONG_RUN_S = 3600.0  # past this estimate the designer and rerun ask for a second look
 VERDICT_WORDS = {
@@ -103,7 +105,7 @@ def spec_differences(base: Mapping[str, Any], spec: Mapping[str, Any]) -> str:
     for key, value in spec.items():
         if key in ("seed", "device") or base.get(key) == value:
             continue
-        shown = "x".join(map(str, value)) if isinstance(value, list | tuple) else f"{value}"
+        shown = format_layers(value, compact=True) if key == "layers" else f"{value}"
         changes.append(f"{key}={shown}")
     return ", ".join(changes)
 
