@@ -447,8 +447,13 @@ class FmtuiApp(App[None]):
                 recorder.on_event(event)  # saved first …
                 self.post_message(TrainingEvent(entry_id, event))  # … then shown
 
-            try:
-                trainer(experiment, on_event, cancel, self.skips[entry_id])
+            from fmtui.core.until_decided import train_for_claim
+
+            def run(part: Any) -> list[train.RunResult]:
+                return trainer(part, on_event, cancel, self.skips[entry_id])
+
+            try:  # with seeds until decided, each look is one call of the trainer
+                train_for_claim(experiment, entry.claim, run, recorder, cancelled=cancel.is_set)
             except Exception as err:  # noqa: BLE001 - reported, never a crash
                 error = str(err)
                 self.log.error(f"training of entry {entry_id} failed: {error}")

@@ -7,7 +7,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from fmtui import __version__
 from fmtui.cli_common import (
@@ -17,6 +17,7 @@ from fmtui.cli_common import (
 )
 from fmtui.cli_edit import add_edit_parser, cmd_journal_edit
 from fmtui.cli_run import cmd_rerun, cmd_run
+from fmtui.cli_spec import add_field_flags
 from fmtui.core.safe_text import (
     json_terminal_safe,
     one_line,
@@ -61,6 +62,23 @@ class SafeArgumentParser(argparse.ArgumentParser):
         super()._print_message(terminal_safe(message), file)
 
 
+def _add_arm_flags(arch: Any) -> None:
+    """Ways to name several arms, listed right after --layers."""
+    arch.add_argument(
+        "--grid",
+        metavar="LISTS",
+        help="a grid of widths per layer, layers separated by x: 16,32,64x16,32,64 "
+        "(a doubling range 16..1024 also works)",
+    )
+    arch.add_argument(
+        "--variant",
+        action="append",
+        metavar="LINE",
+        help="a variant of the baseline arm, like 'b32: batch_size=32' (repeatable)",
+    )
+    arch.add_argument("--arm-name", default="baseline", help="the baseline arm's name")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = SafeArgumentParser(
         prog="fmtui",
@@ -86,48 +104,8 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=DefaultsHelpFormatter,
     )
     arch = run.add_argument_group("architecture")
-    arch.add_argument(
-        "--layers",
-        action="append",
-        metavar="WIDTHS",
-        help="hidden widths like 384,512 or 384x512; repeat for several arms (default 384,512)",
-    )
-    arch.add_argument(
-        "--grid",
-        metavar="LISTS",
-        help="a grid of widths per layer, layers separated by x: 16,32,64x16,32,64 "
-        "(a doubling range 16..1024 also works)",
-    )
-    arch.add_argument(
-        "--variant",
-        action="append",
-        metavar="LINE",
-        help="a variant of the baseline arm, like 'b32: batch_size=32' (repeatable)",
-    )
-    arch.add_argument("--arm-name", default="baseline", help="the baseline arm's name")
-    arch.add_argument("--activation", default="relu", help="relu, tanh, gelu, sigmoid, leaky_relu")
-    arch.add_argument("--dropout", default="0", help="dropout probability, 0 ≤ p < 1")
-    opt = run.add_argument_group("training")
-    opt.add_argument("--optimizer", default="adam", help="adam, adamw or sgd")
-    opt.add_argument("--lr", default="1e-3", help="learning rate (> 0)")
-    opt.add_argument("--momentum", default="0.9", help="SGD momentum, 0 ≤ m < 1")
-    opt.add_argument("--weight-decay", default="0", help="weight decay, 0 to 1")
-    opt.add_argument("--batch-size", default="64", help="1 to 60000")
-    opt.add_argument("--epochs", default="10", help="maximum epochs, 1 to 1000")
-    opt.add_argument("--patience", default="3", help="early-stopping patience in epochs; 0 = off")
-    opt.add_argument("--min-delta", default="0", help="smallest improvement that counts")
-    opt.add_argument(
-        "--monitor", default="val_acc", help="early stopping watches val_acc or val_loss"
-    )
-    opt.add_argument("--val-fraction", default="0.1", help="share of training data for validation")
-    opt.add_argument("--seed", default="0", help="first seed")
-    opt.add_argument("--seeds", default="1", help="seeds (repeats) per arm, 1 to 100")
-    opt.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
-    opt.add_argument(
-        "--batch-models",
-        default="auto",
-        help="train runs together in stacked groups: auto (where faster), off, or a group size",
-    )
+    add_field_flags(arch, "architecture", after={"layers": _add_arm_flags})
+    add_field_flags(run.add_argument_group("training"), "training")
     out = run.add_argument_group("output and data")
     out.add_argument("--data-dir", dest="run_data_dir", metavar="DIR", help=argparse.SUPPRESS)
     out.add_argument("--json", action="store_true", help="print JSON lines; the summary last")

@@ -5,26 +5,12 @@ from __future__ import annotations
 import argparse
 from typing import Any, TextIO
 
+from fmtui.cli_spec import field_flag_names
+
 # Spec field → the flag that sets it, so errors name what the user typed.
 FLAG_FOR_FIELD = {
-    "layers": "--layers",
+    **field_flag_names(),
     "grid": "--grid",
-    "activation": "--activation",
-    "dropout": "--dropout",
-    "optimizer": "--optimizer",
-    "lr": "--lr",
-    "momentum": "--momentum",
-    "weight_decay": "--weight-decay",
-    "batch_size": "--batch-size",
-    "epochs": "--epochs",
-    "patience": "--patience",
-    "min_delta": "--min-delta",
-    "monitor": "--monitor",
-    "seed": "--seed",
-    "seeds": "--seeds",
-    "batch_models": "--batch-models",
-    "device": "--device",
-    "val_fraction": "--val-fraction",
     "variant": "--variant",
     "variants": "--variant",
     "arm": "--arm-name",

@@ -30,22 +30,9 @@ def build_experiment(args: argparse.Namespace) -> Any:
 
     if args.layers and args.grid:
         raise SpecError("grid", "use either --layers or --grid, not both")
-    base = RunSpec(
-        activation=args.activation,
-        dropout=args.dropout,
-        optimizer=args.optimizer,
-        lr=args.lr,
-        momentum=args.momentum,
-        weight_decay=args.weight_decay,
-        batch_size=args.batch_size,
-        epochs=args.epochs,
-        patience=args.patience,
-        min_delta=args.min_delta,
-        monitor=args.monitor,
-        seed=args.seed,
-        device=args.device,
-        val_fraction=args.val_fraction,
-    )
+    from fmtui.core.spec_fields import spec_values
+
+    base = RunSpec(**spec_values(args))
     if args.variant and (args.grid or (args.layers and len(args.layers) > 1)):
         raise SpecError("variant", "use --variant with one --layers (the baseline), not a grid")
     if args.grid:
@@ -58,8 +45,8 @@ def build_experiment(args: argparse.Namespace) -> Any:
             base = base.with_changes(layers=parse_layers(args.layers[0]))
         arms = (Arm(args.arm_name, base), *parse_variants("\n".join(args.variant), base))
     else:
-        arms = layer_arms([parse_layers(text) for text in (args.layers or ["384,512"])], base)
-    return ExperimentSpec(arms=arms, seeds=args.seeds, batch_models=args.batch_models)
+        arms = layer_arms([parse_layers(text) for text in args.layers or [base.layers]], base)
+    return ExperimentSpec(arms=arms, **spec_values(args, "experiment"))
 
 
 def build_claim(args: argparse.Namespace, experiment: Any) -> Any:

@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from textual.pilot import Pilot
-from textual.widgets import Input, Select
+from textual.widgets import Input, Select, Switch
 
 from fmtui.app import FmtuiApp
 from fmtui.core.journal import Claim
@@ -36,22 +36,33 @@ async def _hypothesis_claim(pilot: Pilot) -> None:
     await pilot.pause()
 
 
+async def _planned(pilot: Pilot) -> None:
+    """Wait for the designer's plan of the groups, worked out in a thread."""
+    await pilot.pause()
+    for worker in list(pilot.app.workers):
+        if worker.group == "plan":
+            await worker.wait()
+    await pilot.pause()
+
+
 async def _designer_grid(pilot: Pilot) -> None:
     await pilot.press("down", "l")
     screen = pilot.app.screen
     screen.query_one("#mode", Select).value = "grid"
     screen.query_one("#grid", Input).value = "64,128x64,128"
     screen.query_one("#grid_baseline", Input).value = "128x64"
+    screen.query_one("#until_decided", Switch).value = True  # its fields show with it
+    screen.query_one("#max_seeds", Input).value = "8"
     await pilot.pause()
     screen.query_one("#grid_baseline", Input).focus()
-    await pilot.pause()
+    await _planned(pilot)
 
 
 async def _designer_error(pilot: Pilot) -> None:
     await pilot.press("down", "l")
     pilot.app.screen.query_one("#layers", Input).value = "128,,64"
     pilot.app.screen.query_one("#batch_size", Input).value = "1.5"
-    await pilot.pause()
+    await _planned(pilot)
 
 
 async def _export(pilot: Pilot) -> None:

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
+from fmtui.core.batch_plan import parse_batch_models
 from fmtui.core.present import format_duration  # noqa: F401 - kept importable from here
 from fmtui.core.spec import (
     MAX_ARMS,
@@ -25,10 +26,20 @@ from fmtui.core.spec import (
     parse_grid,
     parse_int,
 )
+from fmtui.core.spec_fields import format_value
 
 SPEC_FIELDS = tuple(f.name for f in fields(RunSpec) if f.name not in ("seed",))
 # Designer fields beyond the spec's own.
-EXTRA_FIELDS = ("baseline_name", "seeds", "seed", "variants", "grid", "grid_baseline", "mode")
+EXTRA_FIELDS = (
+    "baseline_name",
+    "seeds",
+    "seed",
+    "batch_models",
+    "variants",
+    "grid",
+    "grid_baseline",
+    "mode",
+)
 MODES = ("variants", "grid")
 FULL_TRAIN = 60000
 
@@ -42,6 +53,8 @@ def validate_field(name: str, value: Any) -> str | None:
             parse_int("seeds", value, 1, MAX_SEEDS)
         elif name == "seed":
             parse_int("seed", value, 0, MAX_SEED)
+        elif name == "batch_models":
+            parse_batch_models(value)
         elif name == "baseline_name":
             try:
                 Arm(value.strip() if isinstance(value, str) else value, RunSpec())
@@ -99,13 +112,6 @@ def parse_variants(text: str, base: RunSpec) -> list[Arm]:
     return arms
 
 
-def format_value(key: str, value: Any) -> str:
-    """A spec value as the flags and variant lines take it; floats exactly (repr)."""
-    if key == "layers":
-        return "x".join(map(str, value))
-    return repr(value) if isinstance(value, float) else str(value)
-
-
 def variants_text(experiment: ExperimentSpec) -> str:
     """Variant lines that rebuild `experiment`'s non-baseline arms (parse_variants' inverse)."""
     base = experiment.baseline.spec.to_dict()
@@ -148,7 +154,11 @@ def build_design(values: Mapping[str, Any]) -> DesignResult:
         else:
             name = str(values.get("baseline_name") or "baseline").strip()
             arms = (Arm(name, base), *parse_variants(str(values.get("variants", "")), base))
-        experiment = ExperimentSpec(arms=tuple(arms), seeds=values.get("seeds", 1))
+        experiment = ExperimentSpec(
+            arms=tuple(arms),
+            seeds=values.get("seeds", 1),
+            batch_models=values.get("batch_models", "off"),
+        )
     except SpecError as err:
         field = err.field if err.field in values else "variants"
         if values.get("mode") == "grid" and field == "variants":

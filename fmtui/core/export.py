@@ -362,7 +362,7 @@ def to_csv(entries: Iterable[Entry]) -> str:
     for entry in entries:
         for run in entry.runs:
             spec = dict(run["spec"])
-            spec["layers"] = "x".join(str(w) for w in spec["layers"])
+            spec["layers"] = format_layers(spec["layers"], compact=True)
             row = {
                 "entry_id": entry.id,
                 "title": entry.title,

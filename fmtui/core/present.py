@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from fmtui.core.spec import format_layers
 from fmtui.core.status import EntryStatus, RunStatus
 
 _UNFINISHED = (RunStatus.QUEUED, RunStatus.RUNNING, RunStatus.NOT_STARTED)
@@ -107,7 +108,7 @@ def spec_differences(base: Mapping[str, Any], spec: Mapping[str, Any]) -> str:
     for key, value in spec.items():
         if key in ("seed", "device") or base.get(key) == value:
             continue
-        shown = "x".join(map(str, value)) if isinstance(value, list | tuple) else f"{value}"
+        shown = format_layers(value, compact=True) if key == "layers" else f"{value}"
         changes.append(f"{key}={shown}")
     return ", ".join(changes)
 

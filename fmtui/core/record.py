@@ -15,11 +15,12 @@ import threading
 from typing import Any
 
 from fmtui.core import events as train
-from fmtui.core.design import format_value, variants_text
+from fmtui.core.design import variants_text
 from fmtui.core.hardware import kernel_difference
 from fmtui.core.journal import Entry, Journal, JournalError
 from fmtui.core.runs import completed_runs, completed_values, entry_runs
 from fmtui.core.spec import ExperimentSpec, format_layers
+from fmtui.core.spec_fields import run_flags
 from fmtui.core.status import EntryStatus, RunStatus
 from fmtui.core.words import count
 
@@ -377,30 +378,8 @@ def run_command(entry: Entry) -> str | None:
     if not entry.experiment:
         return None
     experiment = ExperimentSpec.from_dict(entry.experiment)
-    spec = experiment.baseline.spec.to_dict()
-    fields = (
-        "layers",
-        "activation",
-        "dropout",
-        "optimizer",
-        "lr",
-        "momentum",
-        "weight_decay",
-        "batch_size",
-        "epochs",
-        "patience",
-        "min_delta",
-        "monitor",
-        "seed",
-        "device",
-        "val_fraction",
-    )
-    flags = {f"--{name.replace('_', '-')}": format_value(name, spec[name]) for name in fields}
-    flags["--seeds"] = str(experiment.seeds)
-    flags["--batch-models"] = experiment.batch_models  # the same grouping, so the same numbers
-    parts = ["fmtui", "run"]
-    for flag, value in flags.items():
-        parts += [flag, value]
+    # Every field of the baseline, its seeds and its grouping (the same groups: the same numbers)
+    parts = ["fmtui", "run", *run_flags(experiment)]
     if len(experiment.arms) > 1:
         parts += ["--arm-name", experiment.baseline.name]
         for line in variants_text(experiment).splitlines():

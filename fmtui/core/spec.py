@@ -122,15 +122,22 @@ def parse_choice(field_name: str, value: Any, choices: Sequence[str]) -> str:
     return text
 
 
+_LAYER_SEPARATORS = re.compile(r"[x,×]")
+
+
+def split_layers(text: str) -> list[str]:
+    """The widths of '384x512', '384,512' or '384 × 512' as typed, blanks kept (to be named)."""
+    return [part.strip() for part in _LAYER_SEPARATORS.split(text.strip().lower())]
+
+
 def parse_layers(value: Any) -> tuple[int, ...]:
     """Parse hidden widths: '384,512', '384x512', '384 x 512' or a sequence of ints."""
     name = "layers"
     expected = f"1 to {MAX_LAYERS} hidden layers of 1 to {MAX_WIDTH} units, like 384x512 or 384,512"
     if isinstance(value, str):
-        text = value.strip().lower()
-        if not text:
+        if not value.strip():
             raise SpecError(name, f"expected {expected}, got nothing")
-        parts = [p.strip() for p in re.split(r"[x,×]", text)]
+        parts = split_layers(value)
     elif isinstance(value, Sequence):
         parts = list(value)
     else:
@@ -156,9 +163,13 @@ def parse_device(value: Any) -> str:
     raise SpecError("device", f"expected one of auto, cpu, cuda, cuda:N, mps, got {value!r}")
 
 
-def format_layers(layers: Iterable[int]) -> str:
-    """The report's way of writing an architecture: '384 x 512'."""
-    return " x ".join(str(w) for w in layers)
+def format_layers(layers: Iterable[int], *, compact: bool = False) -> str:
+    """Hidden widths as the report writes them, '384 x 512'; compact: '384x512'.
+
+    The compact form is what flags, variant lines, arm names and forms take back
+    (parse_layers reads both).
+    """
+    return ("x" if compact else " x ").join(str(w) for w in layers)
 
 
 @dataclass(frozen=True)
@@ -331,7 +342,8 @@ class ExperimentSpec:
 
 
 def arm_name(layers: Sequence[int]) -> str:
-    return "x".join(str(w) for w in layers)
+    """An arm named by its widths, like '384x512'."""
+    return format_layers(layers, compact=True)
 
 
 def parse_width_list(text: str, layer: int) -> list[int]:

@@ -56,6 +56,7 @@ def _child(
     cancel: Any,
     cancel_current: Any,
     parent_pid: int | None = None,
+    first_repeat: int = 0,
 ) -> None:
     """The child's whole life: train, sending every event and then a closing word."""
     if parent_pid is not None:
@@ -69,8 +70,13 @@ def _child(
         if threads:
             torch.set_num_threads(threads)
         source = data.resolve(data_dir)
+        spec: Any = ExperimentSpec.from_dict(experiment)
+        if first_repeat:  # a later look of seeds until decided: only its new seeds
+            from fmtui.core.until_decided import look_of
+
+            spec = look_of(spec, first_repeat)
         results = train.run_experiment(
-            ExperimentSpec.from_dict(experiment),
+            spec,
             source,
             on_event=events.put,
             cancel=cancel,
@@ -84,7 +90,7 @@ def _child(
 
 
 def run_in_subprocess(
-    experiment: ExperimentSpec,
+    experiment: Any,
     on_event: train.EventCallback,
     cancel: threading.Event,
     cancel_current: threading.Event,
@@ -95,7 +101,7 @@ def run_in_subprocess(
     threads: int | None = None,
     poll_s: float = 0.05,
 ) -> list[train.RunResult]:
-    """Run `experiment` in a fresh process; returns the finished runs' results.
+    """Run `experiment` (or one look of it) in a fresh process; returns the finished runs.
 
     `cancel` and `cancel_current` are mirrored into the child within `poll_s`. Raises
     RuntimeError when the child dies without saying why (killed, out of memory).
@@ -106,7 +112,8 @@ def run_in_subprocess(
     process = ctx.Process(
         target=_child,
         args=(
-            experiment.to_dict(),
+            # a look of seeds until decided travels as its experiment and first repeat
+            getattr(experiment, "spec", experiment).to_dict(),
             str(data_dir) if data_dir else None,
             require_full,
             progress_every,
@@ -115,6 +122,7 @@ def run_in_subprocess(
             child_cancel,
             child_cancel_current,
             os.getpid(),
+            getattr(experiment, "done", 0),
         ),
         daemon=True,
         name="fmtui-training",

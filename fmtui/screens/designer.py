@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import re
+import dataclasses
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
@@ -12,22 +13,14 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Button, Header, Input, Label, Select, Static, TextArea
+from textual.widgets import Button, Header, Input, Label, Select, Static, Switch, TextArea
 
-from fmtui.core.design import build_design, variants_text
+from fmtui.core import design_form
+from fmtui.core.design import build_design
 from fmtui.core.journal import Entry
-from fmtui.core.present import format_duration, long_run_warning, spec_differences
-from fmtui.core.spec import (
-    ACTIVATIONS,
-    MAX_LAYERS,
-    MONITORS,
-    OPTIMIZERS,
-    ExperimentSpec,
-    RunSpec,
-    SpecError,
-    format_layers,
-    parameter_count,
-)
+from fmtui.core.present import format_duration, long_run_warning
+from fmtui.core.spec import MAX_LAYERS, ExperimentSpec
+from fmtui.core.spec_fields import BY_NAME, DESIGNER_FIELDS, TABLE
 from fmtui.core.status import EntryStatus
 from fmtui.screens.dialogs import ConfirmDialog
 from fmtui.widgets.footer import QuietFooter
@@ -37,54 +30,28 @@ from fmtui.widgets.train_on import FIELD as TRAIN_ON
 from fmtui.widgets.train_on import chosen_place, train_on_row
 
 if TYPE_CHECKING:
-    from fmtui.app import FmtuiApp
+    from fmtui.app import Estimator, FmtuiApp
 
-# (field, label, hint) for text inputs; Selects are listed separately.
-INPUTS = (
-    ("baseline_name", "Baseline arm", "the arm the claim compares against"),
-    ("layers", "Hidden layers", "1–8 widths of 1–4096, e.g. 384x512"),
-    ("dropout", "Dropout", "0 ≤ p < 1"),
-    ("lr", "Learning rate", "> 0, at most 10"),
-    ("momentum", "Momentum (SGD)", "0 ≤ m < 1"),
-    ("weight_decay", "Weight decay", "0 to 1"),
-    ("batch_size", "Batch size", "1 to 60000"),
-    ("epochs", "Max epochs", "1 to 1000"),
-    ("patience", "Early-stop patience", "epochs without improvement; 0 = off"),
-    ("min_delta", "Min improvement", "0 to 1"),
-    ("seeds", "Seeds per arm", "1 to 100; 3 or more to judge noise"),
-    ("seed", "First seed", "0 to 2147483647"),
-    ("grid", "Grid of widths", "per-layer lists: 16,32,64x16,32,64 or 16..1024x16..1024"),
-    ("grid_baseline", "Baseline arm", "the grid arm the claim compares against; empty: the first"),
-)
-GRID_FIELDS = ("grid", "grid_baseline")
-VARIANTS_DEBOUNCE_S = 0.3  # the variants are checked once typing pauses, not per key
-SELECTS = {
-    "activation": ("Activation", ACTIVATIONS),
-    "optimizer": ("Optimizer", OPTIMIZERS),
-    "monitor": ("Early stopping watches", MONITORS),
+# (label, hint) of the form's own fields; the spec's come from core/spec_fields.py.
+FORM_INPUTS = {
+    "baseline_name": ("Baseline arm", "the arm the claim compares against"),
+    "grid": ("Grid of widths", "per-layer lists: 16,32,64x16,32,64 or 16..1024x16..1024"),
+    "grid_baseline": ("Baseline arm", "the grid arm the claim compares against; empty: the first"),
+    "max_seeds": ("Max seeds", "3 to 100 seeds per arm at the last look"),
+    "smallest_effect": ("Smallest effect", "0 to 1; stop for futility below it; 0 = never"),
 }
-ORDER = (
-    "baseline_name",
-    "layers",
-    "activation",
-    "dropout",
-    "optimizer",
-    "lr",
-    "momentum",
-    "weight_decay",
-    "batch_size",
-    "epochs",
-    "patience",
-    "min_delta",
-    "monitor",
-    "seeds",
-    "seed",
+ORDER = ("baseline_name", *DESIGNER_FIELDS)
+GRID_FIELDS = ("grid", "grid_baseline")
+UNTIL_FIELDS = ("max_seeds", "smallest_effect")
+VARIANTS_DEBOUNCE_S = 0.3  # the variants are checked once typing pauses, not per key
+# Every field of an arm's spec; the seed comes from the seeds, the device from the form.
+VARIANT_FIELDS = tuple(
+    i.name for i in TABLE if i.owner == "run" and i.name not in ("seed", "device")
 )
 VARIANTS_HINT = (
-    "Variants, one per line — name: field=value, … (fields: layers, activation, dropout, "
-    "optimizer, lr, momentum, weight_decay, batch_size, epochs, patience, min_delta, monitor)"
+    f"Variants, one per line — name: field=value, … (fields: {', '.join(VARIANT_FIELDS)})"
 )
-DEFAULT_SEEDS = 3
+UNTIL_HINT = "run seeds in looks (3, 5, 8, 12, …) and stop once the claim is decided"
 
 
 class DesignerScreen(Screen[None]):
@@ -106,33 +73,14 @@ class DesignerScreen(Screen[None]):
         self._initial: dict[str, Any] = {}
         self._estimate: float | None = None  # seconds, for the design as it is now
         self._pending: Timer | None = None
+        self.settings = design_form.ClaimSettings(0, 0.0, {})
 
     @property
     def fm(self) -> FmtuiApp:
         return self.app  # type: ignore[return-value]
 
     def initial_values(self) -> dict[str, Any]:
-        spec = RunSpec(epochs=20, patience=3)
-        base_name = (self.entry.claim.baseline if self.entry.claim else "") or "baseline"
-        variants, seeds, mode, grid = "", DEFAULT_SEEDS, "variants", "16..1024x16..1024"
-        if self.entry.experiment:
-            try:
-                experiment = ExperimentSpec.from_dict(self.entry.experiment)
-            except SpecError:
-                experiment = None
-            if experiment is not None:
-                spec = experiment.baseline.spec
-                base_name = experiment.baseline.name
-                variants = variants_text(experiment)
-                seeds = experiment.seeds
-        values: dict[str, Any] = {
-            k: ("x".join(map(str, v)) if k == "layers" else v) for k, v in spec.to_dict().items()
-        }
-        values.update(baseline_name=base_name, seeds=seeds, variants=variants, mode=mode, grid=grid)
-        claimed = self.entry.claim.baseline if self.entry.claim else ""
-        # a claim against an arm named by its widths (64x64) is a grid's baseline
-        values["grid_baseline"] = claimed if re.fullmatch(r"\d+(x\d+)*", claimed) else ""
-        return values
+        return design_form.initial_values(self.entry.experiment, self.entry.claim)
 
     def compose(self) -> ComposeResult:
         values = self.initial_values()
@@ -148,27 +96,21 @@ class DesignerScreen(Screen[None]):
                     allow_blank=False,
                     id="mode",
                 )
-            for name in ORDER:
+            for name in (*ORDER, *GRID_FIELDS):
                 yield from self._field(name, values)
-            with Horizontal(classes="row"):
-                yield Label("Device", classes="field-label")
-                devices = [
-                    ("auto (best available)", "auto"),
-                    *[(label, value) for value, label in self.fm.devices],
-                ]
-                current = (
-                    values["device"]
-                    if values["device"] in dict((v, 1) for _l, v in devices)
-                    else "auto"
-                )
-                yield Select(devices, value=current, allow_blank=False, id="device", compact=True)
             yield from train_on_row(self.fm.cluster_address)
-            for name in GRID_FIELDS:
+            with Horizontal(classes="row", id="row-until_decided"):
+                yield Label("Until decided", classes="field-label")
+                yield Switch(values["until_decided"], id="until_decided", animate=False)
+                yield Static(UNTIL_HINT, classes="hint")
+            yield Static("", id="until_decided-error", classes="error")
+            for name in UNTIL_FIELDS:
                 yield from self._field(name, values)
             yield Label(VARIANTS_HINT, id="variants-label")
             yield SafeTextArea(values["variants"], id="variants", soft_wrap=True)
             yield Static("", id="variants-error", classes="error")
             yield Static("", id="summary")
+            yield Static("", id="plan")
             yield Static("", id="estimate")
             with Horizontal(id="buttons"):
                 yield Button("Estimate time (ctrl+t)", id="estimate-button", compact=True)
@@ -179,21 +121,20 @@ class DesignerScreen(Screen[None]):
         yield QuietFooter()
 
     def _field(self, name: str, values: dict[str, Any]) -> ComposeResult:
-        if name in SELECTS:
-            label, options = SELECTS[name]
-            with Horizontal(classes="row", id=f"row-{name}"):
-                yield Label(label, classes="field-label")
-                yield Select(
-                    [(o, o) for o in options],
-                    value=values[name],
-                    allow_blank=False,
-                    id=name,
-                    compact=True,
-                )
-            return
-        label, hint = next((lbl, h) for n, lbl, h in INPUTS if n == name)
+        info = BY_NAME.get(name)
+        label, hint = (info.label, info.range) if info else FORM_INPUTS[name]
         with Horizontal(classes="row", id=f"row-{name}"):
             yield Label(label, classes="field-label")
+            if info is not None and info.widget == "device":
+                devices = [("auto (best available)", "auto"), *[(t, v) for v, t in self.fm.devices]]
+                known = {value for _label, value in devices}
+                current = values[name] if values[name] in known else "auto"
+                yield Select(devices, value=current, allow_blank=False, id=name, compact=True)
+                return
+            if info is not None and info.widget == "select":
+                options = [(o, o) for o in info.choices]
+                yield Select(options, value=values[name], allow_blank=False, id=name, compact=True)
+                return
             yield SafeInput(str(values[name]), id=name, placeholder=hint, compact=True)
             if name == "layers":
                 yield Button("+ layer", id="add-layer", classes="small", compact=True)
@@ -212,12 +153,10 @@ class DesignerScreen(Screen[None]):
 
     def values(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
-        for widget in self.query("#form Input, #form Select, #form TextArea"):
+        for widget in self.query("#form Input, #form Select, #form TextArea, #form Switch"):
             if not widget.id:
                 continue
-            if isinstance(widget, Input):
-                out[widget.id] = widget.value
-            elif isinstance(widget, Select):
+            if isinstance(widget, Input | Select | Switch):
                 out[widget.id] = widget.value
             elif isinstance(widget, TextArea):
                 out[widget.id] = widget.text
@@ -230,6 +169,9 @@ class DesignerScreen(Screen[None]):
         else:
             for name in GRID_FIELDS:
                 out.pop(name, None)
+        if not out.get("until_decided"):
+            for name in UNTIL_FIELDS:
+                out.pop(name, None)
         return out
 
     def unsaved_changes(self) -> bool:
@@ -237,6 +179,7 @@ class DesignerScreen(Screen[None]):
 
     @on(Input.Changed)
     @on(Select.Changed)
+    @on(Switch.Changed)
     def changed(self) -> None:
         self.validate()
 
@@ -254,88 +197,96 @@ class DesignerScreen(Screen[None]):
             self._pending = None
             self.validate()
 
-    def validate(self) -> None:
-        values = self.values()
-        grid = values.get("mode") == "grid"
-        for name in ("baseline_name", "layers", "add-layer", "remove-layer"):
+    def _show_rows(self, grid: bool, until: bool) -> None:
+        """Grid mode swaps the layers and variants for the grid; the switch shows its fields."""
+        for name in ("baseline_name", "layers"):
             for widget in self.query(f"#row-{name}, #{name}-error"):
                 widget.display = not grid
         for widget in self.query("#variants, #variants-label, #variants-error"):
             widget.display = not grid
-        for widget in self.query(
-            "#row-grid, #grid-error, #row-grid_baseline, #grid_baseline-error"
-        ):
-            widget.display = grid
+        for name in GRID_FIELDS:
+            for widget in self.query(f"#row-{name}, #{name}-error"):
+                widget.display = grid
+        for name in UNTIL_FIELDS:
+            for widget in self.query(f"#row-{name}, #{name}-error"):
+                widget.display = until
+
+    def validate(self) -> None:
+        values = self.values()
+        grid, until = values.get("mode") == "grid", bool(values.get("until_decided"))
+        self._show_rows(grid, until)
         result = build_design(values)
-        if result.experiment != self.experiment:  # a time measured for another design
-            self._estimate = None
+        settings = design_form.claim_settings(values, self.entry.claim, result.experiment)
+        experiment = result.experiment if not settings.errors else None
+        if (experiment, settings.max_seeds) != (self.experiment, self.settings.max_seeds):
+            self._estimate = None  # a time measured for another design
             self.query_one("#estimate", Static).update("")
-        self.errors = result.errors
-        self.experiment = result.experiment
-        for name in (*ORDER, *GRID_FIELDS, "variants"):
+            self._plan_design(experiment, values.get("device", "auto"), settings.max_seeds)
+        self.errors = result.errors | settings.errors
+        self.experiment, self.settings = experiment, settings
+        hidden = {*GRID_FIELDS} if not grid else {"variants", "layers", "baseline_name"}
+        if not until:
+            hidden.update(UNTIL_FIELDS)
+        for name in (*ORDER, *GRID_FIELDS, "until_decided", *UNTIL_FIELDS, "variants"):
             message = self.errors.get(name, "")
             for error in self.query(f"#{name}-error"):
                 assert isinstance(error, Static)
                 error.update(literal(message))
-                error.display = bool(message) and (
-                    (name in GRID_FIELDS) == grid
-                    or name not in (*GRID_FIELDS, "variants", "layers", "baseline_name")
-                )
+                error.display = bool(message) and name not in hidden
             for widget in self.query(f"#{name}"):
                 widget.set_class(bool(message), "-invalid")
-        launch = self.query_one("#launch", Button)
-        launch.disabled = self.experiment is None
+        self.query_one("#launch", Button).disabled = self.experiment is None
         self.query_one("#summary", Static).update(self.summary())
 
     def summary(self) -> Text:
-        experiment = self.experiment
-        if experiment is None:
-            count = len(self.errors)
-            return Text(
-                f"Fix {count} field{'s' if count != 1 else ''} in red to launch.", style="bold red"
-            )
-        arms = experiment.arms
-        runs = len(experiment.runs())
+        lines = design_form.summary_lines(self.experiment, self.errors, self.settings.max_seeds)
         text = Text()
-        text.append(
-            f"{len(arms)} arm{'s' if len(arms) != 1 else ''} × {experiment.seeds} "
-            f"seed{'s' if experiment.seeds != 1 else ''} = {runs} runs",
-            style="bold",
-        )
-        if experiment.seeds == 1:
-            text.append(
-                "  (one seed per arm cannot tell a difference from seed noise)", style="yellow"
-            )
-        text.append("\n")
-        base = experiment.baseline.spec.to_dict()
-        for arm in arms[:6]:
-            # what sets each arm apart, so b32 and b64 never read the same
-            changes = spec_differences(base, arm.spec.to_dict()) or "the baseline"
-            if arm is experiment.baseline:
-                changes = f"baseline, {format_layers(arm.spec.layers)}"
-            text.append(literal_line(f"  {arm.name}: {changes}, "))
-            text.append(f"{parameter_count(arm.spec):,} parameters\n")
-        if len(arms) > 6:
-            text.append(f"  … and {len(arms) - 6} more arms\n")
+        for number, line in enumerate(lines):
+            if number:
+                text.append("\n")
+            for piece, style in line:  # arm names are the user's text: drawn literally
+                text.append_text(literal_line(piece, style))
         return text
+
+    def _plan_design(self, experiment: ExperimentSpec | None, device: str, max_seeds: int) -> None:
+        """Show how the runs will train together, planned off the UI thread."""
+        plan = self.query_one("#plan", Static)
+        plan.update("")
+        if experiment is None:
+            return
+        kind = design_form.device_type(str(device), self.fm.devices)
+        self._plan(experiment, kind, max_seeds, self.app.call_from_thread)
+
+    @work(thread=True, exclusive=True, group="plan", exit_on_error=False)
+    def _plan(
+        self, experiment: ExperimentSpec, kind: str, max_seeds: int, post: Callable[..., Any]
+    ) -> None:
+        # Everything from the screen arrived as arguments: no DOM access in this thread.
+        try:
+            text = design_form.plan_text(experiment, kind, max_seeds)
+        except Exception as err:  # noqa: BLE001 - shown to the user, never a crash
+            text = f"Could not plan the groups: {err}"
+        post(self._planned, experiment, max_seeds, text)
+
+    def _planned(self, experiment: ExperimentSpec, max_seeds: int, text: str) -> None:
+        if (experiment, max_seeds) == (self.experiment, self.settings.max_seeds):
+            self.query_one("#plan", Static).update(literal(f"Batch models: {text}"))
 
     # -- layer editor
 
     @on(Button.Pressed, "#add-layer")
     def add_layer(self) -> None:
         widget = self.query_one("#layers", Input)
-        parts = [p.strip() for p in widget.value.replace(",", "x").split("x") if p.strip()]
-        if len(parts) >= MAX_LAYERS:
+        more = design_form.add_layer(widget.value)
+        if more is None:
             self.notify(f"At most {MAX_LAYERS} hidden layers.", severity="warning")
             return
-        widget.value = "x".join([*parts, parts[-1] if parts else "128"])
+        widget.value = more
 
     @on(Button.Pressed, "#remove-layer")
     def remove_layer(self) -> None:
         widget = self.query_one("#layers", Input)
-        parts = [p.strip() for p in widget.value.replace(",", "x").split("x") if p.strip()]
-        if len(parts) > 1:
-            widget.value = "x".join(parts[:-1])
+        widget.value = design_form.remove_layer(widget.value)
 
     # -- actions
 
@@ -346,20 +297,31 @@ class DesignerScreen(Screen[None]):
             self.notify("Fix the fields in red first.", severity="warning")
             return
         self.query_one("#estimate", Static).update("Measuring a few steps on the device…")
-        self._measure(self.experiment, str(self.query_one("#device", Select).value), then_launch)
+        device = str(self.query_one("#device", Select).value)
+        # The estimator and the way back are looked up here, on the UI thread.
+        self._measure(
+            self.experiment, device, then_launch, self.fm.estimator, self.app.call_from_thread
+        )
 
     @work(thread=True, exclusive=True, group="estimate", exit_on_error=False)
-    def _measure(self, experiment: ExperimentSpec, device: str, then_launch: bool) -> None:
+    def _measure(
+        self,
+        experiment: ExperimentSpec,
+        device: str,
+        then_launch: bool,
+        estimator: Estimator,
+        post: Callable[..., Any],
+    ) -> None:
         seconds: float | None = None
         try:
-            seconds, label = self.fm.estimator(experiment, device)
+            seconds, label = estimator(experiment, device)
             text = (
                 f"Estimated time on {label}: up to {format_duration(seconds)} "
                 "(early stopping usually ends sooner)."
             )
         except Exception as err:  # noqa: BLE001 - shown to the user, never a crash
             text = f"Could not estimate: {err}"
-        self.app.call_from_thread(self._measured, experiment, seconds, text, then_launch)
+        post(self._measured, experiment, seconds, text, then_launch)
 
     def _measured(
         self, experiment: ExperimentSpec, seconds: float | None, text: str, then_launch: bool
@@ -380,19 +342,16 @@ class DesignerScreen(Screen[None]):
         if self.experiment is None:
             self.notify("The design has errors; fix the fields in red.", severity="error")
             return False
-        experiment = self.experiment
-        device = str(self.query_one("#device", Select).value)
-        if device != "auto" or any(a.spec.device != device for a in experiment.arms):
-            experiment = ExperimentSpec(
-                arms=tuple(
-                    type(a)(a.name, a.spec.with_changes(device=device)) for a in experiment.arms
-                ),
-                seeds=experiment.seeds,
-            )
-            self.experiment = experiment
+        experiment = self.experiment  # its device is the form's (a spec field like any)
         self.entry.experiment = experiment.to_dict()
-        if self.entry.claim is not None and experiment.baseline.name != self.entry.claim.baseline:
-            self.entry.claim.baseline = experiment.baseline.name
+        claim = self.entry.claim
+        if claim is not None:
+            self.entry.claim = dataclasses.replace(
+                claim,
+                baseline=experiment.baseline.name,
+                max_seeds=self.settings.max_seeds,
+                smallest_effect=self.settings.smallest_effect,
+            )
         return self.fm.save_entry(self.entry)
 
     @on(Button.Pressed, "#save-button")

@@ -16,6 +16,7 @@ from textual.widgets import (
     Label,
     Select,
     Static,
+    Switch,
     TabbedContent,
     TabPane,
     TextArea,
@@ -36,6 +37,14 @@ METRIC_OPTIONS = [
     ("test accuracy", "test_acc"),
     ("validation accuracy", "val_acc"),
     ("training time", "duration_s"),
+]
+# Multiplicity over the variants; auto is Holm, or Benjamini–Hochberg when exploratory.
+ADJUST_OPTIONS = [
+    ("auto (Holm / BH)", "auto"),
+    ("Holm", "holm"),
+    ("Benjamini–Hochberg", "bh"),
+    ("Dunnett", "dunnett"),
+    ("none", "none"),
 ]
 DIRECTION_OPTIONS = [
     ("higher than baseline", "higher"),
@@ -110,6 +119,11 @@ class HypothesisScreen(Screen[None]):
                     yield SafeInput(f"{claim.margin:g}", id="margin")
                 yield Static("", id="alpha-error", classes="error")
                 yield Static("", id="margin-error", classes="error")
+                with Horizontal(id="claim-family"):
+                    yield Label("adjustment", classes="inline")
+                    yield Select(ADJUST_OPTIONS, value=claim.adjust, allow_blank=False, id="adjust")
+                    yield Label("exploratory", classes="inline")
+                    yield Switch(claim.exploratory, id="exploratory", animate=False)
                 yield Label("Tags (words separated by spaces or commas)")
                 yield SafeInput(" ".join(entry.tags), id="tags")
             with TabPane("Write-up", id="tab-writeup"), VerticalScroll():
@@ -144,6 +158,8 @@ class HypothesisScreen(Screen[None]):
         out["baseline"] = self.query_one("#baseline", Input).value.strip()
         out["alpha"] = self.query_one("#alpha", Input).value
         out["margin"] = self.query_one("#margin", Input).value
+        out["adjust"] = self.query_one("#adjust", Select).value
+        out["exploratory"] = self.query_one("#exploratory", Switch).value
         return out
 
     def unsaved_changes(self) -> bool:
@@ -187,7 +203,7 @@ class HypothesisScreen(Screen[None]):
             error.display = True
             return False
         try:
-            # The form edits these fields; the rest (adjustment, looks) are kept as set.
+            # The form edits these fields; the looks (set in the designer) are kept as set.
             claim = dataclasses.replace(
                 self.entry.claim or Claim(),
                 metric=values["metric"],
@@ -195,6 +211,8 @@ class HypothesisScreen(Screen[None]):
                 baseline=values["baseline"] or "baseline",
                 alpha=values["alpha"],
                 margin=values["margin"],
+                adjust=values["adjust"],
+                exploratory=values["exploratory"],
             )
             candidate = Entry.from_dict(
                 self.entry.to_dict()
