@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import events, on, work
@@ -23,15 +22,12 @@ from fmtui.core.safe_text import one_line, terminal_safe
 from fmtui.core.spec import ExperimentSpec, SpecError
 from fmtui.core.words import count
 from fmtui.messages import ExperimentDone, ExportRequest, JournalChanged, TrainingEvent
-from fmtui.screens import on_top
+from fmtui.screens import FmtuiAppGetter, on_top
 from fmtui.screens.dialogs import ConfirmDialog, ExportDialog, TagDialog
 from fmtui.widgets.footer import QuietFooter
 from fmtui.widgets.inputs import SafeInput
 from fmtui.widgets.literal import literal_line
 from fmtui.widgets.table import show_rows
-
-if TYPE_CHECKING:
-    from fmtui.app import FmtuiApp
 
 COLUMNS = (
     ("id", "Id", None),
@@ -135,9 +131,7 @@ class BrowserScreen(Screen[None]):
         self._widths: dict[str, int] = {}
         self._search_noted = False  # the status line says a search matched nothing
 
-    @property
-    def fm(self) -> FmtuiApp:
-        return self.app  # type: ignore[return-value]
+    app = FmtuiAppGetter()
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -185,10 +179,10 @@ class BrowserScreen(Screen[None]):
         current = select if select is not None else self.selected_id()
         search = Search.parse(self.query_one("#search", Input).value)
         try:
-            self.entries = self.fm.journal.query(
+            self.entries = self.app.journal.query(
                 sort=self.sort, reverse=self.reverse, **search.query_args()
             )
-            self.damaged = [] if search != Search() else self.fm.journal.damaged()
+            self.damaged = [] if search != Search() else self.app.journal.damaged()
         except (JournalError, SpecError) as err:
             self.notify(str(err), severity="error", markup=False)
             self.entries, self.damaged = [], []
@@ -196,7 +190,7 @@ class BrowserScreen(Screen[None]):
         rows += [(str(i), _damaged_row(i, reason)) for i, reason in self.damaged]
         show_rows(table, rows)
         self._note_search(search, bool(rows))
-        empty = len(self.fm.journal) == 0
+        empty = len(self.app.journal) == 0
         self.query_one("#empty", Static).display = empty
         table.display = not empty
         self.query_one("#right").display = not empty  # the welcome text gets the screen
@@ -208,7 +202,7 @@ class BrowserScreen(Screen[None]):
 
     def _row(self, entry: Entry) -> tuple[Text, ...]:
         best = entry.best_accuracy
-        waiting = entry.id in self.fm.queue and entry.status != "running"
+        waiting = entry.id in self.app.queue and entry.status != "running"
         title = ("● " if entry.id in self.marked else "") + (
             entry.title.replace("\n", " ") or "(untitled)"
         )
@@ -331,28 +325,28 @@ class BrowserScreen(Screen[None]):
     # -- actions
 
     def action_new(self) -> None:
-        self.fm.open_hypothesis(None)
+        self.app.open_hypothesis(None)
 
     def action_edit(self) -> None:
         if self.focused is self.query_one("#search", Input):
             return
         entry = self.selected()
         if entry is not None:
-            self.fm.open_hypothesis(entry)
+            self.app.open_hypothesis(entry)
 
     def action_writeup(self) -> None:
         entry = self.selected()
         if entry is None:
             self.notify("Select an entry first.", severity="warning")
             return
-        self.fm.open_hypothesis(entry, writeup=True)
+        self.app.open_hypothesis(entry, writeup=True)
 
     def action_design(self) -> None:
         entry = self.selected()
         if entry is None:
             self.notify("Select an entry first, or press n for a new one.", severity="warning")
             return
-        self.fm.open_designer(entry)
+        self.app.open_designer(entry)
 
     def action_duplicate(self) -> None:
         entry = self.selected()
@@ -361,7 +355,7 @@ class BrowserScreen(Screen[None]):
         from fmtui.core.record import copy_entry
 
         copy = copy_entry(entry, f"{entry.title} (rerun)")
-        if self.fm.save_entry(copy):
+        if self.app.save_entry(copy):
             self.reload(select=copy.id)
             self.notify(f"Entry {copy.id} is a new draft copied from entry {entry.id}.")
 
@@ -385,7 +379,7 @@ class BrowserScreen(Screen[None]):
         """Measure a few steps (off the UI thread), then ask, as k and delete do."""
         device = experiment.arms[0].spec.device
         try:
-            seconds, label = self.fm.estimator(experiment, device)
+            seconds, label = self.app.estimator(experiment, device)
             estimate: float | None = seconds
             note = f"Estimated time on {label}: up to {format_duration(seconds)}."
         except Exception as err:  # noqa: BLE001 - the question still comes, without a time
@@ -397,8 +391,8 @@ class BrowserScreen(Screen[None]):
         self._status("")
 
         def done(yes: bool | None) -> None:
-            if yes and self.fm.save_entry(copy):
-                self.fm.launch(copy, experiment)
+            if yes and self.app.save_entry(copy):
+                self.app.launch(copy, experiment)
 
         self.app.push_screen(ConfirmDialog(question, "Rerun", "Don't rerun"), done)
 
@@ -411,7 +405,7 @@ class BrowserScreen(Screen[None]):
             if tags is None:
                 return
             entry.tags = tags
-            if self.fm.save_entry(entry):
+            if self.app.save_entry(entry):
                 self.reload()
 
         self.app.push_screen(TagDialog(entry.tags), done)
@@ -421,7 +415,7 @@ class BrowserScreen(Screen[None]):
         if entry is None:
             self._delete_damaged()
             return
-        if entry.status == "running" and self.fm.is_training(entry.id):
+        if entry.status == "running" and self.app.is_training(entry.id):
             self.notify("This entry is training; cancel it first.", severity="warning")
             return
 
@@ -429,7 +423,7 @@ class BrowserScreen(Screen[None]):
             if not yes:
                 return
             try:
-                self.fm.journal.delete(entry.id or 0)
+                self.app.journal.delete(entry.id or 0)
             except JournalError as err:
                 self.notify(str(err), severity="error", markup=False)
                 return
@@ -451,7 +445,7 @@ class BrowserScreen(Screen[None]):
             if not yes:
                 return
             try:
-                self.fm.journal.delete(entry_id)
+                self.app.journal.delete(entry_id)
             except JournalError as err:
                 self.notify(str(err), severity="error", markup=False)
                 return
@@ -463,10 +457,10 @@ class BrowserScreen(Screen[None]):
 
     def action_watch(self) -> None:
         entry = self.selected()
-        if entry is not None and entry.id in self.fm.live:
-            self.fm.open_training(entry.id)
+        if entry is not None and entry.id in self.app.live:
+            self.app.open_training(entry.id)
         else:
-            self.fm.open_training(None)
+            self.app.open_training(None)
 
     def action_mark(self) -> None:
         """Mark entries to compare (at most two; the oldest mark makes way)."""
@@ -490,7 +484,7 @@ class BrowserScreen(Screen[None]):
             )
             return
         try:
-            first, second = (self.fm.journal.get(i) for i in self.marked)
+            first, second = (self.app.journal.get(i) for i in self.marked)
         except JournalError as err:
             self.notify(str(err), severity="error", markup=False)
             return
@@ -503,12 +497,12 @@ class BrowserScreen(Screen[None]):
 
     def action_cancel_training(self) -> None:
         entry = self.selected()
-        if entry is None or not self.fm.is_training(entry.id):
+        if entry is None or not self.app.is_training(entry.id):
             self.notify("The selected entry is not training or queued.", severity="warning")
             return
 
         def done(yes: bool | None) -> None:
-            if yes and self.fm.cancel_experiment(entry.id or 0):
+            if yes and self.app.cancel_experiment(entry.id or 0):
                 self.notify(f"Cancelling entry {entry.id}; finished epochs are kept.")
 
         self.app.push_screen(
@@ -522,10 +516,10 @@ class BrowserScreen(Screen[None]):
 
     def action_export(self) -> None:
         dialog = ExportDialog(
-            self.fm.export_dir,
+            self.app.export_dir,
             self.selected() is not None,
             len(self.entries),
-            len(self.fm.journal),
+            len(self.app.journal),
             fmt=self.export_format,
         )
         self.app.push_screen(dialog, self.do_export)
@@ -539,7 +533,7 @@ class BrowserScreen(Screen[None]):
         if selected is not None:
             entries = [selected]
         elif request.scope == "all":
-            entries = self.fm.journal.query(sort="date", reverse=False)
+            entries = self.app.journal.query(sort="date", reverse=False)
         else:
             entries = sorted(self.entries, key=lambda e: (e.created, e.id or 0))
         self._write_export(entries, request.fmt, Path(request.path), overwrite=False)
@@ -547,7 +541,7 @@ class BrowserScreen(Screen[None]):
     def _write_export(self, entries: list[Entry], fmt: str, path: Path, overwrite: bool) -> None:
         """Write, first asking before an existing file is replaced."""
         try:
-            written = self.fm.export(entries, fmt, path, overwrite)
+            written = self.app.export(entries, fmt, path, overwrite)
         except TargetExists as exists:
 
             def done(replace: bool | None) -> None:

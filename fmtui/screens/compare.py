@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import statistics
-from typing import TYPE_CHECKING
 
 from rich.table import Table
 from textual.app import ComposeResult
@@ -15,12 +14,10 @@ from textual.widgets import Header, Static
 from fmtui.core.journal import Entry
 from fmtui.core.stats import compare_entries, format_comparison, format_mean_sd
 from fmtui.core.words import count
+from fmtui.screens import FmtuiAppGetter
 from fmtui.widgets.charts import LinePlot
 from fmtui.widgets.footer import QuietFooter
 from fmtui.widgets.literal import literal, literal_line
-
-if TYPE_CHECKING:
-    from fmtui.app import FmtuiApp
 
 
 def mean_curve(entry: Entry, metric: str = "val_acc") -> list[float]:
@@ -47,6 +44,7 @@ class CompareScreen(Screen[None]):
 
     CSS_PATH = "compare.tcss"
     BINDINGS = [Binding("escape,j", "back", "Journal")]
+    app = FmtuiAppGetter()
 
     def __init__(self, first: Entry, second: Entry) -> None:
         super().__init__()
@@ -101,5 +99,4 @@ class CompareScreen(Screen[None]):
         return outer
 
     def action_back(self) -> None:
-        app: FmtuiApp = self.app  # type: ignore[assignment]
-        app.back_to_browser(self.second.id)
+        self.app.back_to_browser(self.second.id)

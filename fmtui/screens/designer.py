@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rich.text import Text
 from textual import on, work
@@ -28,13 +28,11 @@ from fmtui.core.spec import (
     format_layers,
     parameter_count,
 )
+from fmtui.screens import FmtuiAppGetter
 from fmtui.screens.dialogs import ConfirmDialog
 from fmtui.widgets.footer import QuietFooter
 from fmtui.widgets.inputs import SafeInput, SafeTextArea
 from fmtui.widgets.literal import literal, literal_line
-
-if TYPE_CHECKING:
-    from fmtui.app import FmtuiApp
 
 # (field, label, hint) for text inputs; Selects are listed separately.
 INPUTS = (
@@ -104,9 +102,7 @@ class DesignerScreen(Screen[None]):
         self._estimate: float | None = None  # seconds, for the design as it is now
         self._pending: Timer | None = None
 
-    @property
-    def fm(self) -> FmtuiApp:
-        return self.app  # type: ignore[return-value]
+    app = FmtuiAppGetter()
 
     def initial_values(self) -> dict[str, Any]:
         spec = RunSpec(epochs=20, patience=3)
@@ -151,7 +147,7 @@ class DesignerScreen(Screen[None]):
                 yield Label("Device", classes="field-label")
                 devices = [
                     ("auto (best available)", "auto"),
-                    *[(label, value) for value, label in self.fm.devices],
+                    *[(label, value) for value, label in self.app.devices],
                 ]
                 current = (
                     values["device"]
@@ -199,7 +195,7 @@ class DesignerScreen(Screen[None]):
         yield Static("", id=f"{name}-error", classes="error")
 
     def on_mount(self) -> None:
-        self.fm.apply_blink(self)
+        self.app.apply_blink(self)
         self.validate()
         self._initial = self.values()
         self.query_one("#layers", Input).focus()
@@ -347,7 +343,7 @@ class DesignerScreen(Screen[None]):
     def _measure(self, experiment: ExperimentSpec, device: str, then_launch: bool) -> None:
         seconds: float | None = None
         try:
-            seconds, label = self.fm.estimator(experiment, device)
+            seconds, label = self.app.estimator(experiment, device)
             text = (
                 f"Estimated time on {label}: up to {format_duration(seconds)} "
                 "(early stopping usually ends sooner)."
@@ -388,7 +384,7 @@ class DesignerScreen(Screen[None]):
         self.entry.experiment = experiment.to_dict()
         if self.entry.claim is not None and experiment.baseline.name != self.entry.claim.baseline:
             self.entry.claim.baseline = experiment.baseline.name
-        return self.fm.save_entry(self.entry)
+        return self.app.save_entry(self.entry)
 
     @on(Button.Pressed, "#save-button")
     def action_save(self) -> None:
@@ -403,7 +399,7 @@ class DesignerScreen(Screen[None]):
         if self.experiment is None:
             self.notify("The design has errors; nothing was launched.", severity="error")
             return
-        if self.entry.status == "running" and self.fm.is_training(self.entry.id):
+        if self.entry.status == "running" and self.app.is_training(self.entry.id):
             self.notify("This entry is already training.", severity="warning")
             return
         if self.entry.runs:
@@ -431,10 +427,10 @@ class DesignerScreen(Screen[None]):
             return
         assert self.experiment is not None
         self._initial = self.values()
-        self.fm.launch(self.entry, self.experiment)
+        self.app.launch(self.entry, self.experiment)
 
     def action_back(self) -> None:
-        self.fm.leave(
+        self.app.leave(
             self.unsaved_changes(),
             "Leave the designer without saving the design?",
             "Leave",

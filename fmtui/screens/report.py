@@ -8,7 +8,7 @@ choice of entries are edited here.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rich.text import Text
 from textual import on, work
@@ -34,12 +34,10 @@ from fmtui.core.report import PROSE_FIELDS, Report, Reports, export_report, figu
 from fmtui.core.report.analysis import arm_stats, best_of, learning_curves
 from fmtui.core.report.build import markdown
 from fmtui.core.spec import SpecError
+from fmtui.screens import FmtuiAppGetter
 from fmtui.widgets.charts import BarPlot, LinePlot
 from fmtui.widgets.footer import QuietFooter
 from fmtui.widgets.table import show_rows
-
-if TYPE_CHECKING:
-    from fmtui.app import FmtuiApp
 
 PROSE_LABELS = {
     "preamble": "Preamble — before the first section (links, notes)",
@@ -77,9 +75,7 @@ class ReportScreen(Screen[None]):
         self.shown: list[Entry] = []
         self._initial: dict[str, Any] = {}
 
-    @property
-    def fm(self) -> FmtuiApp:
-        return self.app  # type: ignore[return-value]
+    app = FmtuiAppGetter()
 
     def compose(self) -> ComposeResult:
         report = self.report
@@ -114,7 +110,7 @@ class ReportScreen(Screen[None]):
         yield QuietFooter()
 
     def on_mount(self) -> None:
-        self.fm.apply_blink(self)
+        self.app.apply_blink(self)
         journal_table = self.query_one("#journal-entries", DataTable)
         # The title last: a narrow terminal cuts titles, never the other columns.
         for key, label in (("in", " "), ("id", "id"), ("status", "status"), ("title", "title")):
@@ -137,7 +133,7 @@ class ReportScreen(Screen[None]):
     def refresh_tables(self) -> None:
         search = Search.parse(self.query_one("#find", Input).value)
         try:
-            self.shown = self.fm.journal.query(sort="date", reverse=False, **search.query_args())
+            self.shown = self.app.journal.query(sort="date", reverse=False, **search.query_args())
         except (JournalError, SpecError) as err:
             self._error(str(err))
             self.shown = []
@@ -154,7 +150,7 @@ class ReportScreen(Screen[None]):
             for e in self.shown
         ]
         show_rows(self.query_one("#journal-entries", DataTable), rows)
-        titles = {e.id: _title(e) for e in self.fm.journal.all()}
+        titles = {e.id: _title(e) for e in self.app.journal.all()}
         order_rows = [
             (str(i), (Text(str(n)), Text(str(i)), Text(titles.get(i, "(deleted)"))))
             for n, i in enumerate(self.chosen, start=1)
@@ -262,7 +258,7 @@ class ReportScreen(Screen[None]):
         entries = []
         for entry_id in self.chosen:
             try:
-                entries.append(self.fm.journal.get(entry_id))
+                entries.append(self.app.journal.get(entry_id))
             except JournalError:
                 continue
         return entries
@@ -295,7 +291,7 @@ class ReportScreen(Screen[None]):
         report = self.candidate()
         if report is None:
             return False
-        reports = Reports(self.fm.journal)
+        reports = Reports(self.app.journal)
         try:
             if report.id is None:
                 reports.add(report)
@@ -315,8 +311,8 @@ class ReportScreen(Screen[None]):
         """Save, then write report.md and figures/ under the app's export folder."""
         if not self.action_save() or self.report.id is None:
             return
-        folder = Path(self.fm.export_dir) / f"report-{self.report.id}"
-        entries = [self.fm.journal.get(i) for i in self.report.entry_ids]
+        folder = Path(self.app.export_dir) / f"report-{self.report.id}"
+        entries = [self.app.journal.get(i) for i in self.report.entry_ids]
         self.notify(f"Exporting report {self.report.id} to {folder}…", timeout=3, markup=False)
         self._export(self.report, entries, folder)
 
@@ -338,7 +334,7 @@ class ReportScreen(Screen[None]):
         )
 
     def action_back(self) -> None:
-        self.fm.leave(
+        self.app.leave(
             self.unsaved_changes(), "Discard the unsaved changes to this report?", "Discard", None
         )
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import events, on
@@ -33,7 +32,7 @@ from fmtui.core.present import (
 )
 from fmtui.core.safe_text import one_line
 from fmtui.core.stats import format_mean_sd
-from fmtui.screens import on_top
+from fmtui.screens import FmtuiAppGetter, on_top
 from fmtui.widgets.charts import (
     BarPlot,
     LinePlot,
@@ -48,9 +47,6 @@ from fmtui.widgets.footer import QuietFooter
 from fmtui.widgets.inputs import SafeTextArea
 from fmtui.widgets.literal import literal, literal_line
 from fmtui.widgets.table import show_rows
-
-if TYPE_CHECKING:
-    from fmtui.app import FmtuiApp
 
 REFRESH_S = 0.5  # progress and table
 # Status last and as wide as it needs: a failure's reason is never cut.
@@ -95,13 +91,11 @@ class TrainingScreen(Screen[None]):
         self._verdict: tuple[str | None, dict | None] = (None, None)
         self._arm_width = 0
 
-    @property
-    def fm(self) -> FmtuiApp:
-        return self.app  # type: ignore[return-value]
+    app = FmtuiAppGetter()
 
     @property
     def state(self) -> LiveState | None:
-        return self.fm.live.get(self.entry_id)
+        return self.app.live.get(self.entry_id)
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -110,11 +104,11 @@ class TrainingScreen(Screen[None]):
         with Horizontal(id="top"):
             with Vertical(id="bars"):
                 yield Label("Epoch", id="epoch-label")
-                yield ProgressBar(id="epoch-bar", show_eta=self.fm.live_clock)
+                yield ProgressBar(id="epoch-bar", show_eta=self.app.live_clock)
                 yield Label("Run", id="run-label")
                 yield ProgressBar(id="run-bar", show_eta=False)
                 yield Label("Experiment", id="experiment-label")
-                yield ProgressBar(id="experiment-bar", show_eta=self.fm.live_clock)
+                yield ProgressBar(id="experiment-bar", show_eta=self.app.live_clock)
             yield DataTable(id="runs", cursor_type="row", zebra_stripes=True)
         with TabbedContent(id="charts"):
             with TabPane("Curves", id="tab-curves"), VerticalScroll(id="curves"):
@@ -142,7 +136,7 @@ class TrainingScreen(Screen[None]):
         yield QuietFooter()
 
     def on_mount(self) -> None:
-        self.fm.apply_blink(self)
+        self.app.apply_blink(self)
         self._add_columns()
         self._place_runs_table(self.app.size.width)
         self.refresh_view()
@@ -196,7 +190,7 @@ class TrainingScreen(Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """The cancel keys only while something of this experiment trains or waits."""
         if action in ("cancel_run", "cancel_experiment"):
-            return self.fm.is_training(self.entry_id)
+            return self.app.is_training(self.entry_id)
         return True
 
     # -- drawing
@@ -246,9 +240,9 @@ class TrainingScreen(Screen[None]):
                     f"seed {current.seed}"
                 )
             )
-            if state.samples_per_s and self.fm.live_clock:
+            if state.samples_per_s and self.app.live_clock:
                 head.append(f" · {state.samples_per_s:,.0f} samples/s", style="dim")
-        queue = list(self.fm.queue)  # the first one trains, the others wait their turn
+        queue = list(self.app.queue)  # the first one trains, the others wait their turn
         if state.status == "queued" and state.entry_id in queue:
             ahead = queue[: queue.index(state.entry_id)]
             if ahead:
@@ -256,7 +250,7 @@ class TrainingScreen(Screen[None]):
         elif waiting := [i for i in queue[1:] if i != state.entry_id]:
             head.append(f" · queued next: entry {', '.join(map(str, waiting))}", style="dim")
         self._set("#headline", head)
-        training = self.fm.is_training(self.entry_id)
+        training = self.app.is_training(self.entry_id)
         if self._shown.get("training") != training:
             self._shown["training"] = training
             self.refresh_bindings()  # the footer drops the cancel keys once nothing runs
@@ -288,7 +282,7 @@ class TrainingScreen(Screen[None]):
     def _fill_table(self, state: LiveState) -> None:
         rows = []
         for run in state.runs:
-            elapsed = run.elapsed() if self.fm.live_clock else run.duration_s
+            elapsed = run.elapsed() if self.app.live_clock else run.duration_s
             status = run.status if not run.error else f"{run.status}: {run.error}"
             cells = [
                 literal_line(ellipsize(one_line(run.arm), self._arm_width)),
@@ -363,7 +357,7 @@ class TrainingScreen(Screen[None]):
 
     def _load_writeup(self) -> None:
         try:
-            entry = self.fm.journal.get(self.entry_id)
+            entry = self.app.journal.get(self.entry_id)
         except JournalError:
             return
         self._writeup_loaded = True
@@ -384,17 +378,17 @@ class TrainingScreen(Screen[None]):
         self._shown.pop("#headline", None)
 
     def action_save(self) -> None:
-        if self.fm.is_training(self.entry_id):
+        if self.app.is_training(self.entry_id):
             self.notify("Save the write-up when the runs have finished.", severity="warning")
             return
         try:
-            entry = self.fm.journal.get(self.entry_id)
+            entry = self.app.journal.get(self.entry_id)
         except JournalError as err:
             self.notify(str(err), severity="error", markup=False)
             return
         entry.results = self.query_one("#results", TextArea).text
         entry.conclusion = self.query_one("#conclusion", TextArea).text
-        if self.fm.save_entry(entry):
+        if self.app.save_entry(entry):
             self.query_one("#writeup-status", Static).update(
                 literal(f"Saved; entry {entry.id} is {entry.status}.")
             )
@@ -403,12 +397,12 @@ class TrainingScreen(Screen[None]):
     # -- actions
 
     def action_cancel_run(self) -> None:
-        if self.fm.cancel_run(self.entry_id):
+        if self.app.cancel_run(self.entry_id):
             self.notify("Cancelling the current run; the next one will start.", timeout=3)
 
     def action_cancel_experiment(self) -> None:
-        if self.fm.cancel_experiment(self.entry_id):
+        if self.app.cancel_experiment(self.entry_id):
             self.notify("Cancelling the experiment; finished epochs are kept.", timeout=3)
 
     def action_journal(self) -> None:
-        self.fm.back_to_browser(self.entry_id)
+        self.app.back_to_browser(self.entry_id)
