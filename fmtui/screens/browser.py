@@ -15,6 +15,7 @@ from textual.widgets import DataTable, Header, Input, Markdown, Static
 
 from fmtui.core import events as train
 from fmtui.core import export
+from fmtui.core.entry_view import runs_markdown
 from fmtui.core.export_target import TargetExists
 from fmtui.core.journal import Entry, JournalError, Search
 from fmtui.core.present import ellipsize, format_duration, journal_widths, rerun_question
@@ -54,29 +55,6 @@ for the command palette.
 Past notes in the report's journal format can be brought in with \
 [b]fmtui import FILE.md[/b] from the shell.
 """
-
-
-def runs_markdown(entry: Entry) -> str:
-    """The detail pane's table of runs."""
-    if not entry.runs:
-        return ""
-    rows = []
-    for run in entry.runs:
-        acc = run.get("test_acc")
-        rows.append(
-            [
-                run.get("arm", ""),
-                run.get("spec", {}).get("seed", ""),
-                run.get("status", ""),
-                len(run.get("epochs") or []),
-                f"{acc:.4f}" if isinstance(acc, int | float) else "—",
-                f"{run['duration_s']:.0f} s" if run.get("duration_s") else "—",
-                run.get("device", "") or "",
-                run.get("error") or "",
-            ]
-        )
-    headers = ["Arm", "Seed", "Status", "Epochs", "Test acc", "Time", "Device", "Note"]
-    return "\n\n**Runs:**\n\n" + export.markdown_table(headers, rows)
 
 
 def _damaged_row(entry_id: int, reason: str) -> tuple[Text, ...]:

@@ -21,11 +21,11 @@ from textual.widgets import (
     TextArea,
 )
 
+from fmtui.core.entry_view import split_tags
 from fmtui.core.journal import Claim, Entry
 from fmtui.core.present import claim_field_error
 from fmtui.core.spec import SpecError
 from fmtui.screens import FmtuiAppGetter
-from fmtui.screens.dialogs import split_tags
 from fmtui.widgets.footer import QuietFooter
 from fmtui.widgets.inputs import SafeInput, SafeTextArea
 from fmtui.widgets.literal import literal

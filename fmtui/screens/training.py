@@ -312,12 +312,10 @@ class TrainingScreen(Screen[None]):
         self._chart_version = state.epoch_version
         if active == "tab-curves":
             if epochs_changed:
-                self.query_one("#loss-plot", LinePlot).draw(
-                    curve_series(state, "train_loss", "val_loss"), "Loss"
-                )
-                self.query_one("#acc-plot", LinePlot).draw(
-                    curve_series(state, "train_acc", "val_acc"), "Accuracy"
-                )
+                lines, bands = curve_series(state, "train_loss", "val_loss")
+                self.query_one("#loss-plot", LinePlot).draw(lines, "Loss", bands=bands)
+                lines, bands = curve_series(state, "train_acc", "val_acc")
+                self.query_one("#acc-plot", LinePlot).draw(lines, "Accuracy", bands=bands)
             now = time.monotonic()
             if force or epochs_changed or now - self._step_drawn >= STEP_CHART_S:
                 self._step_drawn = now
