@@ -21,7 +21,7 @@ from textual.widgets import (
     TextArea,
 )
 
-from fmtui.core.journal import JournalError
+from fmtui.core.journal import Entry, JournalError
 from fmtui.core.live import LiveState
 from fmtui.core.present import (
     ellipsize,
@@ -31,7 +31,13 @@ from fmtui.core.present import (
     verdict_lines,
 )
 from fmtui.core.safe_text import one_line
-from fmtui.core.stats import format_mean_sd
+from fmtui.core.training_view import (
+    arm_labels,
+    current_run,
+    progress_labels,
+    queue_note,
+    run_cells,
+)
 from fmtui.screens import FmtuiAppGetter, on_top
 from fmtui.widgets.charts import (
     BarPlot,
@@ -233,22 +239,10 @@ class TrainingScreen(Screen[None]):
         verdict = short_verdict(*self._verdict)
         if verdict:
             head.append(f" · {verdict}", style="bold")
-        if current is not None:
-            head.append(
-                literal_line(
-                    f" · run {state.done_runs + 1}/{len(state.runs)}: arm {current.arm}, "
-                    f"seed {current.seed}"
-                )
-            )
-            if state.samples_per_s and self.app.live_clock:
-                head.append(f" · {state.samples_per_s:,.0f} samples/s", style="dim")
-        queue = list(self.app.queue)  # the first one trains, the others wait their turn
-        if state.status == "queued" and state.entry_id in queue:
-            ahead = queue[: queue.index(state.entry_id)]
-            if ahead:
-                head.append(f" · waits for entry {', '.join(map(str, ahead))}", style="dim")
-        elif waiting := [i for i in queue[1:] if i != state.entry_id]:
-            head.append(f" · queued next: entry {', '.join(map(str, waiting))}", style="dim")
+        head.append(literal_line(current_run(state)))
+        if current is not None and state.samples_per_s and self.app.live_clock:
+            head.append(f" · {state.samples_per_s:,.0f} samples/s", style="dim")
+        head.append(queue_note(state.entry_id, state.status, self.app.queue), style="dim")
         self._set("#headline", head)
         training = self.app.is_training(self.entry_id)
         if self._shown.get("training") != training:
@@ -257,23 +251,13 @@ class TrainingScreen(Screen[None]):
         if current is not None:
             self._bar("#epoch-bar", max(state.steps_per_epoch, 1), state.step)
             self._bar("#run-bar", current.max_epochs, len(current.epochs))
-            patience = (
-                f", patience left {current.patience_left}"
-                if current.patience_left is not None
-                else ""
-            )
-            self._set(
-                "#epoch-label", f"Epoch {state.epoch}: step {state.step}/{state.steps_per_epoch}"
-            )
-            self._set(
-                "#run-label", f"Run: epoch {len(current.epochs)}/{current.max_epochs}{patience}"
-            )
         else:  # queued or finished: definite bars, never the animated indeterminate kind
             finished = 1 if state.status == "completed" else 0
             self._bar("#epoch-bar", 1, finished)
             self._bar("#run-bar", 1, finished)
-            self._set("#epoch-label", "Epoch")
-            self._set("#run-label", "Run")
+        epoch_label, run_label = progress_labels(state)
+        self._set("#epoch-label", epoch_label)
+        self._set("#run-label", run_label)
         label, done = experiment_progress(state.status, [r.status for r in state.runs])
         self._bar("#experiment-bar", max(len(state.runs), 1), done)
         self._set("#experiment-label", label)
@@ -282,16 +266,11 @@ class TrainingScreen(Screen[None]):
     def _fill_table(self, state: LiveState) -> None:
         rows = []
         for run in state.runs:
-            elapsed = run.elapsed() if self.app.live_clock else run.duration_s
-            status = run.status if not run.error else f"{run.status}: {run.error}"
+            *numbers, status = run_cells(run, self.app.live_clock)
             cells = [
                 literal_line(ellipsize(one_line(run.arm), self._arm_width)),
-                Text(str(run.seed)),
-                Text(str(len(run.epochs))),
-                Text(f"{run.best_val_acc:.4f}" if run.best_val_acc is not None else "—"),
-                Text(f"{run.test_acc:.4f}" if run.test_acc is not None else "—"),
-                Text(f"{elapsed:.0f} s" if elapsed is not None else "—"),
-                literal_line(status[:80], style="red" if run.error else ""),
+                *(Text(n) for n in numbers),
+                literal_line(status, style="red" if run.error else ""),
             ]
             rows.append((f"{run.arm}#{run.repeat}", cells))
         for table in self.query("#runs, #runs-tab").results(DataTable):
@@ -331,9 +310,7 @@ class TrainingScreen(Screen[None]):
         elif active == "tab-arms":
             accuracy = state.arm_accuracy()
             self.query_one("#heatmap", Static).update(heatmap(state))
-            labels = [  # mean ± sd: the error bar, in words, beside each bar
-                f"{a} {format_mean_sd(m, sd)} n={n}" for a, (m, sd, n) in accuracy.items()
-            ]
+            labels = arm_labels(accuracy)  # mean ± sd: the error bar, in words
             plot = self.query_one("#arm-plot", BarPlot)
             # two rows per bar, so every arm keeps its label; the tab scrolls when short
             plot.styles.height = max(10, 2 * len(labels) + 5)
@@ -386,11 +363,18 @@ class TrainingScreen(Screen[None]):
             return
         entry.results = self.query_one("#results", TextArea).text
         entry.conclusion = self.query_one("#conclusion", TextArea).text
-        if self.app.save_entry(entry):
-            self.query_one("#writeup-status", Static).update(
-                literal(f"Saved; entry {entry.id} is {entry.status}.")
-            )
-            self.notify(f"Saved the write-up of entry {entry.id}.", timeout=3)
+        self.query_one("#writeup-status", Static).update("Saving…")
+        self.app.save_later(entry, self._saved, self._not_saved)
+
+    def _not_saved(self, err: JournalError) -> None:
+        self.query_one("#writeup-status", Static).update(literal(f"Not saved: {err}"))
+        self.notify(str(err), severity="error", timeout=10, markup=False)
+
+    def _saved(self, entry: Entry) -> None:
+        self.query_one("#writeup-status", Static).update(
+            literal(f"Saved; entry {entry.id} is {entry.status}.")
+        )
+        self.notify(f"Saved the write-up of entry {entry.id}.", timeout=3)
 
     # -- actions
 
