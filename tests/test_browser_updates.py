@@ -189,9 +189,9 @@ async def test_export_is_written_off_the_event_loop(
     app = _app(Journal(journal_path), export_dir=tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("x")
-        app.screen.query_one("#path").value = str(tmp_path / "out.json")
+        app.screen.query_one("#path").value = str(tmp_path / "out.md")
         await pilot.press("ctrl+s")
         await app.workers.wait_for_complete()
         await pilot.pause()
     assert threads == [False]
-    assert (tmp_path / "out.json").read_text().startswith("{")
+    assert (tmp_path / "out.md").read_text().startswith("#### ")

@@ -94,6 +94,7 @@ class TrainingScreen(Screen[None]):
         self._writeup_loaded = False
         self._shown: dict[str, object] = {}
         self._step_drawn = 0.0
+        self._step_version = -1  # the state's version the step chart shows
         self._verdict: tuple[str | None, dict | None] = (None, None)
         self._arm_width = 0
 
@@ -155,7 +156,7 @@ class TrainingScreen(Screen[None]):
         if entry_id == self.entry_id:
             return  # the same one: on_screen_resume redraws only what changed
         self.entry_id = entry_id
-        self._chart_version = -1
+        self._chart_version = self._step_version = -1
         self._writeup_loaded = False
         self._shown.clear()
         self._verdict = (None, None)
@@ -296,8 +297,10 @@ class TrainingScreen(Screen[None]):
                 lines, bands = curve_series(state, "train_acc", "val_acc")
                 self.query_one("#acc-plot", LinePlot).draw(lines, "Accuracy", bands=bands)
             now = time.monotonic()
-            if force or epochs_changed or now - self._step_drawn >= STEP_CHART_S:
-                self._step_drawn = now
+            # Not on a clock alone: coming back to a finished run must not redraw it.
+            stepped = state.version != self._step_version
+            if force or (stepped and (epochs_changed or now - self._step_drawn >= STEP_CHART_S)):
+                self._step_drawn, self._step_version = now, state.version
                 self.query_one("#step-plot", LinePlot).draw(
                     step_series(state),
                     "Smoothed training loss this epoch",
