@@ -128,8 +128,8 @@ def seed_journal(path: Path) -> None:
             "epochs": [  # curves that settle by epoch 13: seed bands for the compare view
                 {
                     "epoch": e,
-                    "val_acc": acc - 0.06 / e - i * 0.002,
-                    "val_loss": 0.28 + 0.25 / e + i / 100,
+                    "val_acc": acc - 0.06 / e - (i - 1) * 0.006,
+                    "val_loss": 0.28 + 0.25 / e + (i - 1) / 40 + (0.9 - acc) * 4,
                 }
                 for e in range(1, 17)
             ],

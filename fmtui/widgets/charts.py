@@ -75,36 +75,46 @@ class LinePlot(CachedPlot):
         plt.title(title)
         plt.xlabel(xlabel)
         width = max(self.size.width, 20)
-        colours = iter(COLOURS * (1 + (len(series) + len(self.bands)) // len(COLOURS)))
+        colours = COLOURS * (1 + (len(series) + len(self.bands)) // len(COLOURS))
+        band_colours = dict(zip(self.bands, colours[len(series) :], strict=False))
+        # Every band's edges first: a mean line drawn later is never hidden under
+        # another arm's edges, where arms lie close together.
+        for label, band in self.bands.items():
+            _draw_edges(plt, band, band_colours[label])
         drawn = False
-        for label, values in series.items():
+        for (label, values), colour in zip(series.items(), colours, strict=False):
             points = downsample(values, 2 * width)
             if not points:
                 continue
             step = len(values) / len(points) * x_step
             xs = [x_start + i * step for i in range(len(points))]
             # arm names: plotext output is read back as ANSI
-            plt.plot(xs, points, label=one_line(label), marker="braille", color=next(colours))
+            plt.plot(xs, points, label=one_line(label), marker="braille", color=colour)
             drawn = True
         for label, band in self.bands.items():
             if band:
-                _draw_band(plt, one_line(label), band, next(colours))
+                _draw_mean(plt, one_line(label), band, band_colours[label])
                 drawn = True
         if not drawn:
             plt.title(f"{title} — waiting for the first epoch")
         self.redraw()
 
 
-def _draw_band(plt: Any, label: str, band: Sequence[Band], colour: str) -> None:
-    epochs = [b.epoch for b in band]
-    spread = [b for b in band if b.sd is not None]
-    if spread:  # the edges first, so the mean line draws over them
+def _draw_edges(plt: Any, band: Sequence[Band], colour: str) -> None:
+    """Mean ± 1 sd as two dotted lines, where the seeds differ (sd above 0)."""
+    spread = [b for b in band if b.sd]
+    if spread:
         xs = [b.epoch for b in spread]
         plt.plot(xs, [b.low for b in spread], marker="dot", color=colour)
         plt.plot(xs, [b.high for b in spread], marker="dot", color=colour)
+
+
+def _draw_mean(plt: Any, label: str, band: Sequence[Band], colour: str) -> None:
     seeds = max(b.n for b in band)
-    shown = f"{label} (mean ± sd, {seeds} seeds)" if spread else label
-    plt.plot(epochs, [b.mean for b in band], label=shown, marker="braille", color=colour)
+    shown = f"{label} (mean ± sd, {seeds} seeds)" if seeds > 1 else label
+    plt.plot(
+        [b.epoch for b in band], [b.mean for b in band], label=shown, marker="braille", color=colour
+    )
 
 
 class BarPlot(CachedPlot):
