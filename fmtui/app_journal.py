@@ -21,6 +21,7 @@ from textual.app import App
 from fmtui.core.export import write_entries
 from fmtui.core.journal import Entry, Journal, JournalError
 from fmtui.core.reproduce import describe
+from fmtui.core.spec import SpecError
 
 T = TypeVar("T")
 
@@ -58,7 +59,7 @@ class JournalApp(App[None]):
         self,
         entry: Entry,
         then: Callable[[Entry], None] | None = None,
-        failed: Callable[[JournalError], None] | None = None,
+        failed: Callable[[Exception], None] | None = None,
     ) -> None:
         """Add or update `entry` in a worker; `then(entry)` on the event loop once it
         is saved. A failure goes to `failed`, else is told as save_entry tells it."""
@@ -80,7 +81,7 @@ class JournalApp(App[None]):
         path: Path,
         overwrite: bool,
         then: Callable[[Path], None],
-        failed: Callable[[JournalError], None],
+        failed: Callable[[Exception], None],
     ) -> None:
         """Write an export in a worker; `failed` gets TargetExists for a file the user
         must agree to replace, and every other refusal."""
@@ -94,7 +95,7 @@ class JournalApp(App[None]):
         self,
         write: Callable[[], T],
         then: Callable[[T], None] | None = None,
-        failed: Callable[[JournalError], None] | None = None,
+        failed: Callable[[Exception], None] | None = None,
     ) -> None:
         """Run `write` in a thread worker after the writes asked before it."""
         self._write_in_turn(next(self._tickets), write, then, failed)
@@ -105,14 +106,14 @@ class JournalApp(App[None]):
         ticket: int,
         write: Callable[[], Any],
         then: Callable[[Any], None] | None,
-        failed: Callable[[JournalError], None] | None,
+        failed: Callable[[Exception], None] | None,
     ) -> None:
         with self._turn:
             self._turn.wait_for(lambda: self._next_ticket == ticket)
         try:
             try:
                 result = write()
-            except JournalError as err:
+            except (JournalError, SpecError) as err:  # said to the user, never lost in a log
                 self._report(failed or self._tell_failure, err)
                 return
             if then is not None:
@@ -128,7 +129,7 @@ class JournalApp(App[None]):
         except RuntimeError:  # the app has closed: the write is done, no one to tell
             pass
 
-    def _tell_failure(self, err: JournalError) -> None:
+    def _tell_failure(self, err: Exception) -> None:
         self.notify(str(err), severity="error", timeout=10, markup=False)
 
     def reproduction_note(self, entry_id: int) -> str:

@@ -190,3 +190,15 @@ async def wait_until(pilot: Pilot, predicate: Callable[[], bool], timeout: float
         await asyncio.sleep(0.05)
         await pilot.pause()
     raise AssertionError("condition not reached")
+
+
+async def settle(pilot: Pilot) -> None:
+    """Wait for every worker, also those a finishing one started (a save, then its export)."""
+    from textual.worker import WorkerState
+
+    app = pilot.app
+    for _ in range(100):
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        if not any(w.state in (WorkerState.PENDING, WorkerState.RUNNING) for w in app.workers):
+            return

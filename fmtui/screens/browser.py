@@ -277,7 +277,7 @@ class BrowserScreen(JournalTable):
             self._status(message)
             self.notify(message, markup=False, timeout=8)
 
-        def failed(err: JournalError) -> None:
+        def failed(err: Exception) -> None:
             self._status("")
             if not isinstance(err, TargetExists):
                 self.notify(str(err), severity="error", markup=False, timeout=8)

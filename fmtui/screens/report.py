@@ -7,6 +7,7 @@ choice of entries are edited here.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -287,39 +288,52 @@ class ReportScreen(Screen[None]):
         extra = "" if figures.matplotlib_available() else f" — install {figures.INSTALL_HINT}"
         self.query_one("#figures-note", Static).update(f"Figures on export: {names}{extra}")
 
-    def action_save(self) -> bool:
+    def action_save(self) -> None:
+        self._save(then=None)
+
+    def _save(self, then: Callable[[Report], None] | None) -> None:
+        """Save in the app's write worker (never on the event loop); `then(report)`
+        once saved. The form's values are taken now: edits typed meanwhile stay unsaved."""
         report = self.candidate()
         if report is None:
-            return False
+            return
+        values = self.values()
         reports = Reports(self.app.journal)
-        try:
+
+        def write() -> Report:
             if report.id is None:
                 reports.add(report)
             else:
                 reports.update(report)
-        except (JournalError, SpecError) as err:
-            self._error(str(err))
-            return False
-        self.report = report
-        self._initial = self.values()
-        self._error("")
-        self.query_one("#report-heading", Static).update(self._heading() + " — saved")
-        self.notify(f"Saved report {report.id}.", timeout=3)
-        return True
+            return report
+
+        def saved(report: Report) -> None:
+            self.report = report
+            self._initial = values
+            self._error("")
+            self.query_one("#report-heading", Static).update(self._heading() + " — saved")
+            self.notify(f"Saved report {report.id}.", timeout=3)
+            if then is not None:
+                then(report)
+
+        self.query_one("#report-heading", Static).update(self._heading() + " — saving…")
+        self.app.write_later(write, saved, lambda err: self._error(str(err)))
 
     def action_export(self) -> None:
         """Save, then write report.md and figures/ under the app's export folder."""
-        if not self.action_save() or self.report.id is None:
-            return
-        folder = Path(self.app.export_dir) / f"report-{self.report.id}"
-        entries = [self.app.journal.get(i) for i in self.report.entry_ids]
-        self.notify(f"Exporting report {self.report.id} to {folder}…", timeout=3, markup=False)
-        self._export(self.report, entries, folder)
+        self._save(then=self._export_saved)
+
+    def _export_saved(self, report: Report) -> None:
+        folder = Path(self.app.export_dir) / f"report-{report.id}"
+        self.notify(f"Exporting report {report.id} to {folder}…", timeout=3, markup=False)
+        self._export(report, folder)
 
     @work(thread=True, exclusive=True, group="report-export")
-    def _export(self, report: Report, entries: list[Entry], folder: Path) -> None:
-        """Drawing figures takes seconds: off the event loop, reporting back by message."""
+    def _export(self, report: Report, folder: Path) -> None:
+        """Reading the entries and drawing figures take seconds: off the event loop,
+        reporting back on it."""
         try:
+            entries = [self.app.journal.get(i) for i in report.entry_ids]
             result = export_report(report, entries, folder)
         except JournalError as err:
             self.app.call_from_thread(self._error, str(err))

@@ -369,7 +369,7 @@ class TrainingScreen(Screen[None]):
         self.query_one("#writeup-status", Static).update("Saving…")
         self.app.save_later(entry, self._saved, self._not_saved)
 
-    def _not_saved(self, err: JournalError) -> None:
+    def _not_saved(self, err: Exception) -> None:
         self.query_one("#writeup-status", Static).update(literal(f"Not saved: {err}"))
         self.notify(str(err), severity="error", timeout=10, markup=False)
 
