@@ -15,15 +15,14 @@ from pathlib import Path
 from typing import Any
 
 from textual import work
-from textual.app import App, SystemCommand
+from textual.app import SystemCommand
 from textual.binding import Binding
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widgets import Input, TextArea
 
+from fmtui.app_journal import JournalApp
 from fmtui.core import events as train
-from fmtui.core import export
-from fmtui.core.export_target import write_export
 from fmtui.core.journal import Entry, Journal, JournalError, open_journal
 from fmtui.core.live import LiveState
 from fmtui.core.record import ExperimentRecorder
@@ -94,7 +93,7 @@ def core_estimator(experiment: ExperimentSpec, device: str) -> tuple[float, str]
     return estimate.estimate_seconds(experiment, resolved), f"{resolved} ({label})"
 
 
-class FmtuiApp(App[None]):
+class FmtuiApp(JournalApp):
     """The fmtui terminal app."""
 
     TITLE = "fmtui"
@@ -312,26 +311,6 @@ class FmtuiApp(App[None]):
         self.back_to_browser(entry.id)
         self.open_hypothesis(self.journal.get(entry.id or 0))
 
-    # -- journal
-
-    def save_entry(self, entry: Entry) -> bool:
-        """Add or update; on failure say why and keep the entry (and the form) as they are."""
-        try:
-            if entry.id is None:
-                self.journal.add(entry)
-            else:
-                self.journal.update(entry)
-        except JournalError as err:
-            self.notify(str(err), severity="error", timeout=10, markup=False)
-            return False
-        return True
-
-    def export(self, entries: list[Entry], fmt: str, path: Path, overwrite: bool = False) -> Path:
-        """Write an export; raises TargetExists for a file the user must agree to replace."""
-        text = export.export_text(entries, fmt)
-        written = write_export(path, text, journal=self.journal.path, overwrite=overwrite)
-        return written or path
-
     # -- training
 
     def is_training(self, entry_id: int | None = None) -> bool:
@@ -488,22 +467,11 @@ class FmtuiApp(App[None]):
             "information" if message.status == EntryStatus.COMPLETED else "warning"
         )
         text = f"Entry {message.entry_id} {message.status}."
-        text += self._reproduction_note(message.entry_id)
+        text += self.reproduction_note(message.entry_id)
         if message.error:
             text += f" {message.error}"
         self.notify(text, severity=severity, timeout=8, markup=False)
         self.browser().post_message(ExperimentDone(message.entry_id, message.status, message.error))
-
-    def _reproduction_note(self, entry_id: int) -> str:
-        """For a rerun: whether it matched the original (checked and stored on finishing)."""
-        from fmtui.core.reproduce import describe
-
-        try:
-            entry = self.journal.get(entry_id)
-        except JournalError:
-            return ""
-        note = describe(entry.reproduction)
-        return f" {note}" if note else ""
 
     def on_journal_changed(self, message: JournalChanged) -> None:
         self.browser().post_message(JournalChanged(message.entry_id))

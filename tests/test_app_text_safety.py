@@ -130,6 +130,7 @@ async def test_markup_title_saves_and_shows_everywhere(journal_path: Path) -> No
         assert any(MARKUP in prompt for prompt in prompts), prompts
         await pilot.press("escape")
         await pilot.press("t", *" [/]", "enter")  # tags with markup
+        await app.workers.wait_for_complete()  # the save runs in a worker
         await pilot.pause()
         await pilot.press("delete")
         assert isinstance(app.screen, ConfirmDialog)

@@ -53,6 +53,7 @@ async def test_damaged_entries_are_listed_and_deletable(journal_path: Path) -> N
         await pilot.press("delete")
         assert isinstance(app.screen, ConfirmDialog)
         await pilot.press("y")
+        await app.workers.wait_for_complete()  # the delete runs in a worker
         await pilot.pause()
         assert [status for status, _ in _rows(app)] == ["draft", "damaged"]
     with Journal(journal_path, read_only=True) as reader:

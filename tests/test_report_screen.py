@@ -12,7 +12,7 @@ from fmtui.screens.browser import BrowserScreen
 from fmtui.screens.dialogs import ConfirmDialog
 from fmtui.screens.report import ReportScreen
 from tests.scenarios import SCENARIOS, scenario_app
-from tests.tui_helpers import build_app, seed_journal
+from tests.tui_helpers import build_app, seed_journal, settle
 
 SIZE = (120, 40)
 
@@ -63,7 +63,7 @@ async def test_pick_reorder_write_and_save(journal_path: Path) -> None:
             "#prose-introduction", TextArea
         ).text = "Why we ran these.\n## not a heading"
         await pilot.press("ctrl+s")
-        await pilot.pause()
+        await settle(pilot)  # the save runs in a worker
         assert "saved" in str(screen.query_one("#report-heading", Static).render())
     [report] = _saved(journal_path)
     assert report.entry_ids == [3, 1] and report.title == "Widths [b]and[/b] depth"
@@ -133,8 +133,7 @@ async def test_ctrl_e_saves_and_exports_into_the_export_folder(
         await pilot.press("down", "m", "R")
         await pilot.pause()
         await pilot.press("ctrl+e")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settle(pilot)  # the save, then the export it starts
     document = tmp_path / "exports" / "report-1" / "report.md"
     assert document.exists()
     assert "Effect of Batch Size (32 vs 64) on Accuracy" in document.read_text()
@@ -170,8 +169,7 @@ async def test_an_export_that_cannot_write_says_why(journal_path: Path, tmp_path
         await pilot.press("down", "m", "R")
         await pilot.pause()
         await pilot.press("ctrl+e")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settle(pilot)  # the save, then the export it starts
         error = app.screen.query_one("#report-error", Static)
         assert error.display and "cannot create" in str(error.render())
     assert blocker.read_text() == "x"

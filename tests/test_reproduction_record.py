@@ -6,8 +6,8 @@ from pathlib import Path
 
 from fmtui.cli import main
 from fmtui.core import export, reproduce
+from fmtui.core.entry_view import runs_markdown
 from fmtui.core.journal import Entry, Journal
-from fmtui.screens.browser import runs_markdown
 
 RUN = ["--allow-subset", "--layers", "16", "--epochs", "1", "--device", "cpu"]
 

@@ -75,8 +75,8 @@ async def test_plots_and_table_update_and_entry_is_saved_each_epoch(journal_path
         screen.refresh_view()
         screen.refresh_charts()
         assert _statuses(screen)[0] == "completed"
-        loss = screen.query_one("#loss-plot", LinePlot).series
-        assert loss["16 val"] == pytest.approx([0.5, 0.25, 0.5 / 3])
+        loss = screen.query_one("#loss-plot", LinePlot).bands
+        assert [b.mean for b in loss["16 val"]] == pytest.approx([0.5, 0.25, 0.5 / 3])
         with Journal(journal_path, read_only=True) as reader:  # saved before shown
             saved = reader.get(entry.id)
         assert saved.status == "running" and len(saved.runs[0]["epochs"]) == 3

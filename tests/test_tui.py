@@ -181,6 +181,7 @@ async def test_delete_asks_and_really_deletes(journal_path: Path) -> None:
         assert _table_titles(app)[0] == first
         await pilot.press("delete")
         await pilot.press("y")
+        await app.workers.wait_for_complete()  # the write runs in a worker
         await pilot.pause()
         assert first not in _table_titles(app)
     with Journal(journal_path, read_only=True) as reader:
@@ -197,6 +198,7 @@ async def test_export_writes_the_file_it_says(journal_path: Path, tmp_path: Path
         app.screen.query_one("#path", Input).value = str(target)
         await pilot.click("#all")
         await pilot.press("ctrl+s")
+        await app.workers.wait_for_complete()  # the write runs in a worker
         await pilot.pause()
         line = str(app.screen.query_one("#status-line", Static).render())
     assert line == f"Wrote 3 entries as md to {target}"
@@ -220,10 +222,12 @@ async def test_export_asks_before_replacing_and_writes_through_a_symlink(
             await pilot.press("x")
             app.screen.query_one("#path", Input).value = str(link)
             await pilot.press("ctrl+s")
+            await app.workers.wait_for_complete()  # the write runs in a worker
             await pilot.pause()
             assert isinstance(app.screen, ConfirmDialog)
             assert "already exists. Replace it?" in app.screen.question
             await pilot.press(answer)
+            await app.workers.wait_for_complete()  # the write runs in a worker
             await pilot.pause()
             if answer == "n":
                 assert real.read_text() == "keep me"
@@ -241,6 +245,7 @@ async def test_export_refuses_the_journal_itself(journal_path: Path) -> None:
         await pilot.press("x")
         app.screen.query_one("#path", Input).value = str(journal_path)
         await pilot.press("ctrl+s")
+        await app.workers.wait_for_complete()  # the write runs in a worker
         await pilot.pause()
         assert isinstance(app.screen, BrowserScreen)
         assert any("refusing to write" in str(n.message) for n in app._notifications)
@@ -291,6 +296,7 @@ async def test_duplicate_makes_a_linked_draft(journal_path: Path) -> None:
     app = build_app(journal_path)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("down", "d")
+        await app.workers.wait_for_complete()  # the write runs in a worker
         await pilot.pause()
     with Journal(journal_path, read_only=True) as reader:
         copy = reader.get(4)

@@ -125,7 +125,14 @@ def seed_journal(path: Path) -> None:
             "spec": spec.with_changes(batch_size=bs, seed=i).to_dict(),
             "status": "completed",
             "test_acc": acc,
-            "epochs": [{"epoch": 1}] * 16,
+            "epochs": [  # curves that settle by epoch 13: seed bands for the compare view
+                {
+                    "epoch": e,
+                    "val_acc": acc - 0.06 / e - (i - 1) * 0.006,
+                    "val_loss": 0.28 + 0.25 / e + (i - 1) / 40 + (0.9 - acc) * 4,
+                }
+                for e in range(1, 17)
+            ],
             "best_epoch": 13,
             "duration_s": 61.0,
             "device": "cpu",
@@ -183,3 +190,15 @@ async def wait_until(pilot: Pilot, predicate: Callable[[], bool], timeout: float
         await asyncio.sleep(0.05)
         await pilot.pause()
     raise AssertionError("condition not reached")
+
+
+async def settle(pilot: Pilot) -> None:
+    """Wait for every worker, also those a finishing one started (a save, then its export)."""
+    from textual.worker import WorkerState
+
+    app = pilot.app
+    for _ in range(100):
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        if not any(w.state in (WorkerState.PENDING, WorkerState.RUNNING) for w in app.workers):
+            return

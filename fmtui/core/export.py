@@ -24,6 +24,7 @@ import re
 import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import fields
+from pathlib import Path
 from typing import Any
 
 from fmtui import __version__
@@ -398,6 +399,17 @@ def export_text(entries: Sequence[Entry], fmt: str) -> str:
     if fmt == "csv":
         return to_csv(entries)
     raise FieldError("format", f"expected one of {', '.join(FORMATS)}, got {fmt!r}")
+
+
+def write_entries(
+    entries: Sequence[Entry], fmt: str, target: Path, *, journal: Path, overwrite: bool = False
+) -> Path:
+    """Write `entries` as `fmt` to the file `target` by write_export's rules (never onto
+    the journal); raises TargetExists for a file the user must agree to replace."""
+    from fmtui.core.export_target import write_export
+
+    text = export_text(entries, fmt)
+    return write_export(target, text, journal=journal, overwrite=overwrite) or target
 
 
 def select(

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from fmtui.core import events as train
+from fmtui.core.bands import Band, seed_bands
 from fmtui.core.runs import completed_values
 from fmtui.core.spec import ExperimentSpec
 from fmtui.core.status import EntryStatus, RunStatus
@@ -157,20 +158,27 @@ class LiveState:
         finished = [r for r in self.runs if r.per_class_acc is not None]
         return finished[-1] if finished else None
 
-    def arm_curves(self, metric: str) -> dict[str, list[float]]:
-        """Per arm, the mean over its seeds of `metric` at each epoch reached by all."""
+    def arm_bands(self, metric: str) -> dict[str, list[Band]]:
+        """Per arm, `metric`'s mean ± sd over its seeds at each epoch (seed bands)."""
         by_arm: dict[str, list[list[float]]] = {}
         for run in self.runs:
-            values = [getattr(e, metric) for e in run.epochs]
+            values = [float(getattr(e, metric)) for e in run.epochs]
             if values:
                 by_arm.setdefault(run.arm, []).append(values)
-        curves = {}
-        for arm, series in by_arm.items():
-            length = max(len(s) for s in series)
-            curves[arm] = [
-                statistics.fmean(s[i] for s in series if len(s) > i) for i in range(length)
-            ]
-        return curves
+        return {arm: seed_bands(series) for arm, series in by_arm.items()}
+
+    def arm_curves(self, metric: str) -> dict[str, list[float]]:
+        """Per arm, the mean over its seeds of `metric` at each epoch any of them reached."""
+        return {arm: [b.mean for b in bands] for arm, bands in self.arm_bands(metric).items()}
+
+    def curve_arms(self, limit: int) -> list[str]:
+        """The arms worth a curve: all, or the `limit` best by mean test accuracy."""
+        arms = list(dict.fromkeys(r.arm for r in self.runs if r.epochs))
+        if len(arms) > limit:
+            accuracy = self.arm_accuracy()
+            arms.sort(key=lambda a: -(accuracy.get(a, (0.0, None, 0))[0]))
+            arms = arms[:limit]
+        return arms
 
     def results(self) -> list[train.RunResult]:
         """The runs as records, for the statistics; each spec is its arm's with its seed."""

@@ -2,7 +2,33 @@
 
 from __future__ import annotations
 
+from functools import cache
+from typing import TYPE_CHECKING
+
+from textual import getters
+from textual.message_pump import MessagePump
 from textual.screen import Screen
+
+if TYPE_CHECKING:
+    from fmtui.app import FmtuiApp
+
+
+@cache
+def _app_getter() -> getters.app[FmtuiApp]:
+    from fmtui.app import FmtuiApp
+
+    return getters.app(FmtuiApp)
+
+
+class FmtuiAppGetter:
+    """`app = FmtuiAppGetter()` on a screen: `self.app` typed as the running FmtuiApp.
+
+    Textual's `getters.app(FmtuiApp)` needs the class when the screen's class is
+    made, but `fmtui.app` imports the screens; so the getter is made at first use.
+    """
+
+    def __get__(self, obj: MessagePump, obj_type: type[MessagePump]) -> FmtuiApp:
+        return _app_getter().__get__(obj, obj_type)
 
 
 def on_top(screen: Screen) -> bool:

@@ -2,44 +2,20 @@
 
 from __future__ import annotations
 
-import statistics
-from typing import TYPE_CHECKING
-
 from rich.table import Table
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
+from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Header, Static
 
+from fmtui.core.entry_view import entry_bands, runs_summary
 from fmtui.core.journal import Entry
-from fmtui.core.runs import completed_values, entry_runs
-from fmtui.core.stats import compare_entries, format_comparison, format_mean_sd
-from fmtui.core.words import count
+from fmtui.core.stats import compare_entries, format_comparison
+from fmtui.screens import FmtuiAppGetter
 from fmtui.widgets.charts import LinePlot
 from fmtui.widgets.footer import QuietFooter
 from fmtui.widgets.literal import literal, literal_line
-
-if TYPE_CHECKING:
-    from fmtui.app import FmtuiApp
-
-
-def mean_curve(entry: Entry, metric: str = "val_acc") -> list[float]:
-    """The mean over all of an entry's runs of `metric` per epoch."""
-    series = [[e.get(metric) for e in r.get("epochs") or []] for r in entry.runs]
-    series = [[v for v in s if isinstance(v, int | float)] for s in series]
-    series = [s for s in series if s]
-    if not series:
-        return []
-    length = max(len(s) for s in series)
-    return [statistics.fmean(s[i] for s in series if len(s) > i) for i in range(length)]
-
-
-def _summary(entry: Entry) -> str:
-    accs = completed_values(entry_runs(entry), "test_acc")
-    sd = statistics.stdev(accs) if len(accs) > 1 else None
-    mean = statistics.fmean(accs) if accs else None
-    return f"{count(len(entry.runs), 'run')}, test accuracy {format_mean_sd(mean, sd)}"
 
 
 class CompareScreen(Screen[None]):
@@ -47,6 +23,8 @@ class CompareScreen(Screen[None]):
 
     CSS_PATH = "compare.tcss"
     BINDINGS = [Binding("escape,j", "back", "Journal")]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+    app = FmtuiAppGetter()
 
     def __init__(self, first: Entry, second: Entry) -> None:
         super().__init__()
@@ -56,17 +34,23 @@ class CompareScreen(Screen[None]):
         yield Header()
         with VerticalScroll():
             yield Static(self._report(), id="report")
-            yield LinePlot(id="curves")
+            with Horizontal(id="plots"):
+                yield LinePlot(id="loss-curves")
+                yield LinePlot(id="curves")
         yield QuietFooter()
 
     def on_mount(self) -> None:
-        self.query_one("#curves", LinePlot).draw(
-            {
-                f"entry {self.first.id} val acc": mean_curve(self.first),
-                f"entry {self.second.id} val acc": mean_curve(self.second),
-            },
-            "Validation accuracy per epoch (mean over runs)",
-        )
+        for selector, metric, title in (
+            ("#loss-curves", "val_loss", "Validation loss"),
+            ("#curves", "val_acc", "Validation accuracy"),
+        ):
+            bands = {
+                f"entry {entry.id} {arm}": band
+                for entry in (self.first, self.second)
+                for arm, band in entry_bands(entry, metric).items()
+            }
+            plot = self.query_one(selector, LinePlot)
+            plot.draw({}, f"{title} per epoch (mean ± 1 sd over seeds)", bands=bands)
 
     def _report(self) -> Table:
         result = compare_entries(self.first, self.second)
@@ -78,7 +62,7 @@ class CompareScreen(Screen[None]):
         table.add_column(literal_line(f"entry {first.id}: {first.title}"), ratio=1)
         table.add_column(literal_line(f"entry {second.id}: {second.title}"), ratio=1)
         table.add_row("created", literal_line(first.created), literal_line(second.created))
-        table.add_row("runs", literal_line(_summary(first)), literal_line(_summary(second)))
+        table.add_row("runs", literal_line(runs_summary(first)), literal_line(runs_summary(second)))
         table.add_row(
             "verdict", literal_line(first.verdict or "—"), literal_line(second.verdict or "—")
         )
@@ -101,5 +85,4 @@ class CompareScreen(Screen[None]):
         return outer
 
     def action_back(self) -> None:
-        app: FmtuiApp = self.app  # type: ignore[assignment]
-        app.back_to_browser(self.second.id)
+        self.app.back_to_browser(self.second.id)

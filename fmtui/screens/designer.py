@@ -22,6 +22,7 @@ from fmtui.core.present import format_duration, long_run_warning
 from fmtui.core.spec import MAX_LAYERS, ExperimentSpec
 from fmtui.core.spec_fields import BY_NAME, DESIGNER_FIELDS, TABLE
 from fmtui.core.status import EntryStatus
+from fmtui.screens import FmtuiAppGetter
 from fmtui.screens.dialogs import ConfirmDialog
 from fmtui.widgets.footer import QuietFooter
 from fmtui.widgets.inputs import SafeInput, SafeTextArea
@@ -30,7 +31,7 @@ from fmtui.widgets.train_on import FIELD as TRAIN_ON
 from fmtui.widgets.train_on import chosen_place, train_on_row
 
 if TYPE_CHECKING:
-    from fmtui.app import Estimator, FmtuiApp
+    from fmtui.app import Estimator
 
 # (label, hint) of the form's own fields; the spec's come from core/spec_fields.py.
 FORM_INPUTS = {
@@ -75,9 +76,7 @@ class DesignerScreen(Screen[None]):
         self._pending: Timer | None = None
         self.settings = design_form.ClaimSettings(0, 0.0, {})
 
-    @property
-    def fm(self) -> FmtuiApp:
-        return self.app  # type: ignore[return-value]
+    app = FmtuiAppGetter()
 
     def initial_values(self) -> dict[str, Any]:
         return design_form.initial_values(self.entry.experiment, self.entry.claim)
@@ -98,7 +97,7 @@ class DesignerScreen(Screen[None]):
                 )
             for name in (*ORDER, *GRID_FIELDS):
                 yield from self._field(name, values)
-            yield from train_on_row(self.fm.cluster_address)
+            yield from train_on_row(self.app.cluster_address)
             with Horizontal(classes="row", id="row-until_decided"):
                 yield Label("Until decided", classes="field-label")
                 yield Switch(values["until_decided"], id="until_decided", animate=False)
@@ -126,7 +125,10 @@ class DesignerScreen(Screen[None]):
         with Horizontal(classes="row", id=f"row-{name}"):
             yield Label(label, classes="field-label")
             if info is not None and info.widget == "device":
-                devices = [("auto (best available)", "auto"), *[(t, v) for v, t in self.fm.devices]]
+                devices = [
+                    ("auto (best available)", "auto"),
+                    *[(t, v) for v, t in self.app.devices],
+                ]
                 known = {value for _label, value in devices}
                 current = values[name] if values[name] in known else "auto"
                 yield Select(devices, value=current, allow_blank=False, id=name, compact=True)
@@ -144,7 +146,7 @@ class DesignerScreen(Screen[None]):
         yield Static("", id=f"{name}-error", classes="error")
 
     def on_mount(self) -> None:
-        self.fm.apply_blink(self)
+        self.app.apply_blink(self)
         self.validate()
         self._initial = self.values()
         self.query_one("#layers", Input).focus()
@@ -254,7 +256,7 @@ class DesignerScreen(Screen[None]):
         plan.update("")
         if experiment is None:
             return
-        kind = design_form.device_type(str(device), self.fm.devices)
+        kind = design_form.device_type(str(device), self.app.devices)
         self._plan(experiment, kind, max_seeds, self.app.call_from_thread)
 
     @work(thread=True, exclusive=True, group="plan", exit_on_error=False)
@@ -300,7 +302,7 @@ class DesignerScreen(Screen[None]):
         device = str(self.query_one("#device", Select).value)
         # The estimator and the way back are looked up here, on the UI thread.
         self._measure(
-            self.experiment, device, then_launch, self.fm.estimator, self.app.call_from_thread
+            self.experiment, device, then_launch, self.app.estimator, self.app.call_from_thread
         )
 
     @work(thread=True, exclusive=True, group="estimate", exit_on_error=False)
@@ -352,7 +354,7 @@ class DesignerScreen(Screen[None]):
                 max_seeds=self.settings.max_seeds,
                 smallest_effect=self.settings.smallest_effect,
             )
-        return self.fm.save_entry(self.entry)
+        return self.app.save_entry(self.entry)
 
     @on(Button.Pressed, "#save-button")
     def action_save(self) -> None:
@@ -367,7 +369,7 @@ class DesignerScreen(Screen[None]):
         if self.experiment is None:
             self.notify("The design has errors; nothing was launched.", severity="error")
             return
-        if self.entry.status == EntryStatus.RUNNING and self.fm.is_training(self.entry.id):
+        if self.entry.status == EntryStatus.RUNNING and self.app.is_training(self.entry.id):
             self.notify("This entry is already training.", severity="warning")
             return
         if self.entry.runs:
@@ -395,10 +397,10 @@ class DesignerScreen(Screen[None]):
             return
         assert self.experiment is not None
         self._initial = self.values()
-        self.fm.launch(self.entry, self.experiment, chosen_place(self))
+        self.app.launch(self.entry, self.experiment, chosen_place(self))
 
     def action_back(self) -> None:
-        self.fm.leave(
+        self.app.leave(
             self.unsaved_changes(),
             "Leave the designer without saving the design?",
             "Leave",

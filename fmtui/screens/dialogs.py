@@ -11,6 +11,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Select, Static
 
+from fmtui.core.entry_view import split_tags
 from fmtui.core.export import FORMATS
 from fmtui.core.words import count
 from fmtui.messages import ExportRequest
@@ -183,10 +184,6 @@ class TagDialog(ModalScreen[list[str] | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
-
-
-def split_tags(text: str) -> list[str]:
-    return [t for t in text.replace(",", " ").split() if t]
 
 
 # One line per key or step: the terminal wraps long ones to its width.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from textual import on
 from textual.app import ComposeResult
@@ -22,16 +22,14 @@ from textual.widgets import (
     TextArea,
 )
 
+from fmtui.core.entry_view import split_tags
 from fmtui.core.journal import Claim, Entry
 from fmtui.core.present import claim_field_error
 from fmtui.core.spec import SpecError
-from fmtui.screens.dialogs import split_tags
+from fmtui.screens import FmtuiAppGetter
 from fmtui.widgets.footer import QuietFooter
 from fmtui.widgets.inputs import SafeInput, SafeTextArea
 from fmtui.widgets.literal import literal
-
-if TYPE_CHECKING:
-    from fmtui.app import FmtuiApp
 
 METRIC_OPTIONS = [
     ("test accuracy", "test_acc"),
@@ -82,9 +80,7 @@ class HypothesisScreen(Screen[None]):
         self.start_in_writeup = writeup  # opened to write the Evaluation and Conclusion
         self._initial: dict[str, Any] = {}
 
-    @property
-    def fm(self) -> FmtuiApp:
-        return self.app  # type: ignore[return-value]
+    app = FmtuiAppGetter()
 
     def compose(self) -> ComposeResult:
         entry = self.entry
@@ -134,7 +130,7 @@ class HypothesisScreen(Screen[None]):
         yield QuietFooter()
 
     def on_mount(self) -> None:
-        self.fm.apply_blink(self)
+        self.app.apply_blink(self)
         for error in self.query(".error"):
             error.display = False
         self._initial = self.values()
@@ -238,7 +234,7 @@ class HypothesisScreen(Screen[None]):
     def action_save(self) -> bool:
         if not self.apply():
             return False
-        if not self.fm.save_entry(self.entry):
+        if not self.app.save_entry(self.entry):
             return False
         self._initial = self.values()
         self.query_one("#form-title", Static).update(
@@ -249,10 +245,10 @@ class HypothesisScreen(Screen[None]):
 
     def action_design(self) -> None:
         if self.action_save():
-            self.fm.open_designer(self.entry, replace=True)
+            self.app.open_designer(self.entry, replace=True)
 
     def action_back(self) -> None:
-        self.fm.leave(
+        self.app.leave(
             self.unsaved_changes(),
             "Discard the unsaved changes to this entry?",
             "Discard",

@@ -7,8 +7,9 @@ choice of entries are edited here.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rich.text import Text
 from textual import on, work
@@ -34,12 +35,10 @@ from fmtui.core.journal import Entry, JournalError, Search
 from fmtui.core.report import PROSE_FIELDS, Report, Reports, export_report, figures
 from fmtui.core.report.analysis import arm_stats, best_of, learning_curves
 from fmtui.core.report.build import markdown
+from fmtui.screens import FmtuiAppGetter
 from fmtui.widgets.charts import BarPlot, LinePlot
 from fmtui.widgets.footer import QuietFooter
 from fmtui.widgets.table import show_rows
-
-if TYPE_CHECKING:
-    from fmtui.app import FmtuiApp
 
 PROSE_LABELS = {
     "preamble": "Preamble — before the first section (links, notes)",
@@ -77,9 +76,7 @@ class ReportScreen(Screen[None]):
         self.shown: list[Entry] = []
         self._initial: dict[str, Any] = {}
 
-    @property
-    def fm(self) -> FmtuiApp:
-        return self.app  # type: ignore[return-value]
+    app = FmtuiAppGetter()
 
     def compose(self) -> ComposeResult:
         report = self.report
@@ -114,7 +111,7 @@ class ReportScreen(Screen[None]):
         yield QuietFooter()
 
     def on_mount(self) -> None:
-        self.fm.apply_blink(self)
+        self.app.apply_blink(self)
         journal_table = self.query_one("#journal-entries", DataTable)
         # The title last: a narrow terminal cuts titles, never the other columns.
         for key, label in (("in", " "), ("id", "id"), ("status", "status"), ("title", "title")):
@@ -137,7 +134,7 @@ class ReportScreen(Screen[None]):
     def refresh_tables(self) -> None:
         search = Search.parse(self.query_one("#find", Input).value)
         try:
-            self.shown = self.fm.journal.query(sort="date", reverse=False, **search.query_args())
+            self.shown = self.app.journal.query(sort="date", reverse=False, **search.query_args())
         except (JournalError, FieldError) as err:
             self._error(str(err))
             self.shown = []
@@ -154,7 +151,7 @@ class ReportScreen(Screen[None]):
             for e in self.shown
         ]
         show_rows(self.query_one("#journal-entries", DataTable), rows)
-        titles = {e.id: _title(e) for e in self.fm.journal.all()}
+        titles = {e.id: _title(e) for e in self.app.journal.all()}
         order_rows = [
             (str(i), (Text(str(n)), Text(str(i)), Text(titles.get(i, "(deleted)"))))
             for n, i in enumerate(self.chosen, start=1)
@@ -262,7 +259,7 @@ class ReportScreen(Screen[None]):
         entries = []
         for entry_id in self.chosen:
             try:
-                entries.append(self.fm.journal.get(entry_id))
+                entries.append(self.app.journal.get(entry_id))
             except JournalError:
                 continue
         return entries
@@ -291,39 +288,52 @@ class ReportScreen(Screen[None]):
         extra = "" if figures.matplotlib_available() else f" — install {figures.INSTALL_HINT}"
         self.query_one("#figures-note", Static).update(f"Figures on export: {names}{extra}")
 
-    def action_save(self) -> bool:
+    def action_save(self) -> None:
+        self._save(then=None)
+
+    def _save(self, then: Callable[[Report], None] | None) -> None:
+        """Save in the app's write worker (never on the event loop); `then(report)`
+        once saved. The form's values are taken now: edits typed meanwhile stay unsaved."""
         report = self.candidate()
         if report is None:
-            return False
-        reports = Reports(self.fm.journal)
-        try:
+            return
+        values = self.values()
+        reports = Reports(self.app.journal)
+
+        def write() -> Report:
             if report.id is None:
                 reports.add(report)
             else:
                 reports.update(report)
-        except (JournalError, FieldError) as err:
-            self._error(str(err))
-            return False
-        self.report = report
-        self._initial = self.values()
-        self._error("")
-        self.query_one("#report-heading", Static).update(self._heading() + " — saved")
-        self.notify(f"Saved report {report.id}.", timeout=3)
-        return True
+            return report
+
+        def saved(report: Report) -> None:
+            self.report = report
+            self._initial = values
+            self._error("")
+            self.query_one("#report-heading", Static).update(self._heading() + " — saved")
+            self.notify(f"Saved report {report.id}.", timeout=3)
+            if then is not None:
+                then(report)
+
+        self.query_one("#report-heading", Static).update(self._heading() + " — saving…")
+        self.app.write_later(write, saved, lambda err: self._error(str(err)))
 
     def action_export(self) -> None:
         """Save, then write report.md and figures/ under the app's export folder."""
-        if not self.action_save() or self.report.id is None:
-            return
-        folder = Path(self.fm.export_dir) / f"report-{self.report.id}"
-        entries = [self.fm.journal.get(i) for i in self.report.entry_ids]
-        self.notify(f"Exporting report {self.report.id} to {folder}…", timeout=3, markup=False)
-        self._export(self.report, entries, folder)
+        self._save(then=self._export_saved)
+
+    def _export_saved(self, report: Report) -> None:
+        folder = Path(self.app.export_dir) / f"report-{report.id}"
+        self.notify(f"Exporting report {report.id} to {folder}…", timeout=3, markup=False)
+        self._export(report, folder)
 
     @work(thread=True, exclusive=True, group="report-export")
-    def _export(self, report: Report, entries: list[Entry], folder: Path) -> None:
-        """Drawing figures takes seconds: off the event loop, reporting back by message."""
+    def _export(self, report: Report, folder: Path) -> None:
+        """Reading the entries and drawing figures take seconds: off the event loop,
+        reporting back on it."""
         try:
+            entries = [self.app.journal.get(i) for i in report.entry_ids]
             result = export_report(report, entries, folder)
         except JournalError as err:
             self.app.call_from_thread(self._error, str(err))
@@ -338,7 +348,7 @@ class ReportScreen(Screen[None]):
         )
 
     def action_back(self) -> None:
-        self.fm.leave(
+        self.app.leave(
             self.unsaved_changes(), "Discard the unsaved changes to this report?", "Discard", None
         )
 

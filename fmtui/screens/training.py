@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import events, on
@@ -22,7 +21,7 @@ from textual.widgets import (
     TextArea,
 )
 
-from fmtui.core.journal import JournalError
+from fmtui.core.journal import Entry, JournalError
 from fmtui.core.live import LiveState, RunView
 from fmtui.core.present import (
     ellipsize,
@@ -32,9 +31,15 @@ from fmtui.core.present import (
     verdict_lines,
 )
 from fmtui.core.safe_text import one_line
-from fmtui.core.stats import format_mean_sd
 from fmtui.core.status import EntryStatus, RunStatus
-from fmtui.screens import on_top
+from fmtui.core.training_view import (
+    arm_labels,
+    current_run,
+    progress_labels,
+    queue_note,
+    run_cells,
+)
+from fmtui.screens import FmtuiAppGetter, on_top
 from fmtui.widgets.charts import (
     BarPlot,
     LinePlot,
@@ -49,9 +54,6 @@ from fmtui.widgets.footer import QuietFooter
 from fmtui.widgets.inputs import SafeTextArea
 from fmtui.widgets.literal import literal, literal_line
 from fmtui.widgets.table import show_rows
-
-if TYPE_CHECKING:
-    from fmtui.app import FmtuiApp
 
 REFRESH_S = 0.5  # progress and table
 # Status last and as wide as it needs: a failure's reason is never cut.
@@ -95,16 +97,15 @@ class TrainingScreen(Screen[None]):
         self._writeup_loaded = False
         self._shown: dict[str, object] = {}
         self._step_drawn = 0.0
+        self._step_version = -1  # the state's version the step chart shows
         self._verdict: tuple[str | None, dict | None] = (None, None)
         self._arm_width = 0
 
-    @property
-    def fm(self) -> FmtuiApp:
-        return self.app  # type: ignore[return-value]
+    app = FmtuiAppGetter()
 
     @property
     def state(self) -> LiveState | None:
-        return self.fm.live.get(self.entry_id)
+        return self.app.live.get(self.entry_id)
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -113,11 +114,11 @@ class TrainingScreen(Screen[None]):
         with Horizontal(id="top"):
             with Vertical(id="bars"):
                 yield Label("Epoch", id="epoch-label")
-                yield ProgressBar(id="epoch-bar", show_eta=self.fm.live_clock)
+                yield ProgressBar(id="epoch-bar", show_eta=self.app.live_clock)
                 yield Label("Run", id="run-label")
                 yield ProgressBar(id="run-bar", show_eta=False)
                 yield Label("Experiment", id="experiment-label")
-                yield ProgressBar(id="experiment-bar", show_eta=self.fm.live_clock)
+                yield ProgressBar(id="experiment-bar", show_eta=self.app.live_clock)
             yield DataTable(id="runs", cursor_type="row", zebra_stripes=True)
         with TabbedContent(id="charts"):
             with TabPane("Curves", id="tab-curves"), VerticalScroll(id="curves"):
@@ -145,7 +146,7 @@ class TrainingScreen(Screen[None]):
         yield QuietFooter()
 
     def on_mount(self) -> None:
-        self.fm.apply_blink(self)
+        self.app.apply_blink(self)
         self._add_columns()
         self._place_runs_table(self.app.size.width)
         self.refresh_view()
@@ -158,7 +159,7 @@ class TrainingScreen(Screen[None]):
         if entry_id == self.entry_id:
             return  # the same one: on_screen_resume redraws only what changed
         self.entry_id = entry_id
-        self._chart_version = -1
+        self._chart_version = self._step_version = -1
         self._writeup_loaded = False
         self._shown.clear()
         self._verdict = (None, None)
@@ -199,7 +200,7 @@ class TrainingScreen(Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """The cancel keys only while something of this experiment trains or waits."""
         if action in ("cancel_run", "cancel_experiment"):
-            return self.fm.is_training(self.entry_id)
+            return self.app.is_training(self.entry_id)
         return True
 
     # -- drawing
@@ -244,47 +245,25 @@ class TrainingScreen(Screen[None]):
         verdict = short_verdict(*self._verdict)
         if verdict:
             head.append(f" · {verdict}", style="bold")
-        if current is not None:
-            head.append(
-                literal_line(
-                    f" · run {state.done_runs + 1}/{len(state.runs)}: arm {current.arm}, "
-                    f"seed {current.seed}"
-                )
-            )
-            if state.samples_per_s and self.fm.live_clock:
-                head.append(f" · {state.samples_per_s:,.0f} samples/s", style="dim")
-        queue = list(self.fm.queue)  # the first one trains, the others wait their turn
-        if state.status == RunStatus.QUEUED and state.entry_id in queue:
-            ahead = queue[: queue.index(state.entry_id)]
-            if ahead:
-                head.append(f" · waits for entry {', '.join(map(str, ahead))}", style="dim")
-        elif waiting := [i for i in queue[1:] if i != state.entry_id]:
-            head.append(f" · queued next: entry {', '.join(map(str, waiting))}", style="dim")
+        head.append(literal_line(current_run(state)))
+        if current is not None and state.samples_per_s and self.app.live_clock:
+            head.append(f" · {state.samples_per_s:,.0f} samples/s", style="dim")
+        head.append(queue_note(state.entry_id, state.status, self.app.queue), style="dim")
         self._set("#headline", head)
-        training = self.fm.is_training(self.entry_id)
+        training = self.app.is_training(self.entry_id)
         if self._shown.get("training") != training:
             self._shown["training"] = training
             self.refresh_bindings()  # the footer drops the cancel keys once nothing runs
         if current is not None:
             self._bar("#epoch-bar", max(state.steps_per_epoch, 1), state.step)
             self._bar("#run-bar", current.max_epochs, len(current.epochs))
-            patience = (
-                f", patience left {current.patience_left}"
-                if current.patience_left is not None
-                else ""
-            )
-            self._set(
-                "#epoch-label", f"Epoch {state.epoch}: step {state.step}/{state.steps_per_epoch}"
-            )
-            self._set(
-                "#run-label", f"Run: epoch {len(current.epochs)}/{current.max_epochs}{patience}"
-            )
         else:  # queued or finished: definite bars, never the animated indeterminate kind
             finished = 1 if state.status == EntryStatus.COMPLETED else 0
             self._bar("#epoch-bar", 1, finished)
             self._bar("#run-bar", 1, finished)
-            self._set("#epoch-label", "Epoch")
-            self._set("#run-label", "Run")
+        epoch_label, run_label = progress_labels(state)
+        self._set("#epoch-label", epoch_label)
+        self._set("#run-label", run_label)
         label, done = experiment_progress(state.status, [r.status for r in state.runs])
         self._bar("#experiment-bar", max(len(state.runs), 1), done)
         self._set("#experiment-label", label)
@@ -293,17 +272,12 @@ class TrainingScreen(Screen[None]):
     def _fill_table(self, state: LiveState) -> None:
         rows = []
         for run in state.runs:
-            elapsed = run.elapsed() if self.fm.live_clock else run.duration_s
-            status = run.status if not run.error else f"{run.status}: {run.error}"
+            *numbers, status = run_cells(run, self.app.live_clock)
             cells = [
                 literal_line(ellipsize(one_line(run.arm), self._arm_width)),
-                Text(str(run.seed)),
-                Text(str(len(run.epochs))),
-                Text(f"{run.best_val_acc:.4f}" if run.best_val_acc is not None else "—"),
-                Text(f"{run.test_acc:.4f}" if run.test_acc is not None else "—"),
-                Text(f"{elapsed:.0f} s" if elapsed is not None else "—"),
+                *(Text(n) for n in numbers),
                 literal_line(ellipsize(where(run), WHERE_WIDTH)),
-                literal_line(status[:80], style="red" if run.error else ""),
+                literal_line(status, style="red" if run.error else ""),
             ]
             rows.append((f"{run.arm}#{run.repeat}", cells))
         for table in self.query("#runs, #runs-tab").results(DataTable):
@@ -324,15 +298,15 @@ class TrainingScreen(Screen[None]):
         self._chart_version = state.epoch_version
         if active == "tab-curves":
             if epochs_changed:
-                self.query_one("#loss-plot", LinePlot).draw(
-                    curve_series(state, "train_loss", "val_loss"), "Loss"
-                )
-                self.query_one("#acc-plot", LinePlot).draw(
-                    curve_series(state, "train_acc", "val_acc"), "Accuracy"
-                )
+                lines, bands = curve_series(state, "train_loss", "val_loss")
+                self.query_one("#loss-plot", LinePlot).draw(lines, "Loss", bands=bands)
+                lines, bands = curve_series(state, "train_acc", "val_acc")
+                self.query_one("#acc-plot", LinePlot).draw(lines, "Accuracy", bands=bands)
             now = time.monotonic()
-            if force or epochs_changed or now - self._step_drawn >= STEP_CHART_S:
-                self._step_drawn = now
+            # Not on a clock alone: coming back to a finished run must not redraw it.
+            stepped = state.version != self._step_version
+            if force or (stepped and (epochs_changed or now - self._step_drawn >= STEP_CHART_S)):
+                self._step_drawn, self._step_version = now, state.version
                 self.query_one("#step-plot", LinePlot).draw(
                     step_series(state),
                     "Smoothed training loss this epoch",
@@ -345,9 +319,7 @@ class TrainingScreen(Screen[None]):
         elif active == "tab-arms":
             accuracy = state.arm_accuracy()
             self.query_one("#heatmap", Static).update(heatmap(state))
-            labels = [  # mean ± sd: the error bar, in words, beside each bar
-                f"{a} {format_mean_sd(m, sd)} n={n}" for a, (m, sd, n) in accuracy.items()
-            ]
+            labels = arm_labels(accuracy)  # mean ± sd: the error bar, in words
             plot = self.query_one("#arm-plot", BarPlot)
             # two rows per bar, so every arm keeps its label; the tab scrolls when short
             plot.styles.height = max(10, 2 * len(labels) + 5)
@@ -369,7 +341,7 @@ class TrainingScreen(Screen[None]):
 
     def _load_writeup(self) -> None:
         try:
-            entry = self.fm.journal.get(self.entry_id)
+            entry = self.app.journal.get(self.entry_id)
         except JournalError:
             return
         self._writeup_loaded = True
@@ -390,34 +362,41 @@ class TrainingScreen(Screen[None]):
         self._shown.pop("#headline", None)
 
     def action_save(self) -> None:
-        if self.fm.is_training(self.entry_id):
+        if self.app.is_training(self.entry_id):
             self.notify("Save the write-up when the runs have finished.", severity="warning")
             return
         try:
-            entry = self.fm.journal.get(self.entry_id)
+            entry = self.app.journal.get(self.entry_id)
         except JournalError as err:
             self.notify(str(err), severity="error", markup=False)
             return
         entry.results = self.query_one("#results", TextArea).text
         entry.conclusion = self.query_one("#conclusion", TextArea).text
-        if self.fm.save_entry(entry):
-            self.query_one("#writeup-status", Static).update(
-                literal(f"Saved; entry {entry.id} is {entry.status}.")
-            )
-            self.notify(f"Saved the write-up of entry {entry.id}.", timeout=3)
+        self.query_one("#writeup-status", Static).update("Saving…")
+        self.app.save_later(entry, self._saved, self._not_saved)
+
+    def _not_saved(self, err: Exception) -> None:
+        self.query_one("#writeup-status", Static).update(literal(f"Not saved: {err}"))
+        self.notify(str(err), severity="error", timeout=10, markup=False)
+
+    def _saved(self, entry: Entry) -> None:
+        self.query_one("#writeup-status", Static).update(
+            literal(f"Saved; entry {entry.id} is {entry.status}.")
+        )
+        self.notify(f"Saved the write-up of entry {entry.id}.", timeout=3)
 
     # -- actions
 
     def action_cancel_run(self) -> None:
-        if self.fm.cancel_run(self.entry_id):
+        if self.app.cancel_run(self.entry_id):
             self.notify("Cancelling the current run; the next one will start.", timeout=3)
 
     def action_cancel_experiment(self) -> None:
-        if self.fm.cancel_experiment(self.entry_id):
+        if self.app.cancel_experiment(self.entry_id):
             self.notify("Cancelling the experiment; finished epochs are kept.", timeout=3)
 
     def action_journal(self) -> None:
-        self.fm.back_to_browser(self.entry_id)
+        self.app.back_to_browser(self.entry_id)
 
 
 def where(run: RunView) -> str:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from rich.table import Table
 from rich.text import Text
 from textual.app import RenderResult
 from textual_plotext import PlotextPlot
 
+from fmtui.core.bands import Band
 from fmtui.core.data import CLASSES
 from fmtui.core.live import LiveState, RunView, downsample, half_block_rows, smooth
 from fmtui.core.present import zoom_range
@@ -16,6 +18,9 @@ from fmtui.core.safe_text import one_line
 from fmtui.core.stats import plateau
 
 MAX_CURVE_ARMS = 6
+# One colour per line, a band's edges in its mean's colour: plotext's own cycle
+# would give each edge a colour of its own.
+COLOURS = ("blue+", "green+", "red+", "cyan+", "magenta+", "yellow", "orange", "gray")
 
 
 class CachedPlot(PlotextPlot):
@@ -44,10 +49,15 @@ class CachedPlot(PlotextPlot):
 
 
 class LinePlot(CachedPlot):
-    """A line chart redrawn only when `draw` is given new data."""
+    """A line chart redrawn only when `draw` is given new data.
+
+    Seed bands draw as their mean (a solid, labelled line) between two dotted lines
+    of the same colour at mean ± 1 sd, where the band has more than one seed.
+    """
 
     DEFAULT_CSS = "LinePlot { height: 1fr; min-height: 8; }"
     series: dict[str, list[float]] = {}
+    bands: dict[str, list[Band]] = {}
 
     def draw(
         self,
@@ -56,26 +66,55 @@ class LinePlot(CachedPlot):
         xlabel: str = "epoch",
         x_start: float = 1,
         x_step: float = 1,
+        bands: Mapping[str, Sequence[Band]] | None = None,
     ) -> None:
         self.series = {k: list(v) for k, v in series.items()}
+        self.bands = {k: list(v) for k, v in (bands or {}).items()}
         plt = self.plt
         plt.clear_data()
         plt.title(title)
         plt.xlabel(xlabel)
         width = max(self.size.width, 20)
+        colours = COLOURS * (1 + (len(series) + len(self.bands)) // len(COLOURS))
+        band_colours = dict(zip(self.bands, colours[len(series) :], strict=False))
+        # Every band's edges first: a mean line drawn later is never hidden under
+        # another arm's edges, where arms lie close together.
+        for label, band in self.bands.items():
+            _draw_edges(plt, band, band_colours[label])
         drawn = False
-        for label, values in series.items():
-            label = one_line(label)  # arm names: plotext output is read back as ANSI
+        for (label, values), colour in zip(series.items(), colours, strict=False):
             points = downsample(values, 2 * width)
             if not points:
                 continue
             step = len(values) / len(points) * x_step
             xs = [x_start + i * step for i in range(len(points))]
-            plt.plot(xs, points, label=label, marker="braille")
+            # arm names: plotext output is read back as ANSI
+            plt.plot(xs, points, label=one_line(label), marker="braille", color=colour)
             drawn = True
+        for label, band in self.bands.items():
+            if band:
+                _draw_mean(plt, one_line(label), band, band_colours[label])
+                drawn = True
         if not drawn:
             plt.title(f"{title} — waiting for the first epoch")
         self.redraw()
+
+
+def _draw_edges(plt: Any, band: Sequence[Band], colour: str) -> None:
+    """Mean ± 1 sd as two dotted lines, where the seeds differ (sd above 0)."""
+    spread = [b for b in band if b.sd]
+    if spread:
+        xs = [b.epoch for b in spread]
+        plt.plot(xs, [b.low for b in spread], marker="dot", color=colour)
+        plt.plot(xs, [b.high for b in spread], marker="dot", color=colour)
+
+
+def _draw_mean(plt: Any, label: str, band: Sequence[Band], colour: str) -> None:
+    seeds = max(b.n for b in band)
+    shown = f"{label} (mean ± sd, {seeds} seeds)" if seeds > 1 else label
+    plt.plot(
+        [b.epoch for b in band], [b.mean for b in band], label=shown, marker="braille", color=colour
+    )
 
 
 class BarPlot(CachedPlot):
@@ -94,20 +133,17 @@ class BarPlot(CachedPlot):
         self.redraw()
 
 
-def curve_series(state: LiveState, train_metric: str, val_metric: str) -> dict[str, list[float]]:
-    """Train and validation curves for the arms worth showing (best first, at most six)."""
+def curve_series(
+    state: LiveState, train_metric: str, val_metric: str
+) -> tuple[dict[str, list[float]], dict[str, list[Band]]]:
+    """For the arms worth showing (best first, at most six): the train curves as mean
+    lines, and the validation curves as seed bands (mean ± 1 sd over seeds)."""
+    arms = state.curve_arms(MAX_CURVE_ARMS)
     train_curves = state.arm_curves(train_metric)
-    val_curves = state.arm_curves(val_metric)
-    accuracy = state.arm_accuracy()
-    arms = list(val_curves)
-    if len(arms) > MAX_CURVE_ARMS:
-        arms.sort(key=lambda a: -(accuracy.get(a, (0.0, None, 0))[0]))
-        arms = arms[:MAX_CURVE_ARMS]
-    series: dict[str, list[float]] = {}
-    for arm in arms:
-        series[f"{arm} train"] = train_curves.get(arm, [])
-        series[f"{arm} val"] = val_curves[arm]
-    return series
+    val_bands = state.arm_bands(val_metric)
+    lines = {f"{arm} train": train_curves.get(arm, []) for arm in arms}
+    bands = {f"{arm} val": val_bands.get(arm, []) for arm in arms}
+    return lines, bands
 
 
 def step_series(state: LiveState) -> dict[str, list[float]]:
