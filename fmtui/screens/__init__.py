@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, overload
 
 from textual import getters
 from textual.message_pump import MessagePump
@@ -27,7 +27,17 @@ class FmtuiAppGetter:
     made, but `fmtui.app` imports the screens; so the getter is made at first use.
     """
 
-    def __get__(self, obj: MessagePump, obj_type: type[MessagePump]) -> FmtuiApp:
+    @overload
+    def __get__(self, obj: None, obj_type: type[MessagePump]) -> FmtuiAppGetter: ...
+
+    @overload
+    def __get__(self, obj: MessagePump, obj_type: type[MessagePump]) -> FmtuiApp: ...
+
+    def __get__(
+        self, obj: MessagePump | None, obj_type: type[MessagePump]
+    ) -> FmtuiApp | FmtuiAppGetter:
+        if obj is None:  # looked up on the class (monkeypatch, inspect): the descriptor
+            return self
         return _app_getter().__get__(obj, obj_type)
 
 
