@@ -56,6 +56,7 @@ def _child(
     cancel: Any,
     skip: Any,
     parent_pid: int | None = None,
+    only: list[tuple[str, int]] | None = None,
 ) -> None:
     """The child's whole life: train, sending every event and then a closing word."""
     if parent_pid is not None:
@@ -65,12 +66,13 @@ def _child(
         import torch
 
         from fmtui.core import data, train
+        from fmtui.core.runner.subset import restrict
 
         if threads:
             torch.set_num_threads(threads)
         source = data.resolve(data_dir)
         results = train.run_experiment(
-            ExperimentSpec.from_dict(experiment),
+            restrict(ExperimentSpec.from_dict(experiment), only),
             source,
             on_event=events.put,
             cancel=cancel,
@@ -84,7 +86,7 @@ def _child(
 
 
 def run_in_subprocess(
-    experiment: ExperimentSpec,
+    experiment: Any,
     on_event: train.EventCallback,
     cancel: threading.Event,
     skip: threading.Event,
@@ -115,6 +117,7 @@ def run_in_subprocess(
             child_cancel,
             child_skip,
             os.getpid(),
+            getattr(experiment, "only", None),  # a subset: the runs left to train
         ),
         daemon=True,
         name="fmtui-training",

@@ -12,7 +12,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Button, Header, Input, Label, Select, Static, TextArea
+from textual.widgets import Button, Checkbox, Header, Input, Label, Select, Static, TextArea
 
 from fmtui.core.design import build_design, variants_text
 from fmtui.core.journal import Entry
@@ -159,6 +159,14 @@ class DesignerScreen(Screen[None]):
                     else "auto"
                 )
                 yield Select(devices, value=current, allow_blank=False, id="device", compact=True)
+            with Horizontal(classes="row", id="row-reuse"):
+                yield Label("Reuse finished runs", classes="field-label")
+                yield Checkbox(
+                    "link runs the journal already holds instead of training them again",
+                    value=True,
+                    id="reuse",
+                    compact=True,
+                )
             for name in GRID_FIELDS:
                 yield from self._field(name, values)
             yield Label(VARIANTS_HINT, id="variants-label")
@@ -431,7 +439,7 @@ class DesignerScreen(Screen[None]):
             return
         assert self.experiment is not None
         self._initial = self.values()
-        self.fm.launch(self.entry, self.experiment)
+        self.fm.launch(self.entry, self.experiment, reuse=self.query_one("#reuse", Checkbox).value)
 
     def action_back(self) -> None:
         self.fm.leave(
