@@ -203,7 +203,9 @@ def _train_and_report(
     stop = StopRequests(err)
     try:
         with stop:
-            job = runner.submit(entry, experiment, reuse=not args.fresh, cancel=stop.cancel)
+            job = runner.submit(
+                entry, experiment, reuse=not args.fresh, looks=True, cancel=stop.cancel
+            )
             runner.run_pending()
     finally:
         if journal is not None:

@@ -48,7 +48,9 @@ class ScriptedExecutor:
             if planned.arm in self.raise_for:
                 raise RuntimeError(f"the executor lost arm {planned.arm}")
             cancel_current.clear()
-            on_event(events.RunStarted(planned.arm, planned.repeat, planned.spec, "cpu", 10, ENV, 5))
+            on_event(
+                events.RunStarted(planned.arm, planned.repeat, planned.spec, "cpu", 10, ENV, 5)
+            )
             gate = self.gates.get(planned.arm)
             if gate is not None:
                 self.waiting.set()

@@ -40,6 +40,7 @@ class Job:
     entry: Entry
     experiment: ExperimentSpec
     reuse: bool = True
+    looks: bool = False  # seeds-until-decided, when the claim asks for it
     cancel: threading.Event = field(default_factory=threading.Event)
     cancel_current: threading.Event = field(default_factory=threading.Event)
     state: str = "queued"  # queued | running | done
@@ -110,10 +111,16 @@ class Runner:
         experiment: ExperimentSpec,
         *,
         reuse: bool = True,
+        looks: bool = False,
         cancel: threading.Event | None = None,
     ) -> Job:
-        """Queue an experiment; it trains after those before it."""
-        job = Job(entry, experiment, reuse=reuse, cancel=cancel or threading.Event())
+        """Queue an experiment; it trains after those before it.
+
+        `reuse`: link planned runs the journal holds finished; `looks`: with a claim
+        that sets `max_seeds`, add seeds in planned looks until it is decided (`fmtui
+        run --until-decided`; a rerun trains the seeds its original ran).
+        """
+        job = Job(entry, experiment, reuse=reuse, looks=looks, cancel=cancel or threading.Event())
         with self._changed:
             self._queue.append(job)
             self._changed.notify_all()
@@ -295,7 +302,7 @@ class Runner:
             return self._run_batch(job, batch, on_event, basis)
 
         claim = job.entry.claim
-        if claim is not None and claim.max_seeds and len(job.experiment.arms) > 1:
+        if job.looks and claim is not None and claim.max_seeds and len(job.experiment.arms) > 1:
             from fmtui.core.until_decided import run_until_decided
 
             results, ran, _state = run_until_decided(
