@@ -162,7 +162,7 @@ class DesignerScreen(Screen[None]):
             with Horizontal(classes="row", id="row-reuse"):
                 yield Label("Reuse finished runs", classes="field-label")
                 yield Checkbox(
-                    "link runs the journal already holds instead of training them again",
+                    "link runs already trained",
                     value=True,
                     id="reuse",
                     compact=True,
