@@ -194,15 +194,15 @@ def find_reusable(
         if entry_id not in loaded:
             loaded[entry_id] = journal.get(entry_id)
         stored = loaded[entry_id].runs
-        run = next((r for r in stored if r.get("reuse_key") == key and _completed(r)), None)
-        if run is None:
+        match = next((r for r in stored if r.get("reuse_key") == key and _completed(r)), None)
+        if match is None:
             continue
-        origin = run.get("reused_from")
+        origin = match.get("reused_from")
         if isinstance(origin, Mapping):
             link = Link(int(origin["entry_id"]), str(origin["arm"]), int(origin["repeat"]))
         else:
-            link = Link(entry_id, str(run.get("arm", "")), int(run.get("repeat", 0)))
-        out.append(Reused(planned, result_from_run(run, planned), link, key))
+            link = Link(entry_id, str(match.get("arm", "")), int(match.get("repeat", 0)))
+        out.append(Reused(planned, result_from_run(match, planned), link, key))
     order = {id(r): i for i, r in enumerate(runs)}
     return sorted(out, key=lambda r: order[id(r.planned)])
 
@@ -244,7 +244,9 @@ def result_from_run(run: Mapping[str, Any], planned: PlannedRun) -> RunResult:
         test_acc=run.get("test_acc"),
         per_class_acc=tuple(per_class) if per_class is not None else None,
         confusion=rows(run.get("confusion")),
-        misclassified=tuple(tuple(int(x) for x in m) for m in run.get("misclassified") or ()),  # type: ignore[misc]
+        misclassified=tuple(
+            (int(m[0]), int(m[1]), int(m[2])) for m in run.get("misclassified") or ()
+        ),
         duration_s=float(run.get("duration_s") or 0.0),
     )
 

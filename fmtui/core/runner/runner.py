@@ -336,7 +336,6 @@ class Runner:
             )
         for item in found:
             job.reused[(item.planned.arm, item.planned.repeat)] = item.link
-            on_event(events.RunFinished(item.result))
         if found:
             job.reuse_note = describe(
                 list(job.reused.values()),
@@ -344,6 +343,8 @@ class Runner:
                 basis.device_type if basis else "cpu",
             )
             self._tell(self.listener.reused, job, found)
+        for item in found:  # recorded and shown like a run that just finished
+            on_event(events.RunFinished(item.result))
         left = {(r.arm, r.repeat) for r in planned} - set(job.reused)
         trained: list[events.RunResult] = []
         if left and not job.cancel.is_set():
