@@ -1,9 +1,10 @@
 """Provides the Textual app and the factory the CLI and the tests share.
 
-The app is thin: screens hold the UI, `fmtui.core` does the work. Training runs in a
-child process driven from a thread worker; the engine's events are saved to the
-journal first and then posted to the UI as messages, never applied to widgets from
-the worker thread.
+The app is thin: screens hold the UI, `fmtui.core` does the work. One experiment
+runner (`fmtui.core.runner`) owns the training queue; a thread worker drives it, and
+its executor trains in a child process by default. The engine's events are saved to
+the journal first and then posted to the UI as messages, never applied to widgets
+from the worker thread.
 """
 
 from __future__ import annotations
@@ -23,16 +24,17 @@ from textual.widgets import Input, TextArea
 
 from fmtui.app_journal import JournalApp
 from fmtui.core import events as train
-from fmtui.core.journal import Entry, Journal, JournalError, open_journal
+from fmtui.core.journal import Entry, Journal, open_journal
 from fmtui.core.live import LiveState
-from fmtui.core.record import ExperimentRecorder
+from fmtui.core.runner import Executor, Job, Runner, RunnerListener, SubprocessExecutor
+from fmtui.core.runner.reuse import Reused
 from fmtui.core.safe_text import terminal_safe
 from fmtui.core.spec import ExperimentSpec
 from fmtui.core.status import EntryStatus
-from fmtui.core.subprocess_trainer import prepare_subprocesses, run_in_subprocess
+from fmtui.core.subprocess_trainer import prepare_subprocesses
 from fmtui.core.train_on import CLUSTER, THIS_MACHINE, trainer_for
 from fmtui.core.words import count
-from fmtui.messages import ExperimentDone, JournalChanged, TrainingEvent
+from fmtui.messages import ExperimentDone, JournalChanged, RunsReused, TrainingEvent
 from fmtui.screens.browser import BrowserScreen
 from fmtui.screens.designer import DesignerScreen
 from fmtui.screens.dialogs import ConfirmDialog, HelpScreen
@@ -40,12 +42,8 @@ from fmtui.screens.hypothesis import HypothesisScreen
 from fmtui.screens.training import TrainingScreen
 from fmtui.widgets.literal import markup_line
 
-# trainer(experiment, on_event, cancel, cancel_current): `cancel_current` cancels only
-# the run in progress.
-Trainer = Callable[
-    [ExperimentSpec, train.EventCallback, threading.Event, threading.Event],
-    list[train.RunResult],
-]
+# A trainer is an executor: (experiment, on_event, cancel, cancel_current) -> results.
+Trainer = Executor
 # Steps between progress events in the app: fewer messages for the UI to handle.
 PROGRESS_EVERY = 100
 # Torch threads in the training process (None: torch's default, one per core).
@@ -62,25 +60,12 @@ def make_trainer(data_dir: str | Path | None = None, require_full: bool = True) 
     with the UI, and every redraw would stall the training loop.
     """
     prepare_subprocesses()  # now, while stderr is still the real one
-
-    def run(
-        experiment: ExperimentSpec,
-        on_event: train.EventCallback,
-        cancel: threading.Event,
-        cancel_current: threading.Event,
-    ) -> list[train.RunResult]:
-        return run_in_subprocess(
-            experiment,
-            on_event,
-            cancel,
-            cancel_current,
-            data_dir=data_dir,
-            require_full=require_full,
-            progress_every=PROGRESS_EVERY,
-            threads=CHILD_THREADS,
-        )
-
-    return run
+    return SubprocessExecutor(
+        data_dir=data_dir,
+        require_full=require_full,
+        progress_every=PROGRESS_EVERY,
+        threads=CHILD_THREADS,
+    )
 
 
 def core_estimator(experiment: ExperimentSpec, device: str) -> tuple[float, str]:
@@ -123,22 +108,16 @@ class FmtuiApp(JournalApp):
         self._data_dir, self._require_full = data_dir, require_full
         self.live_clock = live_clock  # off in snapshots: no ETAs or elapsed times
         self.journal = journal
-        self.trainer = trainer
+        self.trainer = trainer  # the executor the runner trains with
         self.estimator = estimator
         self._devices = list(devices) if devices is not None else None
         self._devices_lock = threading.Lock()
         self.export_dir = export_dir or Path.cwd()
         self.blink = blink
         self.cancel_event = threading.Event()  # set when the app quits
-        self.cancels: dict[int, threading.Event] = {}
-        self.skips: dict[int, threading.Event] = {}
         self.live: dict[int, LiveState] = {}
-        self.queue: list[int] = []  # launched entries in launch order; the first trains
-        self._training: set[int] = set()
-        self._jobs = 0
-        # Guards the queue and the job count; notified when either changes or a
-        # cancel is requested, so a queued experiment leaves the queue at once.
-        self._jobs_changed = threading.Condition()
+        # The runner owns the queue; its listener turns what it reports into messages.
+        self.runner = Runner(journal, trainer, _PostMessages(self))
         self.recovery_path: Path | None = None  # where a crash left the open forms' text
 
     @property
@@ -313,11 +292,18 @@ class FmtuiApp(JournalApp):
 
     # -- training
 
+    @property
+    def queue(self) -> list[int]:
+        """The launched entries in order, a copy: the first trains, the others wait."""
+        return self.runner.entry_ids()
+
     def is_training(self, entry_id: int | None = None) -> bool:
-        return bool(self._training) if entry_id is None else entry_id in self._training
+        """Whether `entry_id` (or any entry) is training or waiting to train."""
+        ids = self.runner.entry_ids()
+        return bool(ids) if entry_id is None else entry_id in ids
 
     def trainer_for(self, where: str) -> Trainer:
-        """The trainer for an experiment launched to train on `where`."""
+        """The executor for an experiment launched to train on `where`."""
         return trainer_for(
             where,
             local=self.trainer,
@@ -327,20 +313,34 @@ class FmtuiApp(JournalApp):
             progress_every=PROGRESS_EVERY,
         )
 
-    def launch(self, entry: Entry, experiment: ExperimentSpec, where: str = THIS_MACHINE) -> None:
+    def launch(
+        self,
+        entry: Entry,
+        experiment: ExperimentSpec,
+        where: str = THIS_MACHINE,
+        *,
+        reuse: bool = False,
+    ) -> None:
         """Queue an experiment; it trains after those before it, in a child process or on
-        the cluster `where` names."""
-        trainer = self.trainer_for(where)
+        the cluster `where` names.
+
+        With `reuse`, planned runs the journal already holds finished are not trained
+        again (the designer's switch); a rerun never reuses, it exists to retrain. A claim
+        with seeds until decided trains its seeds in looks.
+        """
+        executor = self.trainer_for(where)
         entry_id = entry.id or 0
-        self._training.add(entry_id)
-        self.cancels[entry_id] = threading.Event()
-        self.skips[entry_id] = threading.Event()
         self.live[entry_id] = LiveState.for_experiment(entry_id, entry.title, experiment)
-        with self._jobs_changed:
-            self.queue.append(entry_id)
-            self._jobs += 1
-            waiting = len(self.queue) - 1
-        self._train(entry, experiment, trainer)
+        waiting = len(self.runner.snapshot())
+        self.runner.submit(
+            entry,
+            experiment,
+            reuse=reuse,
+            looks=True,
+            executor=None if executor is self.trainer else executor,
+        )
+        if self.runner.claim_worker():
+            self._drive_runner()
         note = f" on the cluster at {self.cluster_address}" if where == CLUSTER else ""
         note += f", after {waiting} queued before it" if waiting else ""
         self.notify(
@@ -376,88 +376,29 @@ class FmtuiApp(JournalApp):
         self.switch_screen("training")
 
     def cancel_run(self, entry_id: int) -> bool:
-        if entry_id not in self._training or entry_id in self.queue[1:]:
-            return self.cancel_experiment(entry_id)
-        self.skips[entry_id].set()
-        return True
+        """Cancel the run in progress of a training entry; a queued entry is cancelled whole."""
+        return self.runner.cancel_current_run(entry_id) or self.cancel_experiment(entry_id)
 
     def cancel_experiment(self, entry_id: int) -> bool:
-        if entry_id not in self._training:
-            return False
-        self.cancels[entry_id].set()
-        self._wake_queue()
-        return True
+        return self.runner.cancel(entry_id)
 
     def _cancel_all(self) -> None:
         self.cancel_event.set()
-        for event in self.cancels.values():
-            event.set()
-        self._wake_queue()
-
-    def _wake_queue(self) -> None:
-        with self._jobs_changed:
-            self._jobs_changed.notify_all()
-
-    def _wait_for_turn(self, entry_id: int, cancel: threading.Event) -> bool:
-        """Block until this entry is first in the queue (True) or is cancelled (False)."""
-        with self._jobs_changed:
-            self._jobs_changed.wait_for(
-                lambda: self.queue[0] == entry_id or cancel.is_set() or self.cancel_event.is_set()
-            )
-        return not (cancel.is_set() or self.cancel_event.is_set())
+        self.runner.cancel_all()
 
     @work(thread=True, exit_on_error=False, group="training")
-    def _train(self, entry: Entry, experiment: ExperimentSpec, trainer: Trainer) -> None:
-        entry_id = entry.id or 0
-        status: str = EntryStatus.FAILED
-        error: str | None = None
-        cancel = self.cancels[entry_id]
-        try:
-            if not self._wait_for_turn(entry_id, cancel):
-                status = EntryStatus.CANCELLED
-                entry.status = EntryStatus.CANCELLED
-                self.journal.update(entry)
-                return
-            recorder = ExperimentRecorder(self.journal, entry, experiment)
-            recorder.start()
-            self.post_message(JournalChanged(entry_id))
-
-            def on_event(event: train.Event) -> None:
-                recorder.on_event(event)  # saved first …
-                self.post_message(TrainingEvent(entry_id, event))  # … then shown
-
-            from fmtui.core.until_decided import train_for_claim
-
-            def run(part: Any) -> list[train.RunResult]:
-                return trainer(part, on_event, cancel, self.skips[entry_id])
-
-            try:  # with seeds until decided, each look is one call of the trainer
-                train_for_claim(experiment, entry.claim, run, recorder, cancelled=cancel.is_set)
-            except Exception as err:  # noqa: BLE001 - reported, never a crash
-                error = str(err)
-                self.log.error(f"training of entry {entry_id} failed: {error}")
-            finished = recorder.finish(cancelled=cancel.is_set())
-            if error and not finished.runs:
-                finished.status = EntryStatus.FAILED
-                self.journal.update(finished)
-            status = finished.status
-            error = error or recorder.write_error
-        except JournalError as err:
-            error = str(err)
-        finally:
-            self._training.discard(entry_id)
-            with self._jobs_changed:
-                if entry_id in self.queue:
-                    self.queue.remove(entry_id)
-                self._jobs -= 1
-                self._jobs_changed.notify_all()
-            self.post_message(ExperimentDone(entry_id, status, error))
+    def _drive_runner(self) -> None:
+        """Train the queue, saving and posting as it goes; the worker ends when it is empty."""
+        self.runner.run_pending()
 
     def on_training_event(self, message: TrainingEvent) -> None:
         state = self.live.get(message.entry_id)
         if state is not None:
             state.apply(message.event)
         self.browser().post_message(TrainingEvent(message.entry_id, message.event))
+
+    def on_runs_reused(self, message: RunsReused) -> None:
+        self.notify(f"Entry {message.entry_id}: {message.note}.", timeout=8)
 
     def on_experiment_done(self, message: ExperimentDone) -> None:
         state = self.live.get(message.entry_id)
@@ -479,8 +420,7 @@ class FmtuiApp(JournalApp):
     def join_training(self, timeout: float = 5.0) -> bool:
         """Cancel and wait for training jobs to save and end; True when none is left."""
         self._cancel_all()
-        with self._jobs_changed:
-            return self._jobs_changed.wait_for(lambda: self._jobs == 0, timeout)
+        return self.runner.wait_idle(timeout)
 
     # -- quitting
 
@@ -503,6 +443,27 @@ class FmtuiApp(JournalApp):
 
         if not isinstance(self.screen, ConfirmDialog):
             self.push_screen(ConfirmDialog(question, "Quit", "Stay"), done)
+
+
+class _PostMessages(RunnerListener):
+    """The runner's reports as messages to the app, posted from the runner's thread."""
+
+    def __init__(self, app: FmtuiApp) -> None:
+        self.app = app
+
+    def started(self, job: Job) -> None:
+        self.app.post_message(JournalChanged(job.entry.id))
+
+    def event(self, job: Job, event: train.Event) -> None:
+        self.app.post_message(TrainingEvent(job.entry.id or 0, event))
+
+    def reused(self, job: Job, found: list[Reused]) -> None:
+        self.app.post_message(RunsReused(job.entry.id or 0, job.reuse_note))
+
+    def done(self, job: Job) -> None:
+        if job.error:
+            self.app.log.error(f"training of entry {job.entry.id} failed: {job.error}")
+        self.app.post_message(ExperimentDone(job.entry.id or 0, job.status, job.error))
 
 
 def make_app(

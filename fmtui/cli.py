@@ -174,6 +174,12 @@ def build_parser() -> argparse.ArgumentParser:
         rec.add_argument(f"--{name}", help=f"entry {name}")
     rec.add_argument("--tag", action="append", default=[], help="tag the entry (repeatable)")
     rec.add_argument("--no-journal", action="store_true", help="do not record a journal entry")
+    rec.add_argument(
+        "--fresh",
+        action="store_true",
+        help="train every run, even one the journal already holds a finished copy of "
+        "(same spec, seed, data, versions, device type and batching)",
+    )
     run.add_argument("--journal", dest="run_journal", metavar="PATH", help=argparse.SUPPRESS)
 
     journal = sub.add_parser("journal", help="list, show and edit journal entries")

@@ -3,17 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import json
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import Any, TextIO
 
-from fmtui import __version__
 from fmtui.cli_common import _data_dir, _entry_id, _flag, _open_journal
-from fmtui.core.safe_text import one_line, raw_stream
-from fmtui.core.status import EntryStatus, RunStatus
-from fmtui.core.words import count
-
-if TYPE_CHECKING:
-    from fmtui.core.stats import Comparison
+from fmtui.core.safe_text import raw_stream
 
 
 def build_experiment(args: argparse.Namespace) -> Any:
@@ -91,42 +84,17 @@ def build_claim(args: argparse.Namespace, experiment: Any) -> Any:
     )
 
 
-def _json_line(out: TextIO, obj: dict[str, Any]) -> None:
-    from fmtui.core.journal import to_json_safe
-
-    out.write(json.dumps(to_json_safe(obj), allow_nan=False) + "\n")
-    out.flush()
-
-
 def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from fmtui.core import data, train
-    from fmtui.core.data import CLASSES
+    """Train the experiment the flags describe, print it as it goes and record it."""
     from fmtui.core.spec import SpecError
-    from fmtui.core.stats import format_mean_sd, summarize_arms
 
     try:
         experiment = build_experiment(args)
         claim = build_claim(args, experiment)
-        entry = None
-        if not args.no_journal:  # checked before the data load and the journal lock
-            from fmtui.core.record import default_title, new_entry
-
-            entry = new_entry(
-                title=args.title or default_title(experiment),
-                objective=args.objective,
-                hypothesis=args.hypothesis,
-                methodology=args.methodology,
-                tags=args.tag,
-            )
-            entry.claim = claim
+        entry = _new_entry(args, experiment, claim)  # checked before the data and the lock
     except SpecError as exc:
         print(f"fmtui run: {_flag(exc.field)}: {exc.message}", file=err)
         return 2
-
-    def show_download(name: str, done: int, total: int | None) -> None:
-        shown = f"{done / total:6.1%}" if total else f"{done / 1e6:.1f} MB"
-        print(f"\rdownloading {name}: {shown}", end="", file=raw_stream(err), flush=True)
-
     from fmtui.cluster_cli import open_cluster
     from fmtui.core.cluster import ClusterError
 
@@ -136,255 +104,119 @@ def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         print(f"fmtui run: {exc}", file=err)
         return 2
     try:
-        # On a cluster the workers find their data and device themselves.
-        source = None
-        if cluster is None:
-            source = data.resolve(
-                _data_dir(args), allow_download=not args.no_download, progress=show_download
+        return _train_and_report(args, out, err, experiment, claim, entry, cluster)
+    finally:
+        if cluster is not None:
+            cluster.close()
+
+
+def _new_entry(args: argparse.Namespace, experiment: Any, claim: Any) -> Any:
+    """The journal entry `fmtui run` records (kept in memory only with --no-journal)."""
+    from fmtui.core.journal import Entry
+    from fmtui.core.record import default_title, new_entry
+
+    if args.no_journal:
+        entry = Entry(title=default_title(experiment))
+    else:
+        entry = new_entry(
+            title=args.title or default_title(experiment),
+            objective=args.objective,
+            hypothesis=args.hypothesis,
+            methodology=args.methodology,
+            tags=args.tag,
+        )
+    entry.claim = claim
+    return entry
+
+
+def _local_executor(args: argparse.Namespace, experiment: Any, err: TextIO) -> Any:
+    """Find and load the data on the baseline's device; the executor that trains here."""
+    from fmtui.core import data, train
+    from fmtui.core.runner import InProcessExecutor
+
+    def show_download(name: str, done: int, total: int | None) -> None:
+        shown = f"{done / total:6.1%}" if total else f"{done / 1e6:.1f} MB"
+        print(f"\rdownloading {name}: {shown}", end="", file=raw_stream(err), flush=True)
+
+    source = data.resolve(
+        _data_dir(args), allow_download=not args.no_download, progress=show_download
+    )
+    device, note = train.resolve_device(experiment.baseline.spec.device)
+    if note:
+        print(f"note: {note}", file=err)
+    data.load(source, device, require_full=not args.allow_subset)
+    return InProcessExecutor(source, require_full=not args.allow_subset)
+
+
+def _train_and_report(
+    args: argparse.Namespace,
+    out: TextIO,
+    err: TextIO,
+    experiment: Any,
+    claim: Any,
+    entry: Any,
+    cluster: Any,
+) -> int:
+    from fmtui.cli_output import RunPrinter, print_summary
+    from fmtui.core import data, train
+    from fmtui.core.journal import JournalError
+    from fmtui.core.runner import ClusterExecutor, Runner
+    from fmtui.interrupts import StopRequests
+
+    try:  # on a cluster the workers find their data and device themselves
+        executor = (
+            _local_executor(args, experiment, err)
+            if cluster is None
+            else ClusterExecutor(
+                client=cluster.client,
+                data_dir=_data_dir(args),
+                require_full=not args.allow_subset,
+                retries=cluster.retries,
+                progress_every=50,
             )
-            device, note = train.resolve_device(experiment.baseline.spec.device)
-            if note:
-                print(f"note: {note}", file=err)
-            data.load(source, device, require_full=not args.allow_subset)
-    except (data.DataError, train.DeviceError) as exc:
+        )
+        journal = None if args.no_journal else _open_journal(args, err)
+    except (data.DataError, train.DeviceError, JournalError) as exc:
         print(f"fmtui run: {exc}", file=err)
         return 2
     except KeyboardInterrupt:
         print("\nfmtui run: interrupted while loading the data; nothing was recorded", file=err)
         return 130
-
-    recorder = None
-    if entry is not None:
-        from fmtui.core.journal import JournalError
-        from fmtui.core.record import ExperimentRecorder
-
-        try:
-            journal = _open_journal(args, err)
-        except JournalError as exc:
-            print(f"fmtui run: {exc}", file=err)
-            return 2
-        try:
-            recorder = ExperimentRecorder(journal, entry, experiment)
-            entry_id = recorder.start()
-        except JournalError as exc:
-            journal.close()
-            print(f"fmtui run: {exc}", file=err)
-            return 2
-        print(f"journal entry {entry_id} in {journal.path}", file=err)
-
-    from fmtui.interrupts import StopRequests
-
-    stop = StopRequests(err)
-    cancel = stop.cancel
-    runs = experiment.runs()
-    total_runs = len(runs)
-    shown_total = str(total_runs)
+    shown_total = str(len(experiment.runs()))
     if claim is not None and claim.max_seeds:  # looks stop early: only a bound is known
         shown_total = f"{len(experiment.arms) * claim.max_seeds} at most"
-    counter = {"n": 0}
-    # Every JSON event names a run by `seed` (the value) and `repeat` (its index).
-    seeds = {(p.arm, p.repeat): p.spec.seed for p in runs}
-
-    def which(arm: str, repeat: int) -> str:
-        """On a cluster runs train at once, so each line names its run."""
-        return f"[{arm} seed {seeds.get((arm, repeat), repeat)}] " if cluster else ""
-
-    def on_event(event: train.Event) -> None:
-        if recorder is not None:  # saved first, then shown
-            recorder.on_event(event)
-        if isinstance(event, train.RunStarted):
-            counter["n"] += 1
-            seeds[(event.arm, event.repeat)] = event.spec.seed
-            if args.json:
-                _json_line(
-                    out,
-                    {
-                        "event": "run_started",
-                        "arm": event.arm,
-                        "seed": event.spec.seed,
-                        "repeat": event.repeat,
-                        "device": event.device,
-                        "parameters": event.parameters,
-                    },
-                )
-            else:
-                host = event.environment.get("host")
-                where = f"{event.device} on {host}" if host else event.device
-                print(
-                    f"run {counter['n']}/{shown_total}: arm {one_line(event.arm)}, "
-                    f"seed {event.spec.seed}, {event.parameters:,} parameters on {where}",
-                    file=out,
-                    flush=True,
-                )
-        elif isinstance(event, train.EpochEnd):
-            m = event.metrics
-            if args.json:
-                seed = seeds.get((event.arm, event.repeat))
-                _json_line(
-                    out,
-                    {
-                        "event": "epoch",
-                        "arm": event.arm,
-                        "seed": seed,
-                        "repeat": event.repeat,
-                        **m.to_dict(),
-                    },
-                )
-            else:
-                print(
-                    f"  {which(event.arm, event.repeat)}epoch {m.epoch:3d}  "
-                    f"train loss {m.train_loss:.4f} acc {m.train_acc:.4f}"
-                    f"  val loss {m.val_loss:.4f} acc {m.val_acc:.4f}  {m.seconds:5.1f}s",
-                    file=out,
-                    flush=True,
-                )
-        elif isinstance(event, train.RunFinished):
-            r = event.result
-            if args.json:
-                _json_line(out, {"event": "run_finished", **_run_json(r)})
-            elif r.status == RunStatus.COMPLETED:
-                stop = f", stopped early at epoch {len(r.epochs)}" if r.stopped_early else ""
-                print(
-                    f"  {which(r.arm, r.repeat)}test accuracy {r.test_acc:.4f} "
-                    f"(best epoch {r.best_epoch}{stop}) in {r.duration_s:.1f}s",
-                    file=out,
-                    flush=True,
-                )
-            else:
-                print(
-                    f"  {which(r.arm, r.repeat)}run {r.status}: {r.error or 'stopped by the user'}",
-                    file=out,
-                    flush=True,
-                )
-
-    def run_batch(batch: Any) -> list[Any]:
-        if cluster is not None:
-            return cluster.run(batch, on_event, cancel, _data_dir(args), args.allow_subset)
-        assert source is not None
-        return train.run_experiment(
-            batch, source, on_event=on_event, cancel=cancel, require_full=not args.allow_subset
-        )
-
+    printer = RunPrinter(args, out, err, shown_total, journal, on_cluster=cluster is not None)
+    runner = Runner(journal, executor, printer)
+    stop = StopRequests(err)
     try:
         with stop:
-            if claim is not None and claim.max_seeds:
-                experiment, results = _run_looks(
-                    experiment, claim, run_batch, cancel, recorder, err
-                )
-                total_runs = len(experiment.runs())
-            else:
-                results = run_batch(experiment)
-    finally:
-        if cluster is not None:
-            cluster.close()
-    # Stopped only when the request left a run unfinished: one that came during the
-    # last run's test evaluation leaves every run, and so the entry, completed.
-    stopped = cancel.is_set() and not _all_completed(results, total_runs)
-
-    summaries = summarize_arms(results)
-    from fmtui.core.stats import entry_verdict, format_comparison, judge
-
-    comparisons: list[Comparison] = []
-    found_trend = None
-    sequential: dict[str, Any] = {}
-    if claim is not None and len(experiment.arms) > 1:
-        arm_names = [a.name for a in experiment.arms]
-        if claim.max_seeds:
-            from fmtui.core.until_decided import judge_look
-
-            comparisons, sequential = judge_look(results, arm_names, claim)
-        else:
-            comparisons = judge(results, arm_names, claim)
-        if claim.direction in ("increasing", "decreasing"):
-            from fmtui.core.trend import trend
-
-            found_trend = trend(results, arm_names, claim)
-    if recorder is not None:
-        recorder.finish(cancelled=stopped)
-        recorder.journal.close()
-        if recorder.write_error:
-            print(f"fmtui run: {recorder.write_error}", file=err)
-    if args.json:
-        _json_line(
-            out,
-            {
-                "event": "summary",
-                "entry_id": recorder.entry.id if recorder is not None else None,
-                "fmtui": __version__,
-                "classes": list(CLASSES),
-                "experiment": experiment.to_dict(),
-                "runs": [_run_json(r) for r in results],
-                "arms": [s.to_dict() for s in summaries],
-                "comparisons": [c.to_dict() for c in comparisons],
-                "verdict": found_trend.verdict if found_trend else entry_verdict(comparisons),
-                **({"trend": found_trend.to_dict()} if found_trend else {}),
-                **({"sequential": sequential} if sequential else {}),
-                "status": EntryStatus.COMPLETED
-                if _all_completed(results, total_runs)
-                else "incomplete",
-            },
-        )
-    else:
-        print("", file=out)
-        header = f"{'arm':<20} {'seeds':>5} {'done':>4}  {'test accuracy':<17} {'epochs':>6}"
-        print(header, file=out)
-        print("-" * len(header), file=out)
-        for s in summaries:
-            epochs = f"{s.mean_epochs:.1f}" if s.mean_epochs is not None else "—"
-            print(
-                f"{one_line(s.arm):<20} {s.runs:>5} {s.completed:>4}  "
-                f"{format_mean_sd(s.mean_acc, s.sd_acc):<17} {epochs:>6}",
-                file=out,
+            job = runner.submit(
+                entry, experiment, reuse=not args.fresh, looks=True, cancel=stop.cancel
             )
-        for comparison in comparisons:
-            print(format_comparison(comparison), file=out)
-        if comparisons:
-            print(f"verdict: {entry_verdict(comparisons)}", file=out)
-        if found_trend is not None:
-            from fmtui.core.trend import format_trend
-
-            print(format_trend(found_trend), file=out)
-            print(f"verdict: {found_trend.verdict}", file=out)
-        if stopped:
-            print("cancelled by the user", file=out)
-        elif cancel.is_set():
-            print("the stop request came after the last run finished: all runs completed", file=out)
-    if stopped:
+            runner.run_pending()
+    finally:
+        if journal is not None:
+            journal.close()
+    if journal is not None and not job.started:
+        print(f"fmtui run: {job.error}", file=err)
+        return 2
+    if job.error:
+        print(f"fmtui run: {job.error}", file=err)
+    print_summary(args, out, job, claim)
+    if job.stopped:
         return stop.exit_code()
-    return 0 if _all_completed(results, total_runs) else 1
-
-
-def _run_looks(
-    experiment: Any, claim: Any, run_batch: Any, cancel: Any, recorder: Any, err: TextIO
-) -> tuple[Any, list[Any]]:
-    """--until-decided: run each look's seeds while the claim is undecided."""
-    from fmtui.core.until_decided import run_until_decided
-
-    def on_look(_comparisons: Any, state: dict[str, Any]) -> None:
-        what = f"stop ({state['stopped_by']})" if state["stop"] else "undecided: more seeds"
-        print(
-            f"look {state['look']} of {len(state['looks'])}: {state['seeds']} seeds per arm, "
-            f"α spent {state['alpha_spent']:.4f}: {what}",
-            file=err,
-            flush=True,
-        )
-
-    results, ran, _state = run_until_decided(
-        experiment, claim, run_batch, cancelled=cancel.is_set, on_look=on_look
-    )
-    if recorder is not None:  # the entry records the seeds actually run, for reruns
-        recorder.experiment = ran
-        recorder.entry.experiment = ran.to_dict()
-    return ran, results
+    return 0 if job.all_completed else 1
 
 
 def cmd_rerun(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    """Repeat an entry with the same specs and seeds, as a new linked entry."""
-    from fmtui.core import data, train
-    from fmtui.core.hardware import KERNEL_NOTE
+    """Repeat an entry with the same specs and seeds, as a new linked entry (never reused)."""
+    from fmtui.cli_output import RerunPrinter
+    from fmtui.core import data
     from fmtui.core.journal import JournalError
-    from fmtui.core.record import ExperimentRecorder, reproduction_report, rerun_copy
+    from fmtui.core.record import reproduction_report, rerun_copy
+    from fmtui.core.runner import InProcessExecutor, Runner
     from fmtui.core.spec import SpecError
+    from fmtui.interrupts import StopRequests
 
     try:
         journal = _open_journal(args, err)
@@ -403,63 +235,39 @@ def cmd_rerun(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         except KeyboardInterrupt:
             print("\nfmtui rerun: interrupted while loading the data", file=err)
             return 130
-        recorder = ExperimentRecorder(journal, copy, experiment)
-        new_id = recorder.start()
-        print(
-            f"rerunning entry {original.id} as entry {new_id}: "
-            f"{count(len(experiment.runs()), 'run')}",
-            file=out,
-            flush=True,
-        )
-
-        def on_event(event: train.Event) -> None:
-            recorder.on_event(event)
-            if isinstance(event, train.RunFinished):
-                r = event.result
-                acc = f"{r.test_acc:.4f}" if r.test_acc is not None else "—"
-                print(
-                    f"  {r.arm} seed {r.spec.seed}: {r.status}, test accuracy {acc}",
-                    file=out,
-                    flush=True,
-                )
-
-        from fmtui.interrupts import StopRequests
-
+        executor = InProcessExecutor(source, require_full=not args.allow_subset)
+        runner = Runner(journal, executor, RerunPrinter(original.id, out))
         with StopRequests(err) as stop:
-            results = train.run_experiment(
-                experiment,
-                source,
-                on_event=on_event,
-                cancel=stop.cancel,
-                require_full=not args.allow_subset,
-            )
-        stopped = stop.cancel.is_set() and not _all_completed(results, len(experiment.runs()))
-        finished = recorder.finish(cancelled=stopped)
-        same, differences = reproduction_report(original, finished)
-    if stopped:
+            # A rerun exists to train again: it never reuses finished runs.
+            job = runner.submit(copy, experiment, reuse=False, cancel=stop.cancel)
+            runner.run_pending()
+        if not job.started:
+            print(f"fmtui rerun: {job.error}", file=err)
+            return 2
+        same, differences = reproduction_report(original, job.entry)
+    return _report_rerun(out, original.id, job, same, differences, stop.exit_code())
+
+
+def _report_rerun(
+    out: TextIO, original_id: Any, job: Any, same: bool, differences: list[str], stop_code: int
+) -> int:
+    from fmtui.core.hardware import KERNEL_NOTE
+
+    new_id = job.entry.id
+    if job.stopped:
         print(f"entry {new_id} was stopped; its finished epochs are kept", file=out)
-        return stop.exit_code()
+        return stop_code
     if same:
-        print(f"entry {new_id} reproduces entry {original.id} exactly", file=out)
+        print(f"entry {new_id} reproduces entry {original_id} exactly", file=out)
     elif differences[0].startswith(KERNEL_NOTE):
         print(
-            f"entry {new_id} vs entry {original.id}: {differences[0]}; not a failed reproduction:",
+            f"entry {new_id} vs entry {original_id}: {differences[0]}; not a failed reproduction:",
             file=out,
         )
         for line in differences[1:]:
             print(f"  {line}", file=out)
     else:
-        print(f"entry {new_id} differs from entry {original.id}:", file=out)
+        print(f"entry {new_id} differs from entry {original_id}:", file=out)
         for line in differences:
             print(f"  {line}", file=out)
-    return 0 if all(r.status == RunStatus.COMPLETED for r in results) else 1
-
-
-def _all_completed(results: list[Any], expected: int) -> bool:
-    return len(results) == expected and all(r.status == RunStatus.COMPLETED for r in results)
-
-
-def _run_json(result: Any) -> dict[str, Any]:
-    data = result.to_dict()
-    data["seed"] = result.spec.seed
-    return data
+    return 0 if all(r.status == "completed" for r in job.results) else 1

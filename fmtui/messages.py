@@ -28,6 +28,15 @@ class ExperimentDone(Message, bubble=False):
         self.error = error
 
 
+class RunsReused(Message, bubble=False):
+    """Some planned runs were answered by finished ones (`note`: how many, from where)."""
+
+    def __init__(self, entry_id: int, note: str) -> None:
+        super().__init__()
+        self.entry_id = entry_id
+        self.note = note
+
+
 class JournalChanged(Message, bubble=False):
     """The journal changed; `entry_id` is the entry to select, if any."""
 

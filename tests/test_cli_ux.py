@@ -76,7 +76,9 @@ def test_run_json_names_the_entry_and_each_run_the_same_way(
     code = main([*args, "--layers", "16", "--epochs", "2", "--seeds", "2", "--seed", "5"])
     assert code == 0 or pytest.fail(capsys.readouterr().err)
     capsys.readouterr()
-    code = main([*args, "--layers", "16", "--epochs", "2", "--seeds", "2", "--seed", "5", "--json"])
+    # --fresh: the same runs again are trained, not reused, so that every event comes.
+    again = ["--layers", "16", "--epochs", "2", "--seeds", "2", "--seed", "5", "--json", "--fresh"]
+    code = main([*args, *again])
     assert code == 0
     events = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     summary = events[-1]

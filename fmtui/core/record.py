@@ -12,6 +12,7 @@ import os
 import shlex
 import statistics
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from fmtui.core import events as train
@@ -113,6 +114,8 @@ class ExperimentRecorder:
         self.entry = entry
         self.experiment = experiment
         self.write_error: str | None = None
+        # Fields the runner adds to each finished run (its reuse key, where it was reused from).
+        self.run_fields: Callable[[train.RunResult], dict[str, Any]] | None = None
         # Runs in progress by (arm, repeat): several train at once on a cluster.
         self._open: dict[tuple[str, int], int] = {}
         self._lock = threading.Lock()
@@ -158,6 +161,8 @@ class ExperimentRecorder:
                 self._save()
             elif isinstance(event, train.RunFinished):
                 data = event.result.to_dict()
+                if self.run_fields is not None:
+                    data.update(self.run_fields(event.result))
                 index = self._open.pop((event.result.arm, event.result.repeat), None)
                 if index is not None:
                     started = self.entry.runs[index]

@@ -23,6 +23,9 @@ _DEFAULTS = {"arm": "", "repeat": 0, "status": RunStatus.FAILED.value}
 # Read first, in this order; `seed` is written by `fmtui run --json` summaries beside
 # the spec, and so accepted in the journal's schema: it repeats spec.seed and is dropped.
 _FIRST = ("arm", "repeat", "spec", "status", "seed")
+# What the journal keeps about a run beside its result (the runner's reuse bookkeeping,
+# checked by the journal's schema): not part of the record, so read past.
+_BESIDE = ("reuse_key", "reused_from")
 
 
 class HasRuns(Protocol):
@@ -158,7 +161,9 @@ def result_from_dict(data: Mapping[str, Any], path: str = "run") -> RunResult:
     """
     if not isinstance(data, Mapping):
         raise _fail(path, "an object", data)
-    unknown = sorted(str(k) for k in data if k not in _READERS and k not in _FIRST)
+    unknown = sorted(
+        str(k) for k in data if k not in _READERS and k not in _FIRST and k not in _BESIDE
+    )
     if unknown:
         raise SpecError(f"{path}.{unknown[0]}", "not a field of a run")
     if "spec" not in data:

@@ -10,6 +10,7 @@ trust what they get and a damaged entry is reported instead of crashing a screen
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -336,6 +337,23 @@ EPOCH = record(
     }
 )
 
+
+def reuse_key_text(path: str, value: Any) -> Any:
+    """A run's reuse key: 'sha256:' and 64 lowercase hex digits."""
+    if not isinstance(value, str) or not re.fullmatch(r"sha256:[0-9a-f]{64}", value):
+        raise SpecError(path, f"expected 'sha256:' and 64 hex digits, got {shown(value)}")
+    return value
+
+
+REUSED_FROM = record(
+    {
+        "entry_id": integer(1, MAX_ID),
+        "arm": text(MAX_NAME, null=False),
+        "repeat": integer(0, MAX_SEEDS - 1),
+    },
+    required=("entry_id", "arm", "repeat"),
+)
+
 RUN = record(
     {
         "arm": text(MAX_NAME),
@@ -356,6 +374,8 @@ RUN = record(
         "misclassified": list_of(list_of(integer(0, MAX_COUNT), 3, exact=3), 10_000),
         "duration_s": number(0),
         "seed": integer(0, 2**31 - 1),  # JSON summaries carry it beside the spec
+        "reuse_key": reuse_key_text,  # what fixes its numbers, hashed (runner/reuse.py)
+        "reused_from": REUSED_FROM,  # the run it was copied from instead of training
     },
     required=("spec",),
 )

@@ -57,6 +57,7 @@ def _child(
     cancel_current: Any,
     parent_pid: int | None = None,
     first_repeat: int = 0,
+    only: list[tuple[str, int]] | None = None,
 ) -> None:
     """The child's whole life: train, sending every event and then a closing word."""
     if parent_pid is not None:
@@ -66,6 +67,7 @@ def _child(
         import torch
 
         from fmtui.core import data, train
+        from fmtui.core.runner.subset import restrict
 
         if threads:
             torch.set_num_threads(threads)
@@ -76,7 +78,7 @@ def _child(
 
             spec = look_of(spec, first_repeat)
         results = train.run_experiment(
-            spec,
+            restrict(spec, only),
             source,
             on_event=events.put,
             cancel=cancel,
@@ -123,6 +125,7 @@ def run_in_subprocess(
             child_cancel_current,
             os.getpid(),
             getattr(experiment, "done", 0),
+            getattr(experiment, "only", None),  # a subset: the runs left to train
         ),
         daemon=True,
         name="fmtui-training",

@@ -1,32 +1,23 @@
 """Provides where the app trains an experiment: this machine or the configured Dask cluster.
 
 The choice is made per experiment (the designer's "Train on" row) and turned into a
-trainer here, in one function, so the queue that calls trainers never learns where
-runs train. Nothing here imports Dask or torch: the cluster trainer is built only
+executor here, in one function, so the runner that calls executors never learns where
+runs train. Nothing here imports Dask or torch: the cluster executor is built only
 when an experiment is sent to the cluster.
 """
 
 from __future__ import annotations
 
 import importlib.util
-import threading
-from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
-from fmtui.core import events
-from fmtui.core.spec import ExperimentSpec
+from fmtui.core.runner.executors import Executor
 
 THIS_MACHINE = "this machine"
 CLUSTER = "cluster"
 Where = Literal["this machine", "cluster"]
 INSTALL_COMMAND = "pip install 'fmtui[cluster]'"
-
-# (experiment, on_event, cancel, cancel_current) → results: the call shape of every trainer.
-Trainer = Callable[
-    [ExperimentSpec, events.EventCallback, threading.Event, threading.Event],
-    list[events.RunResult],
-]
 
 
 def cluster_installed() -> bool:
@@ -40,12 +31,12 @@ def cluster_installed() -> bool:
 def trainer_for(
     where: str,
     *,
-    local: Trainer,
+    local: Executor,
     cluster: str | None,
     data_dir: str | Path | None = None,
     require_full: bool = True,
     progress_every: int = 100,
-) -> Trainer:
+) -> Executor:
     """The trainer for one experiment: `local`, or one on the cluster at `cluster`.
 
     The cluster trainer connects when the experiment's turn comes, so a scheduler that
@@ -54,9 +45,9 @@ def trainer_for(
     if where == THIS_MACHINE:
         return local
     if where == CLUSTER and cluster is not None:
-        from fmtui.core.cluster import ClusterTrainer
+        from fmtui.core.runner.executors import ClusterExecutor
 
-        return ClusterTrainer(
+        return ClusterExecutor(
             cluster,
             data_dir=str(data_dir) if data_dir is not None else None,
             require_full=require_full,

@@ -13,7 +13,17 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Button, Header, Input, Label, Select, Static, Switch, TextArea
+from textual.widgets import (
+    Button,
+    Checkbox,
+    Header,
+    Input,
+    Label,
+    Select,
+    Static,
+    Switch,
+    TextArea,
+)
 
 from fmtui.core import design_form
 from fmtui.core.design import build_design
@@ -98,6 +108,14 @@ class DesignerScreen(Screen[None]):
             for name in (*ORDER, *GRID_FIELDS):
                 yield from self._field(name, values)
             yield from train_on_row(self.app.cluster_address)
+            with Horizontal(classes="row", id="row-reuse"):
+                yield Label("Reuse finished runs", classes="field-label")
+                yield Checkbox(
+                    "link runs already trained",
+                    value=True,
+                    id="reuse",
+                    compact=True,
+                )
             with Horizontal(classes="row", id="row-until_decided"):
                 yield Label("Until decided", classes="field-label")
                 yield Switch(values["until_decided"], id="until_decided", animate=False)
@@ -397,7 +415,8 @@ class DesignerScreen(Screen[None]):
             return
         assert self.experiment is not None
         self._initial = self.values()
-        self.app.launch(self.entry, self.experiment, chosen_place(self))
+        reuse = self.query_one("#reuse", Checkbox).value
+        self.app.launch(self.entry, self.experiment, chosen_place(self), reuse=reuse)
 
     def action_back(self) -> None:
         self.app.leave(
