@@ -320,7 +320,7 @@ class FmtuiApp(App[None]):
 
     def export(self, entries: list[Entry], fmt: str, path: Path, overwrite: bool = False) -> Path:
         """Write an export; raises TargetExists for a file the user must agree to replace."""
-        text = export.export_text(entries, fmt)
+        text = export.export_text(self.journal.full(entries), fmt)
         written = write_export(path, text, journal=self.journal.path, overwrite=overwrite)
         return written or path
 

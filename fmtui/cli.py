@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from fmtui import __version__
+from fmtui.cli_check import add_check_parser, cmd_journal_check
 from fmtui.cli_common import (
     _data_dir,
     _entry_id,
@@ -199,6 +200,7 @@ def build_parser() -> argparse.ArgumentParser:
     jlist.add_argument("--tag", help="only entries with this tag")
     jlist.add_argument("--search", help="words that must all appear in the entry")
     add_edit_parser(journal_sub)
+    add_check_parser(journal_sub)
     jshow = journal_sub.add_parser("show", help="show one entry")
     jshow.add_argument("id", help="entry id (see journal list)")
     jshow.add_argument("--format", default="md", help="md or json")
@@ -347,6 +349,8 @@ def cmd_journal(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     if args.journal_command == "edit":
         return cmd_journal_edit(args, out, err)
+    if args.journal_command == "check":
+        return cmd_journal_check(args, out, err)
     try:
         statuses = _statuses(getattr(args, "status", None), damaged=True)
         with _open_journal(args, err, read_only=True) as journal:

@@ -28,7 +28,7 @@ from typing import Any
 
 from fmtui import __version__
 from fmtui.core import schema
-from fmtui.core.journal import Entry, Journal, JournalError, now_text, to_json_safe
+from fmtui.core.journal import Entry, Journal, JournalError, epoch_count, now_text, to_json_safe
 from fmtui.core.record import run_command
 from fmtui.core.spec import RunSpec, SpecError, format_layers
 from fmtui.core.verdict_export import VERDICT_COLUMNS, csv_columns, verdict_markdown
@@ -142,7 +142,7 @@ def arms_table(entry: Entry) -> str:
             acc_text = f"{accs[0]:.4f}"
         else:
             acc_text = f"{statistics.fmean(accs):.4f} ± {statistics.stdev(accs):.4f}"
-        epochs = [len(r.get("epochs") or []) for r in runs if r.get("status") == "completed"]
+        epochs = [epoch_count(r) for r in runs if r.get("status") == "completed"]
         epoch_text = f"{statistics.fmean(epochs):g}" if epochs else "—"
         rows.append(
             [
@@ -405,7 +405,7 @@ def select(
     if ids:
         entries = [journal.get(i) for i in ids]
     else:
-        entries = journal.query(sort="date", reverse=False)
+        entries = journal.full(journal.query(sort="date", reverse=False))
     if statuses:
         entries = [e for e in entries if e.status in set(statuses)]
     return entries

@@ -355,6 +355,8 @@ RUN = record(
         "misclassified": list_of(list_of(integer(0, MAX_COUNT), 3, exact=3), 10_000),
         "duration_s": number(0),
         "seed": integer(0, 2**31 - 1),  # JSON summaries carry it beside the spec
+        # The journal's index keeps it in place of the epochs (see journal.runlog).
+        "epoch_count": integer(0, MAX_EPOCHS),
     },
     required=("spec",),
 )

@@ -17,7 +17,7 @@ from textual.widgets import DataTable, Header, Input, Markdown, Static
 from fmtui.core import events as train
 from fmtui.core import export
 from fmtui.core.export_target import TargetExists
-from fmtui.core.journal import Entry, JournalError, Search
+from fmtui.core.journal import Entry, JournalError, Search, epoch_count
 from fmtui.core.present import ellipsize, format_duration, journal_widths, rerun_question
 from fmtui.core.safe_text import one_line, terminal_safe
 from fmtui.core.spec import ExperimentSpec, SpecError
@@ -72,7 +72,7 @@ def runs_markdown(entry: Entry) -> str:
                 run.get("arm", ""),
                 run.get("spec", {}).get("seed", ""),
                 run.get("status", ""),
-                len(run.get("epochs") or []),
+                epoch_count(run),
                 f"{acc:.4f}" if isinstance(acc, int | float) else "—",
                 f"{run['duration_s']:.0f} s" if run.get("duration_s") else "—",
                 run.get("device", "") or "",
@@ -589,8 +589,7 @@ class BrowserScreen(Screen[None]):
             self._status(
                 f"Training entry {message.entry_id}: arm {event.arm}, epoch {m.epoch} done, "
                 f"val acc {m.val_acc:.4f}"
-            )
-            self.reload()
+            )  # an epoch is saved to its run log only: the index, and so the list, is as it was
         elif isinstance(event, train.RunStarted | train.RunFinished):
             self.reload()
 

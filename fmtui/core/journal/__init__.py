@@ -24,6 +24,7 @@ from fmtui.core.journal.recovery import (
     Recovery,
     UnknownSchemaVersion,
 )
+from fmtui.core.journal.runlog import BULKY, epoch_count
 from fmtui.core.journal.search import Search
 from fmtui.core.journal.storage import AtomicJSONStorage
 from fmtui.core.journal_errors import JournalError, JournalLocked, JournalWriteError
@@ -31,6 +32,7 @@ from fmtui.core.schema import ENTRY_STATUSES
 from fmtui.core.spec import SpecError
 
 __all__ = [
+    "BULKY",
     "ENTRIES_TABLE",
     "ENTRY_STATUSES",
     "META_TABLE",
@@ -49,6 +51,7 @@ __all__ = [
     "UnknownSchemaVersion",
     "atomic_write",
     "dumps",
+    "epoch_count",
     "now_text",
     "open_journal",
     "strict_loads",

@@ -29,13 +29,16 @@ from tinydb import TinyDB
 from tinydb.table import Document, Table
 
 from fmtui.core import journal_lock, schema
-from fmtui.core.journal.model import Entry, now_text
+from fmtui.core.journal.index_seal import seal
+from fmtui.core.journal.model import Entry, dumps, now_text
 from fmtui.core.journal.opening import JournalOpening
 from fmtui.core.journal.recovery import (
     ENTRIES_TABLE,
     META_TABLE,
     Recovery,
 )
+from fmtui.core.journal.runlog import RunLogs
+from fmtui.core.journal.runsave import RunLogSaving
 from fmtui.core.journal.storage import (
     AtomicJSONStorage,
     _acquire_process_lock,
@@ -52,7 +55,7 @@ SORTS = ("date", "title", "best", "status")
 # ---------------------------------------------------------------- the journal
 
 
-class Journal(JournalOpening):
+class Journal(JournalOpening, RunLogSaving):
     """The journal file: open once per process for writing, or read-only.
 
     All access goes through one re-entrant lock per file, so threads (the UI and
@@ -71,7 +74,7 @@ class Journal(JournalOpening):
         if read_only:
             self._lock = threading.RLock()
             doc = self._read_only_doc()
-            self._storage = AtomicJSONStorage(self.path, doc)
+            self._storage = AtomicJSONStorage(self.path, doc, self._opened_text)
         else:
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -88,13 +91,22 @@ class Journal(JournalOpening):
                 except BaseException:
                     _release_process_lock(self.path)
                     raise
-                shared = _shared_storage[self.path] = AtomicJSONStorage(self.path, doc)
+                shared = AtomicJSONStorage(self.path, doc, self._opened_text)
+                _shared_storage[self.path] = shared
             self._storage = shared
         self._db = TinyDB(storage=lambda: self._storage)  # type: ignore[arg-type]
         self._table = self._db.table(ENTRIES_TABLE, cache_size=0)
+        # Writers of one file in one process share its logs' state, as they share storage.
+        logs = self._storage.run_logs
+        self._logs = logs if isinstance(logs, RunLogs) else RunLogs(self.path)
+        self._storage.run_logs = self._logs
         if read_only:
             self._mark_interrupted(journal_lock.writer_alive(self.path), keep_pid=None)
         else:
+            if sole_writer:  # a file not sealed by fmtui is checked once, then sealed
+                self._storage.damaged_ids = self._storage.known_damaged(self._storage.read() or {})
+                if self._storage.damaged_ids is None:
+                    self._read()
             self._mark_interrupted(False, keep_pid=None if sole_writer else os.getpid())
 
     def _mark_interrupted(self, writer_alive: bool, keep_pid: int | None) -> None:
@@ -107,11 +119,14 @@ class Journal(JournalOpening):
         """
         with self._lock:
             doc = self._storage.read() or {}
+            sealed = self._storage.known_damaged(doc) if self.read_only else None
             changed = [] if writer_alive else _interrupt_dead(doc, keep_pid)
             if changed and not self.read_only:
                 self._storage.write(doc)
             elif changed:
-                self._storage = AtomicJSONStorage(self.path, doc)
+                seal(doc, sealed)  # a status the reader changed itself keeps entries valid
+                self._storage = AtomicJSONStorage(self.path, doc, dumps(doc))
+                self._storage.run_logs = self._logs
                 self._db = TinyDB(storage=lambda: self._storage)  # type: ignore[arg-type]
                 self._table = self._db.table(ENTRIES_TABLE, cache_size=0)
             self.interrupted = changed
@@ -150,13 +165,7 @@ class Journal(JournalOpening):
 
     def add(self, entry: Entry) -> int:
         """Insert a new entry; returns (and sets) its id."""
-        self._writable()
-        with self._lock:
-            data = entry.to_dict()
-            data.pop("id", None)
-            entry_id = self._table.insert(data)
-            entry.id = entry_id
-            return entry_id
+        return self.add_many([entry])[0]
 
     def add_many(
         self,
@@ -170,18 +179,20 @@ class Journal(JournalOpening):
         """
         self._writable()
         with self._lock:
-            ids: list[int] | None = None
+            # The ids first: each entry's run log is written, under its id, before the index.
+            ids = self._free_ids(len(entries))
             if before_write is not None:
-                ids = self._free_ids(len(entries))
                 before_write(ids)
             docs: list[Any] = []
-            for entry in entries:
-                data = entry.to_dict()
-                data.pop("id", None)
-                docs.append(data)
-            if ids is not None:
-                docs = [Document(d, doc_id=i) for d, i in zip(docs, ids, strict=True)]
-            ids = self._table.insert_multiple(docs)
+            try:
+                for entry, entry_id in zip(entries, ids, strict=True):
+                    self._write_new_log(entry_id, entry)
+                    docs.append(Document(self._index_doc(entry), doc_id=entry_id))
+                ids = self._table.insert_multiple(docs)
+            except BaseException:
+                for entry_id in ids:
+                    self._drop_log(entry_id)
+                raise
             if ids:  # explicit ids bypass TinyDB's counter: move it past them
                 # TinyDB leaves `_next_id` unannotated, so mypy takes its `= None` as the type.
                 next_id = max(ids[-1] + 1, self._table._next_id or 0)
@@ -206,8 +217,7 @@ class Journal(JournalOpening):
         previous = entry.updated
         if touch:
             entry.updated = now_text()
-        data = entry.to_dict()
-        data.pop("id", None)
+        data = self._index_doc(entry)
         try:
             self._table.update(_replace_all(data), doc_ids=[entry.id])
         except BaseException:
@@ -215,21 +225,31 @@ class Journal(JournalOpening):
             raise
 
     def update(self, entry: Entry) -> None:
-        """Save an existing entry (by its id), stamping `updated`."""
+        """Save an existing entry (by its id), stamping `updated`.
+
+        A whole entry's bulky run data goes to its run log when it changed; an entry of
+        summaries (from `all` or `query`) saves its index record only, and no save
+        drops a bulky field the log has and the entry lacks.
+        """
         self._writable()
         with self._lock:
+            if entry.id is None or not self._table.contains(doc_id=entry.id):
+                raise JournalError(f"No entry {entry.id} in the journal {self.path}.")
+            if not entry.runs_are_summaries:
+                self._sync_log(entry)
             self._save(entry)
 
     def get(self, entry_id: int) -> Entry:
         """The entry; a damaged one raises JournalError saying what is wrong with it."""
         with self._lock:
-            doc = self._table.get(doc_id=entry_id)
+            doc = self._storage.entry_doc(entry_id)
             if doc is None:
                 raise JournalError(f"No entry {entry_id} in the journal {self.path}.")
             try:
-                return Entry.from_dict(doc, entry_id)
+                entry = Entry.from_dict(doc, entry_id)
             except SpecError as err:
                 raise JournalError(_damaged_message(self.path, entry_id, str(err))) from None
+            return self._joined(entry)
 
     def delete(self, entry_id: int) -> None:
         self._writable()
@@ -237,10 +257,28 @@ class Journal(JournalOpening):
             if not self._table.contains(doc_id=entry_id):
                 raise JournalError(f"No entry {entry_id} in the journal {self.path}.")
             self._table.remove(doc_ids=[entry_id])
+            self._drop_log(entry_id)
 
     def all(self) -> list[Entry]:
-        """Every entry that passes the schema; see `damaged` for the others."""
+        """Every entry that passes the schema, whole (each run log read); see `damaged`.
+
+        Lists, searches and the browser use `summaries` or `query`, which read the
+        index alone.
+        """
+        return self.full(self._read()[0])
+
+    def summaries(self) -> list[Entry]:
+        """Every entry that passes the schema, its runs as summaries (the index alone).
+
+        Summaries are what list, search, sort, verdicts and the preview need; `get` and
+        `full` give entries with every run field (curves, confusion, environment).
+        """
         return self._read()[0]
+
+    def full(self, entries: Iterable[Entry]) -> list[Entry]:
+        """The same entries with whole runs: for exports, comparisons and reruns."""
+        with self._lock:
+            return [self._joined(copy.copy(e)) if e.runs_are_summaries else e for e in entries]
 
     def damaged(self) -> list[tuple[int, str]]:
         """(id, reason) of every stored entry that fails the schema, by id.
@@ -259,13 +297,22 @@ class Journal(JournalOpening):
     def _read(self) -> tuple[list[Entry], list[tuple[int, str]]]:
         with self._lock:
             text = getattr(self._storage, "_text", None)
+            doc = self._storage.read() or {}
+            known_damaged = self._storage.known_damaged(doc)  # None: check each (index_seal)
             good, bad = [], []
-            for doc in self._table.all():
+            for key, value in doc.get(ENTRIES_TABLE, {}).items():
+                entry_id = int(key)
+                entry = None
+                if known_damaged is not None and entry_id not in known_damaged:
+                    entry = Entry.trusted(value, entry_id)
                 try:
-                    good.append(Entry.from_dict(doc, doc.doc_id))
+                    entry = entry or Entry.from_dict(value, entry_id)
                 except (SpecError, TypeError, ValueError) as err:
-                    bad.append((doc.doc_id, str(err)))
+                    bad.append((entry_id, str(err)))
+                    continue
+                good.append(entry.mark_summaries())
             bad.sort()
+            self._storage.damaged_ids = {i for i, _ in bad}
             self._damaged_cache = None if text is None else (text, bad)
             return good, list(bad)
 
@@ -286,13 +333,13 @@ class Journal(JournalOpening):
         verdict: str | None = None,
         text: str | None = None,
     ) -> list[Entry]:
-        """Entries filtered and sorted; date and best accuracy sort newest/best first."""
+        """Entries (run summaries) filtered and sorted; date and best sort newest/best first."""
         if sort not in SORTS:
             raise SpecError("sort", f"expected one of {', '.join(SORTS)}, got {sort!r}")
         wanted = set(status or ())
         entries = [
             e
-            for e in self.all()
+            for e in self.summaries()
             if (not wanted or e.status in wanted)
             and (tag is None or tag in e.tags)
             and (verdict is None or (e.verdict or "") == verdict)

@@ -176,6 +176,25 @@ class Entry:
         self.tags = list(dict.fromkeys(t.strip() for t in self.tags if t.strip()))
 
     @property
+    def runs_are_summaries(self) -> bool:
+        """True for an entry read from the index alone (list, search): its runs lack the
+        bulky fields (epochs, confusion…); `Journal.get` gives the whole entry."""
+        return bool(self.__dict__.get("_summaries", False))
+
+    def mark_summaries(self) -> Entry:
+        # Not a dataclass field: never stored, exported or compared.
+        self.__dict__["_summaries"] = True
+        return self
+
+    @property
+    def runs_note(self) -> str:
+        """Why some run data is missing (a damaged run log moved aside), or ""."""
+        return str(self.__dict__.get("_runs_note", ""))
+
+    def mark_runs_note(self, note: str) -> None:
+        self.__dict__["_runs_note"] = note
+
+    @property
     def best_accuracy(self) -> float | None:
         values = [r.get("test_acc") for r in self.runs if r.get("status") == "completed"]
         accs: list[float] = [a for a in values if isinstance(a, int | float)]
@@ -188,9 +207,28 @@ class Entry:
         return "\n".join(parts).lower()
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
+        # Not `asdict`: its deep copy of every run cost more than the save; to_json_safe
+        # builds new containers all the way down, so the result shares nothing with self.
+        data = {f.name: getattr(self, f.name) for f in fields(self)}
         data["claim"] = asdict(self.claim) if self.claim else None
         return to_json_safe(data)
+
+    @classmethod
+    def trusted(cls, data: Mapping[str, Any], entry_id: int) -> Entry | None:
+        """An entry from the journal's own sealed index, without checking it again (see
+        journal.index_seal); None when the record is not one fmtui wrote whole."""
+        if data.keys() != _STORED_FIELDS:
+            return None
+        claim = data["claim"]
+        if claim is not None and (not isinstance(claim, dict) or claim.keys() != _CLAIM_FIELDS):
+            return None
+        entry = cls.__new__(cls)
+        entry.__dict__.update(data)
+        entry.id = entry_id
+        if claim is not None:
+            entry.claim = Claim.__new__(Claim)
+            entry.claim.__dict__.update(claim)
+        return entry
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], entry_id: int | None = None) -> Entry:
@@ -203,3 +241,7 @@ class Entry:
         if entry_id is not None:
             values["id"] = entry_id
         return cls(**values)
+
+
+_STORED_FIELDS = frozenset(f.name for f in fields(Entry)) - {"id"}
+_CLAIM_FIELDS = frozenset(f.name for f in fields(Claim))

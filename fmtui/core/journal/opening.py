@@ -21,6 +21,7 @@ from fmtui.core.journal.recovery import (
     _salvage,
     _schema_version,
 )
+from fmtui.core.journal.runlog import BULKY, RunLogs, bulky_of, summary_of
 from fmtui.core.journal_errors import JournalError, JournalWriteError
 from fmtui.core.spec import SpecError
 
@@ -29,6 +30,9 @@ class JournalOpening:
     """The opening half of `Journal`: reads the file once and hands back its document."""
 
     path: Path
+    # The file's text when the document read from it is unchanged: storage keeps it as
+    # is instead of encoding the document again (a second pass over every value).
+    _opened_text: str | None = None
     recovery: Recovery | None
     migrated_from: int | None
     backup: Path | None
@@ -42,6 +46,7 @@ class JournalOpening:
             raise JournalError(f"Cannot read the journal {self.path}: {err.strerror}.") from err
         try:
             doc = _parse_journal(raw)
+            self._opened_text = raw.decode("utf-8")
         except _Invalid as err:
             raise JournalError(
                 f"The journal {self.path} could not be read ({err}). Open it for writing "
@@ -70,6 +75,7 @@ class JournalOpening:
             doc = _parse_journal(raw)
         except _Invalid as err:
             return self._quarantine(raw, str(err))
+        self._opened_text = raw.decode("utf-8")
         self._check_version(doc)
         return self._migrated(doc, write_backup=True)
 
@@ -91,6 +97,7 @@ class JournalOpening:
         version = _schema_version(doc)
         if version == SCHEMA_VERSION:
             return doc
+        self._opened_text = None  # the document changed: its text is no longer the file's
         if write_backup:
             real = final_path(self.path)
             backup = _aside_path(real, f"v{version}-backup")
@@ -102,8 +109,32 @@ class JournalOpening:
             version += 1
         doc[META_TABLE] = {"1": {"schema_version": SCHEMA_VERSION}}
         if write_backup:
+            self._split_runs(doc, only_with_data=False)  # logs first: the index points at them
             self._write_doc(doc)
         return doc
+
+    def _split_runs(self, doc: dict[str, Any], *, only_with_data: bool) -> None:
+        """Move the bulky run data of every valid entry to its run log, summaries stay.
+
+        A damaged entry stays as it is, so readers still show why. With
+        `only_with_data` (salvage), a log is only written for runs that carry data,
+        so an existing log is not replaced by the empty fields of a summary.
+        """
+        logs = RunLogs(self.path)
+        for key, value in doc.get(ENTRIES_TABLE, {}).items():
+            try:
+                runs = Entry.from_dict(value).to_dict()["runs"]
+            except (SpecError, TypeError, ValueError):
+                continue
+            bulky = [bulky_of(r) for r in runs]
+            has_data = any(b.get(k) for b in bulky for k in BULKY)
+            if runs and (has_data or not only_with_data):
+                try:
+                    logs.rewrite(int(key), bulky)
+                except JournalWriteError as err:
+                    raise JournalWriteError(f"{err} The journal was not changed.") from err
+            if has_data or not only_with_data:
+                value["runs"] = [summary_of(r) for r in runs]
 
     def _quarantine(self, raw: bytes, reason: str) -> dict[str, Any]:
         real = final_path(self.path)  # through a symlink: move the file, keep the link
@@ -125,6 +156,7 @@ class JournalOpening:
         for value in entries.values():
             value.pop("id", None)
         doc = {META_TABLE: {"1": {"schema_version": SCHEMA_VERSION}}, ENTRIES_TABLE: entries}
+        self._split_runs(doc, only_with_data=True)
         self._write_doc(doc, like=moved_to)
         self.recovery = Recovery(self.path, moved_to, len(entries), reason)
         return doc

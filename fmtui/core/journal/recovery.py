@@ -13,7 +13,7 @@ from typing import Any
 from fmtui.core.journal.model import strict_loads
 from fmtui.core.schema import TEXT_FIELDS
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 ENTRIES_TABLE = "entries"
 META_TABLE = "_meta"
 
@@ -127,7 +127,16 @@ def _migrate_0_to_1(doc: dict[str, Any]) -> dict[str, Any]:
     return doc
 
 
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {0: _migrate_0_to_1}
+def _migrate_1_to_2(doc: dict[str, Any]) -> dict[str, Any]:
+    """Version 2 moves bulky run data to run logs; the opener writes them (see opening),
+    and an entry whose runs stay inline (a read-only open) reads the same."""
+    return doc
+
+
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    0: _migrate_0_to_1,
+    1: _migrate_1_to_2,
+}
 
 
 class UnknownSchemaVersion(ValueError):

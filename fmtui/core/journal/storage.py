@@ -11,7 +11,8 @@ from tinydb.storages import Storage
 
 from fmtui.core import journal_lock
 from fmtui.core.atomic import atomic_write
-from fmtui.core.journal.model import dumps
+from fmtui.core.journal.index_seal import ENTRIES_TABLE, seal, trusted_damaged
+from fmtui.core.journal.model import dumps, to_json_safe
 from fmtui.core.journal_errors import JournalWriteError
 
 # ---------------------------------------------------------------- atomic storage
@@ -25,9 +26,33 @@ class AtomicJSONStorage(Storage):
     unchanged. Reads parse that text, which is cheaper than a deep copy.
     """
 
-    def __init__(self, path: str | Path, initial: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, path: str | Path, initial: dict[str, Any] | None = None, text: str | None = None
+    ) -> None:
+        """`text`, when given, is the file's own strict JSON of `initial` (not re-encoded)."""
         self.path = Path(path)
-        self._text: str | None = None if initial is None else dumps(initial)
+        self.run_logs: object = None  # the RunLogs beside this file, shared by its writers
+        # Ids of the stored entries that fail the schema, once a read has checked them all.
+        self.damaged_ids: set[int] | None = None
+        self._parsed: tuple[str, dict[str, Any]] | None = None
+        # (text, damaged ids) of the last text whose seal was checked or written: the
+        # check costs a pass over the index, so it is done once per text.
+        self.verified: tuple[str, set[int]] | None = None
+        self._text: str | None = text if text is not None or initial is None else dumps(initial)
+
+    def entry_doc(self, entry_id: int) -> dict[str, Any] | None:
+        """One stored entry, for a reader that copies what it keeps (Entry.from_dict does).
+
+        The parsed file is kept while its text is the same, so opening entry after
+        entry does not parse the whole index each time.
+        """
+        if self._text is None:
+            return None
+        if self._parsed is None or self._parsed[0] is not self._text:
+            self._parsed = (self._text, json.loads(self._text))
+        table = self._parsed[1].get(ENTRIES_TABLE)
+        doc = table.get(str(entry_id)) if isinstance(table, dict) else None
+        return doc if isinstance(doc, dict) else None
 
     def read(self) -> dict[str, Any] | None:
         if self._text is None:
@@ -35,7 +60,9 @@ class AtomicJSONStorage(Storage):
         return json.loads(self._text)
 
     def write(self, data: dict[str, Any]) -> None:
-        text = dumps(data)  # to_json_safe + allow_nan=False: strict JSON only
+        safe = to_json_safe(data)
+        seal(safe, self.damaged_ids)
+        text = dumps(safe)  # allow_nan=False: strict JSON only
         try:
             atomic_write(self.path, text)
         except OSError as err:
@@ -45,6 +72,17 @@ class AtomicJSONStorage(Storage):
                 "changed; free space or fix permissions and try again."
             ) from err
         self._text = text
+        if self.damaged_ids is not None:
+            self.verified = (text, set(self.damaged_ids))
+
+    def known_damaged(self, doc: dict[str, Any]) -> set[int] | None:
+        """The sealed damaged ids of `doc`, read from the current text (see index_seal)."""
+        if self.verified is not None and self.verified[0] is self._text:
+            return set(self.verified[1])
+        found = trusted_damaged(doc)
+        if found is not None and self._text is not None:
+            self.verified = (self._text, found)
+        return found
 
     def close(self) -> None:
         pass
