@@ -346,7 +346,7 @@ def test_a_hand_edited_index_is_checked_again_not_trusted(path: Path) -> None:
         j.summaries()  # every entry checked: the next write seals the index
         j.add(Entry(title="third"))
     doc = json.loads(path.read_text())
-    assert isinstance(doc["_meta"]["1"]["entries_crc32"], int)
+    assert doc["_seal"]["1"]["damaged"] == []
     doc["entries"]["2"]["status"] = "bogus"  # the seal no longer matches
     path.write_text(json.dumps(doc))
     with Journal(path, read_only=True) as j:
@@ -355,6 +355,6 @@ def test_a_hand_edited_index_is_checked_again_not_trusted(path: Path) -> None:
     with Journal(path) as j:  # sealed again, the damaged entry stays damaged
         j.add(Entry(title="fourth"))
     with Journal(path, read_only=True) as j:
-        assert json.loads(path.read_text())["_meta"]["1"]["damaged"] == [2]
+        assert json.loads(path.read_text())["_seal"]["1"]["damaged"] == [2]
         assert [i for i, _ in j.damaged()] == [2]
         assert len(j.summaries()) == 3

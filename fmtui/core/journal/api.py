@@ -29,7 +29,7 @@ from tinydb import TinyDB
 from tinydb.table import Document, Table
 
 from fmtui.core import journal_lock, schema
-from fmtui.core.journal.index_seal import seal
+from fmtui.core.journal.index_seal import SEAL_TABLE
 from fmtui.core.journal.model import Entry, dumps, now_text
 from fmtui.core.journal.opening import JournalOpening
 from fmtui.core.journal.recovery import (
@@ -71,6 +71,7 @@ class Journal(JournalOpening, RunLogSaving):
         self.interrupted: list[int] = []
         self._closed = False
         self._damaged_cache: tuple[str, list[tuple[int, str]]] | None = None
+        self._count_cache: tuple[str, int] | None = None
         if read_only:
             self._lock = threading.RLock()
             doc = self._read_only_doc()
@@ -104,7 +105,7 @@ class Journal(JournalOpening, RunLogSaving):
             self._mark_interrupted(journal_lock.writer_alive(self.path), keep_pid=None)
         else:
             if sole_writer:  # a file not sealed by fmtui is checked once, then sealed
-                self._storage.damaged_ids = self._storage.known_damaged(self._storage.read() or {})
+                self._storage.damaged_ids = self._storage.known_damaged()
                 if self._storage.damaged_ids is None:
                     self._read()
             self._mark_interrupted(False, keep_pid=None if sole_writer else os.getpid())
@@ -118,14 +119,19 @@ class Journal(JournalOpening, RunLogSaving):
         change; a reader only shows it.
         """
         with self._lock:
+            entries = self._storage.peek().get(ENTRIES_TABLE, {})
+            if writer_alive or not any(e.get("status") == "running" for e in entries.values()):
+                self.interrupted = []
+                return  # the common case: nothing to change, and no copy of the index made
             doc = self._storage.read() or {}
-            sealed = self._storage.known_damaged(doc) if self.read_only else None
-            changed = [] if writer_alive else _interrupt_dead(doc, keep_pid)
+            sealed = self._storage.known_damaged() if self.read_only else None
+            changed = _interrupt_dead(doc, keep_pid)
             if changed and not self.read_only:
                 self._storage.write(doc)
             elif changed:
-                seal(doc, sealed)  # a status the reader changed itself keeps entries valid
                 self._storage = AtomicJSONStorage(self.path, doc, dumps(doc))
+                if sealed is not None:  # a status the reader changed itself keeps entries valid
+                    self._storage.verified = (self._storage._text or "", sealed)
                 self._storage.run_logs = self._logs
                 self._db = TinyDB(storage=lambda: self._storage)  # type: ignore[arg-type]
                 self._table = self._db.table(ENTRIES_TABLE, cache_size=0)
@@ -154,7 +160,7 @@ class Journal(JournalOpening, RunLogSaving):
     @contextmanager
     def table(self, name: str, *, write: bool = False) -> Iterator[Table]:
         """Another table of this file (reports), under the journal's lock and atomic save."""
-        if name in (ENTRIES_TABLE, META_TABLE):
+        if name in (ENTRIES_TABLE, META_TABLE, SEAL_TABLE):
             raise JournalError(f"the {name!r} table is the journal's own")
         if write:
             self._writable()
@@ -297,8 +303,8 @@ class Journal(JournalOpening, RunLogSaving):
     def _read(self) -> tuple[list[Entry], list[tuple[int, str]]]:
         with self._lock:
             text = getattr(self._storage, "_text", None)
-            doc = self._storage.read() or {}
-            known_damaged = self._storage.known_damaged(doc)  # None: check each (index_seal)
+            known_damaged = self._storage.known_damaged()  # None: check each (index_seal)
+            doc = self._storage.take_parsed()  # the entries keep parts of it
             good, bad = [], []
             for key, value in doc.get(ENTRIES_TABLE, {}).items():
                 entry_id = int(key)
@@ -314,11 +320,16 @@ class Journal(JournalOpening, RunLogSaving):
             bad.sort()
             self._storage.damaged_ids = {i for i, _ in bad}
             self._damaged_cache = None if text is None else (text, bad)
+            self._count_cache = None if text is None else (text, len(good) + len(bad))
             return good, list(bad)
 
     def __len__(self) -> int:
         with self._lock:
-            return len(self._table)
+            cached = self._count_cache
+            if cached is not None and cached[0] is getattr(self._storage, "_text", None):
+                return cached[1]
+            entries = self._storage.peek().get(ENTRIES_TABLE, {})
+            return len(entries) if isinstance(entries, dict) else 0
 
     def __iter__(self) -> Iterator[Entry]:
         return iter(self.all())

@@ -1,58 +1,51 @@
-"""Provides the index's seal: a checksum of the entries table that fmtui itself wrote.
+"""Provides the index's seal: proof that the journal file is the text fmtui last wrote.
 
 Every entry was checked against the schema when it was built, before it was saved, so
-checking each one again on every read only costs time (at 1,000 entries, most of the
-first paint). A write therefore records a CRC-32 of the entries table's JSON text and
-the ids of entries already known to be damaged; a read whose table still matches
-trusts the others. A file edited by hand or another tool no longer matches and is
-checked entry by entry, as before. Imports are always checked in full.
+checking each one again on every read only costs time (at 1,000 entries, most of a
+first paint). Each write therefore ends the file with one more table, `_seal`: the
+CRC-32 of the text before it and the ids of entries already known to be damaged. A
+read of a file whose text still matches trusts the other entries; a file edited by
+hand or by another tool no longer matches and is checked entry by entry, as before.
+Imports are always checked in full.
 """
 
 from __future__ import annotations
 
 import json
 import zlib
-from typing import Any
 
-CRC_KEY = "entries_crc32"
-DAMAGED_KEY = "damaged"
-ENTRIES_TABLE = "entries"
-META_TABLE = "_meta"
+SEAL_TABLE = "_seal"
+_OPENING = f',"{SEAL_TABLE}":{{"1":'
 
 
-def _table_text(entries: Any) -> bytes:
-    # The exact text a strict JSON round trip gives: the same whether just written or read.
-    text = json.dumps(entries, allow_nan=False, ensure_ascii=False, separators=(",", ":"))
-    return text.encode("utf-8")
+def sealed_text(body: str, damaged: set[int] | None) -> str:
+    """`body` (a compact JSON object without a seal) ended by its seal; as is when
+    nothing is known about its entries (the next read checks them all)."""
+    if damaged is None or not body.endswith("}"):
+        return body
+    seal = json.dumps({"crc32": zlib.crc32(body.encode("utf-8")), "damaged": sorted(damaged)})
+    if body == "{}":
+        return "{" + _OPENING[1:] + seal + "}}"
+    return body[:-1] + _OPENING + seal + "}}"
 
 
-def seal(doc: dict[str, Any], damaged: set[int] | None) -> None:
-    """Record the entries table's checksum in `doc` (plain JSON), or drop a stale one."""
-    meta = doc.get(META_TABLE)
-    record = meta.get("1") if isinstance(meta, dict) else None
-    if not isinstance(record, dict):
-        return
-    record.pop(CRC_KEY, None)
-    record.pop(DAMAGED_KEY, None)
-    entries = doc.get(ENTRIES_TABLE)
-    if damaged is None or not isinstance(entries, dict):
-        return  # nothing known about the entries: the next read checks them all
-    record[CRC_KEY] = zlib.crc32(_table_text(entries))
-    record[DAMAGED_KEY] = sorted(i for i in damaged if str(i) in entries)
-
-
-def trusted_damaged(doc: dict[str, Any]) -> set[int] | None:
-    """The damaged ids recorded by the last write, when the table is still as written;
-    None when the entries must be checked one by one."""
-    meta = doc.get(META_TABLE)
-    record = meta.get("1") if isinstance(meta, dict) else None
-    if not isinstance(record, dict):
+def read_seal(text: str) -> set[int] | None:
+    """The damaged ids sealed with `text`, or None when it is not as fmtui wrote it."""
+    at = text.rfind(_OPENING[1:])
+    if at <= 0 or not text.endswith("}}}"):
         return None
-    crc, damaged = record.get(CRC_KEY), record.get(DAMAGED_KEY)
+    body = text[: at - 1] + "}" if text[at - 1] == "," else text[:at] + "}"
+    try:
+        seal = json.loads(text[at + len(_OPENING) - 1 : -2])
+    except ValueError:
+        return None
+    if not isinstance(seal, dict) or set(seal) != {"crc32", "damaged"}:
+        return None
+    crc, damaged = seal["crc32"], seal["damaged"]
     if type(crc) is not int or not isinstance(damaged, list):
         return None
     if not all(type(i) is int for i in damaged):
         return None
-    if zlib.crc32(_table_text(doc.get(ENTRIES_TABLE, {}))) != crc:
+    if zlib.crc32(body.encode("utf-8")) != crc:
         return None
     return set(damaged)

@@ -11,8 +11,9 @@ from tinydb.storages import Storage
 
 from fmtui.core import journal_lock
 from fmtui.core.atomic import atomic_write
-from fmtui.core.journal.index_seal import ENTRIES_TABLE, seal, trusted_damaged
-from fmtui.core.journal.model import dumps, to_json_safe
+from fmtui.core.journal.index_seal import SEAL_TABLE, read_seal, sealed_text
+from fmtui.core.journal.model import dumps
+from fmtui.core.journal.recovery import ENTRIES_TABLE
 from fmtui.core.journal_errors import JournalWriteError
 
 # ---------------------------------------------------------------- atomic storage
@@ -27,30 +28,43 @@ class AtomicJSONStorage(Storage):
     """
 
     def __init__(
-        self, path: str | Path, initial: dict[str, Any] | None = None, text: str | None = None
+        self,
+        path: str | Path,
+        initial: dict[str, Any] | None = None,
+        text: str | None = None,
     ) -> None:
-        """`text`, when given, is the file's own strict JSON of `initial` (not re-encoded)."""
+        """`text`, when given, is the file's own strict JSON of `initial` (kept, not encoded
+        again); `initial` then also serves the first reader (see `take_parsed`)."""
         self.path = Path(path)
         self.run_logs: object = None  # the RunLogs beside this file, shared by its writers
         # Ids of the stored entries that fail the schema, once a read has checked them all.
         self.damaged_ids: set[int] | None = None
-        self._parsed: tuple[str, dict[str, Any]] | None = None
-        # (text, damaged ids) of the last text whose seal was checked or written: the
-        # check costs a pass over the index, so it is done once per text.
-        self.verified: tuple[str, set[int]] | None = None
         self._text: str | None = text if text is not None or initial is None else dumps(initial)
+        # The parsed text, while nobody has been handed it to keep: parsing 10 MB once
+        # instead of three times is most of what `journal list` costs.
+        self._parsed: tuple[str, dict[str, Any]] | None = None
+        if text is not None and initial is not None:
+            self._parsed = (text, initial)
+        # (text, damaged ids) of the last text whose seal was checked or written.
+        self.verified: tuple[str, set[int]] | None = None
 
-    def entry_doc(self, entry_id: int) -> dict[str, Any] | None:
-        """One stored entry, for a reader that copies what it keeps (Entry.from_dict does).
-
-        The parsed file is kept while its text is the same, so opening entry after
-        entry does not parse the whole index each time.
-        """
+    def peek(self) -> dict[str, Any]:
+        """The stored document, shared: for readers that change and keep nothing of it."""
         if self._text is None:
-            return None
+            return {}
         if self._parsed is None or self._parsed[0] is not self._text:
             self._parsed = (self._text, json.loads(self._text))
-        table = self._parsed[1].get(ENTRIES_TABLE)
+        return self._parsed[1]
+
+    def take_parsed(self) -> dict[str, Any]:
+        """The stored document, the caller's to keep (the shared copy is let go)."""
+        doc = self.peek()
+        self._parsed = None
+        return doc
+
+    def entry_doc(self, entry_id: int) -> dict[str, Any] | None:
+        """One stored entry, for a reader that copies what it keeps (Entry.from_dict does)."""
+        table = self.peek().get(ENTRIES_TABLE)
         doc = table.get(str(entry_id)) if isinstance(table, dict) else None
         return doc if isinstance(doc, dict) else None
 
@@ -60,9 +74,13 @@ class AtomicJSONStorage(Storage):
         return json.loads(self._text)
 
     def write(self, data: dict[str, Any]) -> None:
-        safe = to_json_safe(data)
-        seal(safe, self.damaged_ids)
-        text = dumps(safe)  # allow_nan=False: strict JSON only
+        data = {k: v for k, v in data.items() if k != SEAL_TABLE}  # the old seal: replaced
+        try:
+            # What TinyDB hands back is what it read plus entries' own to_dict: plain JSON.
+            body = json.dumps(data, allow_nan=False, ensure_ascii=False, separators=(",", ":"))
+        except (TypeError, ValueError):
+            body = dumps(data)  # to_json_safe first: NaN → null, numpy → Python
+        text = sealed_text(body, self.damaged_ids)
         try:
             atomic_write(self.path, text)
         except OSError as err:
@@ -75,12 +93,14 @@ class AtomicJSONStorage(Storage):
         if self.damaged_ids is not None:
             self.verified = (text, set(self.damaged_ids))
 
-    def known_damaged(self, doc: dict[str, Any]) -> set[int] | None:
-        """The sealed damaged ids of `doc`, read from the current text (see index_seal)."""
+    def known_damaged(self) -> set[int] | None:
+        """The sealed damaged ids of the stored text, or None (see index_seal)."""
+        if self._text is None:
+            return None
         if self.verified is not None and self.verified[0] is self._text:
             return set(self.verified[1])
-        found = trusted_damaged(doc)
-        if found is not None and self._text is not None:
+        found = read_seal(self._text)
+        if found is not None:
             self.verified = (self._text, found)
         return found
 
