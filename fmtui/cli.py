@@ -357,6 +357,8 @@ def cmd_journal(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             if args.journal_command == "show":
                 fmt = parse_choice("format", args.format, ("md", "json"))
                 entry = journal.get(_entry_id(args.id))
+                if entry.runs_note:  # a damaged run log: say why the curves are missing
+                    print(f"warning: {one_line(entry.runs_note)}", file=err)
                 text = export.export_text([entry], fmt)
                 out.write(json_terminal_safe(text) if fmt == "json" else text)
                 return 0

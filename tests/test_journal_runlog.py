@@ -337,6 +337,15 @@ def test_journal_check_reports_per_entry_and_fails_on_damage(path: Path) -> None
     assert f"{log} is damaged at line 1" in proc.stdout
     assert f"run log {orphan} belongs to no entry" in proc.stdout
     assert log.read_bytes() == before  # checking changes nothing
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    show = subprocess.run(
+        [sys.executable, "-m", "fmtui", "--journal", str(path), "journal", "show", str(first)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+    assert show.returncode == 0 and f"warning: The run log of entry {first}" in show.stderr
 
 
 def test_a_hand_edited_index_is_checked_again_not_trusted(path: Path) -> None:
