@@ -87,7 +87,8 @@ class JournalApp(App[None]):
         must agree to replace, and every other refusal."""
 
         def write() -> Path:
-            return write_entries(entries, fmt, path, journal=self.journal.path, overwrite=overwrite)
+            whole = self.journal.full(entries)  # the runs from their logs, off the UI thread
+            return write_entries(whole, fmt, path, journal=self.journal.path, overwrite=overwrite)
 
         self.write_later(write, then, failed)
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from fmtui import __version__
+from fmtui.cli_check import add_check_parser, cmd_journal_check
 from fmtui.cli_common import (
     _data_dir,
     _entry_id,
@@ -190,6 +191,7 @@ def build_parser() -> argparse.ArgumentParser:
     jlist.add_argument("--tag", help="only entries with this tag")
     jlist.add_argument("--search", help="words that must all appear in the entry")
     add_edit_parser(journal_sub)
+    add_check_parser(journal_sub)
     jshow = journal_sub.add_parser("show", help="show one entry")
     jshow.add_argument("id", help="entry id (see journal list)")
     jshow.add_argument("--format", default="md", help="md or json")
@@ -342,12 +344,16 @@ def cmd_journal(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     if args.journal_command == "edit":
         return cmd_journal_edit(args, out, err)
+    if args.journal_command == "check":
+        return cmd_journal_check(args, out, err)
     try:
         statuses = _statuses(getattr(args, "status", None), damaged=True)
         with _open_journal(args, err, read_only=True) as journal:
             if args.journal_command == "show":
                 fmt = parse_choice("format", args.format, ("md", "json"))
                 entry = journal.get(_entry_id(args.id))
+                if entry.runs_note:  # a damaged run log: say why the curves are missing
+                    print(f"warning: {one_line(entry.runs_note)}", file=err)
                 text = export.export_text([entry], fmt)
                 out.write(json_terminal_safe(text) if fmt == "json" else text)
                 return 0

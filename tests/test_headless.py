@@ -41,6 +41,7 @@ sys.stderr.write("TORCH=%s\\n" % ("torch" in sys.modules))
 READING_COMMANDS = [
     ["journal", "list"],
     ["journal", "show", "1"],
+    ["journal", "check"],
     ["export", "--format", "md"],
     ["export", "--format", "json"],
     ["export", "--format", "csv"],

@@ -12,7 +12,7 @@ from typing import Any
 
 from fmtui.core.bands import Band, run_bands
 from fmtui.core.export import markdown_table
-from fmtui.core.journal import Entry
+from fmtui.core.journal import Entry, epoch_count
 from fmtui.core.stats import format_mean_sd
 from fmtui.core.words import count
 
@@ -27,7 +27,7 @@ def run_row(run: dict[str, Any]) -> list[Any]:
         run.get("arm", ""),
         (run.get("spec") or {}).get("seed", ""),
         run.get("status", ""),
-        len(run.get("epochs") or []),
+        epoch_count(run),  # a summary keeps the count, its log the epochs
         f"{acc:.4f}" if isinstance(acc, int | float) else "—",
         f"{duration:.0f} s" if isinstance(duration, int | float) and duration else "—",
         run.get("device", "") or "",

@@ -419,7 +419,7 @@ def select(
     if ids:
         entries = [journal.get(i) for i in ids]
     else:
-        entries = journal.query(sort="date", reverse=False)
+        entries = journal.full(journal.query(sort="date", reverse=False))
     if statuses:
         entries = [e for e in entries if e.status in set(statuses)]
     return entries

@@ -71,7 +71,7 @@ def merge(journal: Journal, entries: Sequence[Entry], duplicates: str = "skip") 
     if duplicates not in DUPLICATE_CHOICES:
         raise ValueError(f"duplicates must be one of {DUPLICATE_CHOICES}")
     present: dict[object, int] = {}
-    for e in journal.all():
+    for e in journal.all():  # whole entries: duplicates are judged on every run field
         if e.id is None:
             continue
         present.setdefault((e.created, _same_title(e.title)), e.id)

@@ -123,6 +123,7 @@ class ExperimentRecorder:
     def start(self) -> int:
         """Save the entry as `running`; returns its id."""
         with self._lock:
+            self.journal.load_runs(self.entry)  # runs are appended to its log from here
             self.entry.status = EntryStatus.RUNNING
             self.entry.pid = os.getpid()
             self.entry.experiment = self.experiment.to_dict()
@@ -153,18 +154,20 @@ class ExperimentRecorder:
                 else:
                     self.entry.runs.append(record)
                     self._open[key] = len(self.entry.runs) - 1
-                self._save()
+                self._save(run=self._open[key])
             elif isinstance(event, train.EpochEnd) and (event.arm, event.repeat) in self._open:
-                run = self.entry.runs[self._open[(event.arm, event.repeat)]]
+                at = self._open[(event.arm, event.repeat)]
+                run = self.entry.runs[at]
                 run["epochs"].append(event.metrics.to_dict())
                 run["best_epoch"] = event.best_epoch
-                self._save()
+                self._save(epoch_of=at)
             elif isinstance(event, train.RunFinished):
                 data = event.result.to_dict()
                 if self.run_fields is not None:
                     data.update(self.run_fields(event.result))
-                index = self._open.pop((event.result.arm, event.result.repeat), None)
-                if index is not None:
+                opened = self._open.pop((event.result.arm, event.result.repeat), None)
+                if opened is not None:
+                    index = opened
                     started = self.entry.runs[index]
                     if not data.get("environment"):  # closed by the controller, not the run
                         data["environment"] = started.get("environment") or {}
@@ -172,7 +175,8 @@ class ExperimentRecorder:
                     self.entry.runs[index] = data
                 else:
                     self.entry.runs.append(data)
-                self._save()
+                    index = len(self.entry.runs) - 1
+                self._save(run=index)
 
     def finish(self, cancelled: bool = False) -> Entry:
         """Set the entry's final status and draft its Results text.
@@ -286,9 +290,15 @@ class ExperimentRecorder:
         if not self.entry.evaluation.strip():
             self.entry.evaluation = draft_trend_evaluation(found)
 
-    def _save(self) -> None:
+    def _save(self, run: int | None = None, epoch_of: int | None = None) -> None:
+        """Save what changed: an epoch is one run-log line, a run one line and the index."""
         try:
-            self.journal.update(self.entry)
+            if epoch_of is not None:
+                self.journal.record_epoch(self.entry, epoch_of)
+            elif run is not None:
+                self.journal.record_run(self.entry, run)
+            else:
+                self.journal.update(self.entry)
             self.write_error = None
         except JournalError as err:
             self.write_error = str(err)

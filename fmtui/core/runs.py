@@ -24,8 +24,9 @@ _DEFAULTS = {"arm": "", "repeat": 0, "status": RunStatus.FAILED.value}
 # the spec, and so accepted in the journal's schema: it repeats spec.seed and is dropped.
 _FIRST = ("arm", "repeat", "spec", "status", "seed")
 # What the journal keeps about a run beside its result (the runner's reuse bookkeeping,
-# checked by the journal's schema): not part of the record, so read past.
-_BESIDE = ("reuse_key", "reused_from")
+# a summary's count of the epochs in its log; checked by the journal's schema): not
+# part of the record, so read past.
+_BESIDE = ("reuse_key", "reused_from", "epoch_count")
 
 
 class HasRuns(Protocol):

@@ -376,6 +376,8 @@ RUN = record(
         "seed": integer(0, 2**31 - 1),  # JSON summaries carry it beside the spec
         "reuse_key": reuse_key_text,  # what fixes its numbers, hashed (runner/reuse.py)
         "reused_from": REUSED_FROM,  # the run it was copied from instead of training
+        # The journal's index keeps it in place of the epochs (see journal.runlog).
+        "epoch_count": integer(0, MAX_EPOCHS),
     },
     required=("spec",),
 )

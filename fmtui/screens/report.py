@@ -151,7 +151,7 @@ class ReportScreen(Screen[None]):
             for e in self.shown
         ]
         show_rows(self.query_one("#journal-entries", DataTable), rows)
-        titles = {e.id: _title(e) for e in self.app.journal.all()}
+        titles = {e.id: _title(e) for e in self.app.journal.summaries()}
         order_rows = [
             (str(i), (Text(str(n)), Text(str(i)), Text(titles.get(i, "(deleted)"))))
             for n, i in enumerate(self.chosen, start=1)
