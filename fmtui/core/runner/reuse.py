@@ -181,7 +181,7 @@ def find_reusable(
     """
     wanted = dict(zip(predicted_keys(runs, batch_models, basis), runs, strict=True))
     found: dict[str, int] = {}  # key → entry id
-    for entry in journal.all():
+    for entry in journal.summaries():
         if entry.id is None or entry.id == exclude_entry:
             continue
         for run in entry.runs:
