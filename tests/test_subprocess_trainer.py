@@ -81,19 +81,3 @@ def test_a_failing_run_is_a_result(tmp_path: Path) -> None:
     )
     assert [r.status for r in results] == ["failed", "failed"]
     assert "missing" in (results[0].error or "")
-
-
-def test_a_later_look_trains_only_its_new_seeds(fixture_dir: Path) -> None:
-    """Seeds until decided in the app: look 2 must not train look 1's seeds again."""
-    from fmtui.core.until_decided import look_of
-
-    experiment = _experiment(epochs=1, seeds=3)
-    results = run_in_subprocess(
-        look_of(experiment, 2),
-        lambda _event: None,
-        threading.Event(),
-        threading.Event(),
-        data_dir=fixture_dir,
-        require_full=False,
-    )
-    assert [(r.arm, r.repeat, r.spec.seed) for r in results] == [("16", 2, 2), ("8", 2, 2)]

@@ -56,7 +56,6 @@ def _child(
     cancel: Any,
     cancel_current: Any,
     parent_pid: int | None = None,
-    first_repeat: int = 0,
     only: list[tuple[str, int]] | None = None,
 ) -> None:
     """The child's whole life: train, sending every event and then a closing word."""
@@ -73,10 +72,6 @@ def _child(
             torch.set_num_threads(threads)
         source = data.resolve(data_dir)
         spec: Any = ExperimentSpec.from_dict(experiment)
-        if first_repeat:  # a later look of seeds until decided: only its new seeds
-            from fmtui.core.until_decided import look_of
-
-            spec = look_of(spec, first_repeat)
         results = train.run_experiment(
             restrict(spec, only),
             source,
@@ -124,7 +119,6 @@ def run_in_subprocess(
             child_cancel,
             child_cancel_current,
             os.getpid(),
-            getattr(experiment, "done", 0),
             getattr(experiment, "only", None),  # a subset: the runs left to train
         ),
         daemon=True,

@@ -154,28 +154,3 @@ def run_until_decided(
         if state["stop"]:
             break
     return results, ExperimentSpec(arms=experiment.arms, seeds=done), state
-
-
-def look_of(experiment: Any, done: int) -> _Look:
-    """The runs of `experiment` from repeat `done` on (a look's seeds, in a child process)."""
-    return _Look(experiment, done, experiment.seeds)
-
-
-def train_for_claim(
-    experiment: Any,
-    claim: Any,
-    run: Callable[[Any], list[Any]],
-    recorder: Any,
-    *,
-    cancelled: Callable[[], bool] = lambda: False,
-) -> list[Any]:
-    """Train the experiment, in looks when the claim asks for seeds until decided.
-
-    The recorder's entry then records the seeds actually run, so that a rerun repeats them.
-    """
-    if claim is None or not claim.max_seeds or len(experiment.arms) < 2:
-        return run(experiment)
-    results, ran, _state = run_until_decided(experiment, claim, run, cancelled=cancelled)
-    recorder.experiment = ran
-    recorder.entry.experiment = ran.to_dict()
-    return results
