@@ -172,14 +172,8 @@ def compare(
     verdict, reason = decide(direction, diff, p_value, p_beyond, alpha, margin)
     seeds_needed = None
     if verdict == "inconclusive" and pooled > 0:
-        from fmtui.core.power import advice
-        from fmtui.core.power import seeds_needed as power_seeds
-
-        equivalence = direction == "same"
-        seeds_needed = power_seeds(
-            diff, pooled, alpha, max(n_v, n_b), margin=margin if equivalence else None
-        )
-        reason += "; " + advice(seeds_needed, equivalence=equivalence)
+        seeds_needed, advice = _power_advice(diff, pooled, alpha, max(n_v, n_b), direction, margin)
+        reason += "; " + advice
     return Comparison(
         **base,
         difference=diff,
@@ -193,6 +187,19 @@ def compare(
         verdict=verdict,
         reason=reason,
     )
+
+
+def _power_advice(
+    diff: float, pooled: float, alpha: float, seeds: int, direction: str, margin: float
+) -> tuple[int | None, str]:
+    """For an inconclusive verdict: the seeds per arm that would likely decide it, and
+    the sentence that says so."""
+    from fmtui.core.power import advice
+    from fmtui.core.power import seeds_needed as power_seeds
+
+    equivalence = direction == "same"
+    needed = power_seeds(diff, pooled, alpha, seeds, margin=margin if equivalence else None)
+    return needed, advice(needed, equivalence=equivalence)
 
 
 def decide(

@@ -12,6 +12,7 @@ import math
 import platform
 import threading
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -239,19 +240,7 @@ def train_run(
         device, note = resolve_device(spec.device)
         device_name = str(device)
         env = environment(device, note)
-        if isinstance(data, data_mod.Dataset):
-            dataset = data
-            if dataset.device != device:
-                dataset = data_mod.Dataset(
-                    dataset.train_x.to(device),
-                    dataset.train_y.to(device),
-                    dataset.test_x.to(device),
-                    dataset.test_y.to(device),
-                    dataset.source,
-                    device,
-                )
-        else:
-            dataset = data_mod.load(data, device, require_full)
+        dataset = _dataset_on(data, device, require_full)
         env["data"] = str(dataset.source.directory)
         env["data_sizes"] = [dataset.n_train, dataset.n_test]
         train_idx, val_idx = dataset.split(spec.val_fraction, spec.split_seed)
@@ -271,45 +260,19 @@ def train_run(
         for epoch in range(1, spec.epochs + 1):
             t0 = time.perf_counter()
             order = train_idx[torch.randperm(n_train, generator=run_gen, device=device)]
-            loss_sum = torch.zeros((), device=device)
-            correct = torch.zeros((), dtype=torch.int64, device=device)
-            window_loss = torch.zeros((), device=device)
-            window_start = time.perf_counter()
-            window_steps = 0
-            for step in range(steps_per_epoch):
-                if cancel.is_set():
-                    return finish(RunStatus.CANCELLED, stopped_early=False)
-                idx = order[step * bs : (step + 1) * bs]
-                xb, yb = x_all[idx], y_all[idx]
-                logits = model(xb)
-                loss = loss_fn(logits, yb)
-                # Keep the gradient buffers: freeing and reallocating them every step
-                # made epochs run at half speed once the heap had been fragmented.
-                optimizer.zero_grad(set_to_none=False)
-                loss.backward()
-                optimizer.step()
-                batch_loss = loss.detach()
-                loss_sum += batch_loss * idx.shape[0]
-                window_loss += batch_loss
-                correct += (logits.detach().argmax(1) == yb).sum()
-                window_steps += 1
-                if window_steps == progress_every or step == steps_per_epoch - 1:
-                    running = float(window_loss.item()) / window_steps
-                    if not math.isfinite(running):
-                        raise _Diverged(f"loss became {running} in epoch {epoch}, step {step + 1}")
-                    now = time.perf_counter()
-                    rate = window_steps * bs / max(now - window_start, 1e-9)
-                    emit(Progress(arm, repeat, epoch, step + 1, steps_per_epoch, running, rate))
-                    window_loss.zero_()
-                    window_start, window_steps = now, 0
-            train_loss = float(loss_sum.item()) / n_train
-            train_acc = float(correct.item()) / n_train
+            trained = _train_epoch(
+                _Step(model, optimizer, loss_fn, x_all, y_all, bs),
+                order,
+                _Reporter(emit, cancel, arm, repeat, epoch, progress_every),
+            )
+            if trained is None:
+                return finish(RunStatus.CANCELLED, stopped_early=False)
+            train_loss, train_acc = trained
             val_loss, val_acc, _ = evaluate(model, x_all, y_all, val_idx)
             if not (math.isfinite(train_loss) and math.isfinite(val_loss)):
                 raise _Diverged(f"loss became non-finite in epoch {epoch}")
-            metrics = EpochMetrics(
-                epoch, train_loss, train_acc, val_loss, val_acc, time.perf_counter() - t0
-            )
+            seconds = time.perf_counter() - t0
+            metrics = EpochMetrics(epoch, train_loss, train_acc, val_loss, val_acc, seconds)
             event, stopped_early = book.end_epoch(
                 spec,
                 metrics,
@@ -323,13 +286,7 @@ def train_run(
 
         if cancel.is_set():
             return finish(RunStatus.CANCELLED, stopped_early=stopped_early)
-        best_state = book.state_to_test(spec)
-        if best_state is not None:
-            model.load_state_dict(best_state)
-        outcome = test_outcome(*evaluate(model, dataset.test_x, dataset.test_y), dataset)
-        if outcome is None:
-            raise _Diverged("test loss is non-finite")
-        fields, images = outcome
+        fields, images = _test_best(model, book.state_to_test(spec), dataset)
         return finish(RunStatus.COMPLETED, stopped_early=stopped_early, **fields)
     except _Diverged as err:
         return finish(RunStatus.DIVERGED, str(err))
@@ -337,6 +294,108 @@ def train_run(
         return finish(RunStatus.FAILED, str(err))
     except Exception as err:  # noqa: BLE001 - the caller must never see a crash
         return finish(RunStatus.FAILED, f"{type(err).__name__}: {err}")
+
+
+def _test_best(
+    model: nn.Module, best_state: dict[str, Any] | None, dataset: data_mod.Dataset
+) -> tuple[dict[str, Any], tuple[bytes, ...]]:
+    """Test the run's best state (or its last): the result's test fields and the first
+    misclassified images."""
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    outcome = test_outcome(*evaluate(model, dataset.test_x, dataset.test_y), dataset)
+    if outcome is None:
+        raise _Diverged("test loss is non-finite")
+    return outcome
+
+
+def _dataset_on(
+    data: data_mod.DataSource | data_mod.Dataset, device: torch.device, require_full: bool
+) -> data_mod.Dataset:
+    """The data set resident on `device`: loaded, or an already loaded one moved there."""
+    if not isinstance(data, data_mod.Dataset):
+        return data_mod.load(data, device, require_full)
+    if data.device == device:
+        return data
+    return data_mod.Dataset(
+        data.train_x.to(device),
+        data.train_y.to(device),
+        data.test_x.to(device),
+        data.test_y.to(device),
+        data.source,
+        device,
+    )
+
+
+@dataclass(frozen=True)
+class _Step:
+    """What one optimisation step needs: the model, its optimizer and the resident data."""
+
+    model: nn.Module
+    optimizer: torch.optim.Optimizer
+    loss_fn: nn.Module
+    x_all: torch.Tensor
+    y_all: torch.Tensor
+    batch_size: int
+
+
+@dataclass(frozen=True)
+class _Reporter:
+    """Where an epoch reports its progress, and the cancel it watches between steps."""
+
+    emit: EventCallback
+    cancel: threading.Event | AnySet
+    arm: str
+    repeat: int
+    epoch: int
+    every: int
+
+
+def _train_epoch(step: _Step, order: torch.Tensor, report: _Reporter) -> tuple[float, float] | None:
+    """One pass over `order`: (train loss, train accuracy), or None when cancelled.
+
+    Running sums stay on the device; they are read (a sync) only every `report.every`
+    steps, for the progress event and the divergence check.
+    """
+    device = order.device
+    n_train, bs = int(order.shape[0]), step.batch_size
+    steps_per_epoch = math.ceil(n_train / bs)
+    loss_sum = torch.zeros((), device=device)
+    correct = torch.zeros((), dtype=torch.int64, device=device)
+    window_loss = torch.zeros((), device=device)
+    window_start = time.perf_counter()
+    window_steps = 0
+    for i in range(steps_per_epoch):
+        if report.cancel.is_set():
+            return None
+        idx = order[i * bs : (i + 1) * bs]
+        xb, yb = step.x_all[idx], step.y_all[idx]
+        logits = step.model(xb)
+        loss = step.loss_fn(logits, yb)
+        # Keep the gradient buffers: freeing and reallocating them every step
+        # made epochs run at half speed once the heap had been fragmented.
+        step.optimizer.zero_grad(set_to_none=False)
+        loss.backward()
+        step.optimizer.step()
+        batch_loss = loss.detach()
+        loss_sum += batch_loss * idx.shape[0]
+        window_loss += batch_loss
+        correct += (logits.detach().argmax(1) == yb).sum()
+        window_steps += 1
+        if window_steps == report.every or i == steps_per_epoch - 1:
+            running = float(window_loss.item()) / window_steps
+            if not math.isfinite(running):
+                raise _Diverged(f"loss became {running} in epoch {report.epoch}, step {i + 1}")
+            now = time.perf_counter()
+            rate = window_steps * bs / max(now - window_start, 1e-9)
+            report.emit(
+                Progress(
+                    report.arm, report.repeat, report.epoch, i + 1, steps_per_epoch, running, rate
+                )
+            )
+            window_loss.zero_()
+            window_start, window_steps = now, 0
+    return float(loss_sum.item()) / n_train, float(correct.item()) / n_train
 
 
 def run_experiment(

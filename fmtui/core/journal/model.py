@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from fmtui.core import schema
-from fmtui.core.schema import ADJUST_CHOICES, DIRECTIONS, METRICS, TEXT_FIELDS, TIME_FORMAT
+from fmtui.core.checks import TIME_FORMAT
+from fmtui.core.schema import ADJUST_CHOICES, DIRECTIONS, METRICS, TEXT_FIELDS
 from fmtui.core.spec import SpecError
 
 
