@@ -31,11 +31,11 @@ from fmtui import __version__
 from fmtui.core import schema
 from fmtui.core.errors import FieldError
 from fmtui.core.events import RunResult
-from fmtui.core.journal import Entry, Journal, JournalError, now_text, to_json_safe
+from fmtui.core.journal import Entry, Journal, JournalError, epoch_count, now_text, to_json_safe
 from fmtui.core.record import run_command
-from fmtui.core.runs import completed_runs, completed_values, entry_runs
+from fmtui.core.runs import completed_values, entry_runs
 from fmtui.core.spec import RunSpec, SpecError, format_layers
-from fmtui.core.status import EntryStatus
+from fmtui.core.status import EntryStatus, RunStatus
 from fmtui.core.verdict_export import VERDICT_COLUMNS, csv_columns, verdict_markdown
 
 FORMATS = ("md", "json", "csv")
@@ -143,7 +143,12 @@ def arms_table(entry: Entry) -> str:
             acc_text = f"{accs[0]:.4f}"
         else:
             acc_text = f"{statistics.fmean(accs):.4f} ± {statistics.stdev(accs):.4f}"
-        epochs = [len(r.epochs) for r in completed_runs(runs)]
+        # Counted on the stored runs: a summary (the journal's index) keeps the count only.
+        epochs = [
+            epoch_count(r)
+            for r in entry.runs
+            if r.get("arm") == arm and r.get("status") == RunStatus.COMPLETED
+        ]
         epoch_text = f"{statistics.fmean(epochs):g}" if epochs else "—"
         rows.append(
             [
