@@ -29,8 +29,9 @@ from tinydb import TinyDB
 from tinydb.table import Document, Table
 
 from fmtui.core import journal_lock, schema
+from fmtui.core.journal.arms import index_entry, interrupt
 from fmtui.core.journal.index_seal import SEAL_TABLE
-from fmtui.core.journal.model import Entry, dumps, now_text
+from fmtui.core.journal.model import INDEX_SUMMARY, Entry, dumps, now_text
 from fmtui.core.journal.opening import JournalOpening
 from fmtui.core.journal.recovery import (
     ENTRIES_TABLE,
@@ -69,6 +70,7 @@ class Journal(JournalOpening, RunLogSaving):
         self.migrated_from: int | None = None
         self.backup: Path | None = None
         self.interrupted: list[int] = []
+        self._inline_runs: dict[int, list[dict[str, Any]]] = {}
         self._closed = False
         self._damaged_cache: tuple[str, list[tuple[int, str]]] | None = None
         self._count_cache: tuple[str, int] | None = None
@@ -252,7 +254,7 @@ class Journal(JournalOpening, RunLogSaving):
             if doc is None:
                 raise JournalError(f"No entry {entry_id} in the journal {self.path}.")
             try:
-                entry = Entry.from_dict(doc, entry_id)
+                entry = index_entry(doc, entry_id)
             except SpecError as err:
                 raise JournalError(_damaged_message(self.path, entry_id, str(err))) from None
             return self._joined(entry)
@@ -312,11 +314,11 @@ class Journal(JournalOpening, RunLogSaving):
                 if known_damaged is not None and entry_id not in known_damaged:
                     entry = Entry.trusted(value, entry_id)
                 try:
-                    entry = entry or Entry.from_dict(value, entry_id)
+                    entry = entry or index_entry(value, entry_id)
                 except (SpecError, TypeError, ValueError) as err:
                     bad.append((entry_id, str(err)))
                     continue
-                good.append(entry.mark_summaries())
+                good.append(entry)
             bad.sort()
             self._storage.damaged_ids = {i for i, _ in bad}
             self._damaged_cache = None if text is None else (text, bad)
@@ -390,11 +392,11 @@ def _interrupt_dead(doc: dict[str, Any], keep_pid: int | None) -> list[int]:
             continue
         entry["status"] = "interrupted"
         entry["pid"] = None
-        runs = entry.get("runs")
-        for run in runs if isinstance(runs, list) else []:
-            if isinstance(run, dict) and run.get("status") == "running":
-                run["status"] = "interrupted"
-                run["error"] = "the fmtui process running it ended"
+        # Its runs are in the log: readers show a `running` one of an interrupted entry
+        # as interrupted (runsave._as_read), and its summary counts it so.
+        summary = entry.get(INDEX_SUMMARY)
+        if isinstance(summary, dict) and isinstance(summary.get("arms"), list):
+            interrupt(summary)
         changed.append(int(key))
     return changed
 
