@@ -126,11 +126,12 @@ def index_entry(data: Any, entry_id: int | None = None) -> Entry:
     """An entry of summaries from an index record not sealed by fmtui, checked in full."""
     if not isinstance(data, dict):
         raise SpecError("entry", f"expected an object, got {type(data).__name__}")
+    # The entry's own fields first: their reason is the one a reader is shown.
+    entry = Entry.from_dict({k: v for k, v in data.items() if k != SUMMARY_KEY}, entry_id)
     if "runs" in data or SUMMARY_KEY not in data:
         raise SpecError(
             SUMMARY_KEY, "missing: an index record keeps a summary of its runs, not the runs"
         )
     summary = check_run_summary(data[SUMMARY_KEY])
-    entry = Entry.from_dict({k: v for k, v in data.items() if k != SUMMARY_KEY}, entry_id)
     entry.__dict__["_run_summary"] = summary
     return entry.mark_summaries()

@@ -156,7 +156,7 @@ class JournalOpening:
                     raise JournalWriteError(f"{err} The journal was not changed.") from err
             elif runs:
                 self._inline_runs[int(key)] = runs
-            del value["runs"]
+            value.pop("runs", None)
             value[SUMMARY_KEY] = run_summary(runs)
 
     def _quarantine(self, raw: bytes, reason: str) -> dict[str, Any]:
