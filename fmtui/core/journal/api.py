@@ -18,6 +18,7 @@ Guarantees, in the order a write meets them:
 from __future__ import annotations
 
 import copy
+import json
 import os
 import threading
 from collections.abc import Callable, Iterable, Iterator, MutableMapping, Sequence
@@ -31,7 +32,7 @@ from tinydb.table import Document, Table
 from fmtui.core import journal_lock, schema
 from fmtui.core.journal.arms import index_entry, interrupt
 from fmtui.core.journal.index_seal import SEAL_TABLE
-from fmtui.core.journal.model import INDEX_SUMMARY, Entry, dumps, now_text
+from fmtui.core.journal.model import INDEX_SUMMARY, Entry, now_text
 from fmtui.core.journal.opening import JournalOpening
 from fmtui.core.journal.recovery import (
     ENTRIES_TABLE,
@@ -131,7 +132,9 @@ class Journal(JournalOpening, RunLogSaving):
             if changed and not self.read_only:
                 self._storage.write(doc)
             elif changed:
-                self._storage = AtomicJSONStorage(self.path, doc, dumps(doc))
+                # Parsed from JSON, so plain JSON: no to_json_safe walk of every value.
+                text = json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
+                self._storage = AtomicJSONStorage(self.path, doc, text)
                 if sealed is not None:  # a status the reader changed itself keeps entries valid
                     self._storage.verified = (self._storage._text or "", sealed)
                 self._storage.run_logs = self._logs
