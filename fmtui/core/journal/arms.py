@@ -24,8 +24,9 @@ _KEYS = frozenset(("count", "best", "arms", "reuse_keys"))
 
 def _accuracy(run: dict[str, Any]) -> float | None:
     acc = run.get("test_acc")
-    ok = run.get("status") == "completed" and isinstance(acc, int | float)
-    return float(acc) if ok and not isinstance(acc, bool) else None
+    if run.get("status") != "completed" or isinstance(acc, bool):
+        return None
+    return float(acc) if isinstance(acc, int | float) else None
 
 
 def run_summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -52,7 +53,7 @@ def run_summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
                 "epochs": statistics.fmean(epoch_count(r) for r in members),
             }
         )
-    bests = [a["best"] for a in out_arms if a["best"] is not None]
+    bests = [float(a["best"]) for a in out_arms if isinstance(a["best"], float)]
     keys = [
         r["reuse_key"]
         for r in runs
