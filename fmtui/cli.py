@@ -270,7 +270,7 @@ def cmd_journal(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         best = f"{e.best_accuracy:.4f}" if e.best_accuracy is not None else "—"
         print(
             f"{e.id:>4}  {e.created:<19}  {e.status:<11}  {one_line(e.verdict or '—'):<12}  "
-            f"{best:>6}  {len(e.runs):>4}  {one_line(e.title)}",
+            f"{best:>6}  {e.run_count:>4}  {one_line(e.title)}",
             file=out,
         )
     for entry_id, reason in damaged:

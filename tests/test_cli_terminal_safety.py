@@ -87,7 +87,8 @@ def test_export_into_a_pipe_keeps_the_exact_text(hostile: Path) -> None:
     result = fmtui("export", "--format", "md", journal=hostile)
     assert result.returncode == 0
     with Journal(hostile, read_only=True) as journal:
-        expected = export.to_markdown(journal.query(sort="date", reverse=False))
+        # `query` lists summaries; exports are of whole entries, as the CLI's.
+        expected = export.to_markdown(journal.full(journal.query(sort="date", reverse=False)))
     assert result.stdout.decode("utf-8") == expected
     assert PAYLOAD.encode() in result.stdout
 

@@ -120,7 +120,7 @@ def _three_entries(path: Path) -> bytes:
         ("binary", lambda raw: bytes(range(256)) * 4, 0),
         ("wrong shape", lambda raw: b"[1, 2, 3]", 0),
         ("wrong table", lambda raw: b'{"entries": {"1": [1, 2]}}', 0),
-        ("nan constant", lambda raw: raw.replace(b'"test_acc":0.88', b'"test_acc":NaN', 1), 3),
+        ("nan constant", lambda raw: raw.replace(b'"best":0.88', b'"best":NaN', 1), 3),
     ],
 )
 def test_corrupt_file_is_moved_aside_and_salvaged(path: Path, name, damage, recovered) -> None:

@@ -77,9 +77,14 @@ def test_index_keeps_summaries_and_get_gives_whole_runs(path: Path) -> None:
         listed = j.summaries()[0]
         whole = j.get(entry_id)
     stored = json.loads(path.read_text())["entries"][str(entry_id)]
-    assert all("epochs" not in r and "confusion" not in r for r in stored["runs"])
-    assert [r["epoch_count"] for r in stored["runs"]] == [3, 3]
+    assert "runs" not in stored  # the runs live in the log alone
+    summary = stored["run_summary"]
+    assert summary["count"] == 2 and summary["best"] == 0.88
+    assert [(a["arm"], a["runs"], a["completed"], a["epochs"]) for a in summary["arms"]] == [
+        ("a", 2, 2, 3)
+    ]
     assert listed.runs_are_summaries and listed.best_accuracy == 0.88
+    assert listed.runs == [] and listed.run_count == 2
     assert not whole.runs_are_summaries
     assert whole.to_dict() == entry.to_dict()  # nothing lost, no index-only key added
 
@@ -166,8 +171,8 @@ def test_a_bad_middle_line_quarantines_only_that_entrys_log(path: Path) -> None:
         j.record_epoch(whole, 0)
     log = _log(path, first)
     lines = log.read_bytes().splitlines(keepends=True)
-    lines[0] = lines[0].replace(b'"epoch":1', b'"epoch":7')  # checksum no longer matches
-    log.write_bytes(b"".join(lines))
+    lines[1] = lines[1].replace(b'"epoch":4', b'"epoch":7')  # checksum no longer matches
+    log.write_bytes(b"".join(lines) + lines[1])  # a middle line, not a torn last one
     damaged_bytes = log.read_bytes()
     with Journal(path) as j:
         got = j.get(first)
@@ -175,8 +180,8 @@ def test_a_bad_middle_line_quarantines_only_that_entrys_log(path: Path) -> None:
     moved = list(log.parent.glob(f"{first}.jsonl.corrupt-*"))
     assert len(moved) == 1 and moved[0].read_bytes() == damaged_bytes
     assert str(moved[0]) in got.runs_note
-    assert got.title == "first" and got.runs[0]["test_acc"] == 0.88  # summaries kept
-    assert got.runs[0]["epochs"] == []
+    assert got.title == "first" and got.runs[0]["test_acc"] == 0.88  # lines before kept
+    assert len(got.runs[0]["epochs"]) == 3  # the damaged line's epoch is not
     assert len(other.runs[0]["epochs"]) == 3 and other.runs_note == ""
 
 
@@ -284,10 +289,55 @@ def test_migration_from_schema_1_moves_runs_to_logs_with_a_backup(path: Path) ->
         migrated = j.full(j.query(sort="date", reverse=False))
     assert {fmt: _export(migrated, fmt) for fmt in expected} == expected
     stored = json.loads(path.read_text())
-    assert stored["_meta"]["1"]["schema_version"] == 2
-    runs = [r for e in stored["entries"].values() for r in e["runs"]]
-    assert len(runs) == 5 and not any(set(r) & {"epochs", "confusion"} for r in runs)
+    assert stored["_meta"]["1"]["schema_version"] == 3
+    assert not any("runs" in e for e in stored["entries"].values())
+    assert [e["run_summary"]["count"] for e in stored["entries"].values()] == [2, 0, 3]
     assert _log(path, 1).exists() and not _log(path, 2).exists()
+
+
+def _schema_2_journal(path: Path, entries: list[Entry]) -> None:
+    """A journal as fmtui wrote it with schema 2: run summaries in the index, bulky
+    parts (and each run's key order) in the run logs."""
+    table = {}
+    for i, entry in enumerate(entries, 1):
+        data = entry.to_dict()
+        data.pop("id")
+        runs = data["runs"]
+        data["runs"] = [runlog_mod.summary_of(r) for r in runs]
+        table[str(i)] = data
+        if runs:
+            _log(path, i).parent.mkdir(exist_ok=True)
+            record = {"k": "runs", "runs": [runlog_mod.bulky_of(r) for r in runs]}
+            _log(path, i).write_bytes(runlog_mod.encode(record))
+    doc = {"_meta": {"1": {"schema_version": 2}}, "entries": table}
+    path.write_text(json.dumps(doc, ensure_ascii=False, separators=(",", ":")), "utf-8")
+
+
+def test_migration_from_schema_2_moves_run_summaries_to_logs_with_a_backup(path: Path) -> None:
+    entries = [_entry("one"), Entry(title="draft"), _entry("three", runs=3)]
+    _schema_2_journal(path, entries)
+    original = path.read_bytes()
+    for i, e in enumerate(entries, 1):
+        e.id = i
+    expected = {fmt: _export(entries, fmt) for fmt in ("md", "json", "csv")}
+    with Journal(path, read_only=True) as j:  # read-only: migrated in memory, files kept
+        assert j.migrated_from == 2
+        assert [e.run_count for e in j.query(sort="date", reverse=False)] == [2, 0, 3]
+        assert {fmt: _export(j.all(), fmt) for fmt in expected} == expected
+    assert path.read_bytes() == original
+    with Journal(path) as j:
+        assert j.migrated_from == 2 and j.backup is not None
+        assert j.backup.read_bytes() == original
+        listed = j.query(sort="date", reverse=False)
+        assert [e.best_accuracy for e in listed] == [0.88, None, 0.88]
+        migrated = j.full(listed)
+    assert {fmt: _export(migrated, fmt) for fmt in expected} == expected
+    stored = json.loads(path.read_text())
+    assert stored["_meta"]["1"]["schema_version"] == 3
+    assert not any("runs" in e for e in stored["entries"].values())
+    # The log now holds whole runs: it reads back alone, without the index.
+    found = runlog_mod.read_log(_log(path, 3))
+    assert found is not None and found.runs == [r for r in entries[2].to_dict()["runs"]]
 
 
 def test_delete_removes_the_entrys_log(path: Path) -> None:

@@ -197,7 +197,7 @@ class JournalTable(Screen[None]):
             literal_line("queued" if waiting else entry.status),
             literal_line(entry.verdict or "—"),
             Text(f"{best:.4f}" if best is not None else "—", justify="right"),
-            Text(str(len(entry.runs)), justify="right"),
+            Text(str(entry.run_count), justify="right"),
         )
 
     def selected_id(self) -> int | None:
@@ -207,8 +207,15 @@ class JournalTable(Screen[None]):
         return self.entries[table.cursor_row].id
 
     def selected(self) -> Entry | None:
+        """The entry under the cursor, its runs read from its log (the list has summaries)."""
         entry_id = self.selected_id()
-        return next((e for e in self.entries if e.id == entry_id), None)
+        entry = next((e for e in self.entries if e.id == entry_id), None)
+        if entry is not None and entry.runs_are_summaries:
+            try:
+                self.app.journal.load_runs(entry)  # in place: read once per listing
+            except JournalError:
+                pass  # damaged meanwhile: the next reload lists it so
+        return entry
 
     def selected_damaged(self) -> tuple[int, str] | None:
         """The damaged entry under the cursor, if the cursor is on one."""

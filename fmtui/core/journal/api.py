@@ -18,6 +18,7 @@ Guarantees, in the order a write meets them:
 from __future__ import annotations
 
 import copy
+import json
 import os
 import threading
 from collections.abc import Callable, Iterable, Iterator, MutableMapping, Sequence
@@ -29,8 +30,9 @@ from tinydb import TinyDB
 from tinydb.table import Document, Table
 
 from fmtui.core import journal_lock, schema
+from fmtui.core.journal.arms import index_entry, interrupt
 from fmtui.core.journal.index_seal import SEAL_TABLE
-from fmtui.core.journal.model import Entry, dumps, now_text
+from fmtui.core.journal.model import INDEX_SUMMARY, Entry, now_text
 from fmtui.core.journal.opening import JournalOpening
 from fmtui.core.journal.recovery import (
     ENTRIES_TABLE,
@@ -69,6 +71,7 @@ class Journal(JournalOpening, RunLogSaving):
         self.migrated_from: int | None = None
         self.backup: Path | None = None
         self.interrupted: list[int] = []
+        self._inline_runs: dict[int, list[dict[str, Any]]] = {}
         self._closed = False
         self._damaged_cache: tuple[str, list[tuple[int, str]]] | None = None
         self._count_cache: tuple[str, int] | None = None
@@ -129,7 +132,9 @@ class Journal(JournalOpening, RunLogSaving):
             if changed and not self.read_only:
                 self._storage.write(doc)
             elif changed:
-                self._storage = AtomicJSONStorage(self.path, doc, dumps(doc))
+                # Parsed from JSON, so plain JSON: no to_json_safe walk of every value.
+                text = json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
+                self._storage = AtomicJSONStorage(self.path, doc, text)
                 if sealed is not None:  # a status the reader changed itself keeps entries valid
                     self._storage.verified = (self._storage._text or "", sealed)
                 self._storage.run_logs = self._logs
@@ -252,7 +257,7 @@ class Journal(JournalOpening, RunLogSaving):
             if doc is None:
                 raise JournalError(f"No entry {entry_id} in the journal {self.path}.")
             try:
-                entry = Entry.from_dict(doc, entry_id)
+                entry = index_entry(doc, entry_id)
             except SpecError as err:
                 raise JournalError(_damaged_message(self.path, entry_id, str(err))) from None
             return self._joined(entry)
@@ -312,11 +317,11 @@ class Journal(JournalOpening, RunLogSaving):
                 if known_damaged is not None and entry_id not in known_damaged:
                     entry = Entry.trusted(value, entry_id)
                 try:
-                    entry = entry or Entry.from_dict(value, entry_id)
+                    entry = entry or index_entry(value, entry_id)
                 except (SpecError, TypeError, ValueError) as err:
                     bad.append((entry_id, str(err)))
                     continue
-                good.append(entry.mark_summaries())
+                good.append(entry)
             bad.sort()
             self._storage.damaged_ids = {i for i, _ in bad}
             self._damaged_cache = None if text is None else (text, bad)
@@ -390,11 +395,11 @@ def _interrupt_dead(doc: dict[str, Any], keep_pid: int | None) -> list[int]:
             continue
         entry["status"] = "interrupted"
         entry["pid"] = None
-        runs = entry.get("runs")
-        for run in runs if isinstance(runs, list) else []:
-            if isinstance(run, dict) and run.get("status") == "running":
-                run["status"] = "interrupted"
-                run["error"] = "the fmtui process running it ended"
+        # Its runs are in the log: readers show a `running` one of an interrupted entry
+        # as interrupted (runsave._as_read), and its summary counts it so.
+        summary = entry.get(INDEX_SUMMARY)
+        if isinstance(summary, dict) and isinstance(summary.get("arms"), list):
+            interrupt(summary)
         changed.append(int(key))
     return changed
 

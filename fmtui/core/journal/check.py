@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from fmtui.core.journal.api import Journal
 from fmtui.core.journal.model import Entry
-from fmtui.core.journal.runlog import RunLogDamaged, epoch_count, read_log
+from fmtui.core.journal.runlog import RunLogDamaged, read_log
 from fmtui.core.journal_errors import JournalError
 from fmtui.core.spec import SpecError
 
@@ -53,22 +53,20 @@ def check_journal(journal: Journal) -> CheckReport:
         except JournalError as err:
             report.problem(f"entry {entry_id}: {err}")
             continue
-        # Epochs kept inline (a schema-1 file read without migrating) need no log.
-        with_epochs = sum(1 for r in entry.runs if epoch_count(r) and not r.get("epochs"))
+        runs = entry.run_count
         if found is None:
-            if with_epochs:
-                report.problem(
-                    f"entry {entry_id}: {with_epochs} run(s) have epochs but the run log "
-                    f"{path} is missing"
-                )
+            if runs and entry.id not in journal._inline_runs:
+                report.problem(f"entry {entry_id}: {runs} run(s) but the run log {path} is missing")
             else:
-                report.ok(f"entry {entry_id}: {len(entry.runs)} run(s), no run log needed")
+                report.ok(f"entry {entry_id}: {runs} run(s), no run log needed")
             continue
-        text = f"entry {entry_id}: {len(entry.runs)} run(s), {found.lines} log line(s) verified"
+        text = f"entry {entry_id}: {runs} run(s), {found.lines} log line(s) verified"
         if found.good_end < found.size:
             report.note(f"{text}; a torn last line (an interrupted write) is ignored")
-        elif len(found.runs) > len(entry.runs):
+        elif len(found.runs) > runs:
             report.note(f"{text}; the log has {len(found.runs)} runs (a run started unsaved)")
+        elif len(found.runs) < runs:
+            report.problem(f"{text}; the log has only {len(found.runs)} of them")
         else:
             report.ok(text)
         try:  # every field of every run against the schema, as an import would check it

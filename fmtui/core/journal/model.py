@@ -75,6 +75,9 @@ def dumps(data: Any) -> str:
 
 # ---------------------------------------------------------------- entry model
 
+# The key of an index record's run summary (see journal.arms); never an entry field.
+INDEX_SUMMARY = "run_summary"
+
 
 @dataclass
 class Claim:
@@ -196,7 +199,35 @@ class Entry:
         self.__dict__["_runs_note"] = note
 
     @property
+    def run_summary(self) -> dict[str, Any] | None:
+        """The index's summary of the runs (see journal.arms), on an entry of summaries."""
+        summary = self.__dict__.get("_run_summary")
+        return summary if self.runs_are_summaries and isinstance(summary, dict) else None
+
+    @property
+    def run_count(self) -> int:
+        """How many runs the entry has, whether or not they are loaded."""
+        summary = self.run_summary
+        return int(summary["count"]) if summary is not None else len(self.runs)
+
+    @property
+    def reuse_keys(self) -> set[str]:
+        """The reuse keys of the completed runs (see runner.reuse)."""
+        summary = self.run_summary
+        if summary is not None:
+            return set(summary["reuse_keys"])
+        return {
+            r["reuse_key"]
+            for r in self.runs
+            if r.get("status") == "completed" and isinstance(r.get("reuse_key"), str)
+        }
+
+    @property
     def best_accuracy(self) -> float | None:
+        summary = self.run_summary
+        if summary is not None:
+            best = summary["best"]
+            return float(best) if isinstance(best, int | float) else None
         values = [r.get("test_acc") for r in self.runs if r.get("status") == "completed"]
         accs: list[float] = [a for a in values if isinstance(a, int | float)]
         return max(accs) if accs else None
@@ -204,7 +235,9 @@ class Entry:
     def text(self) -> str:
         """Everything searchable, lower-cased."""
         parts = [self.title, *(getattr(self, n) for n in TEXT_FIELDS), " ".join(self.tags)]
-        parts += [r.get("arm", "") for r in self.runs]
+        summary = self.run_summary
+        arms = summary["arms"] if summary is not None else self.runs
+        parts += [str(a.get("arm", "")) for a in arms]
         return "\n".join(parts).lower()
 
     def to_dict(self) -> dict[str, Any]:
@@ -216,15 +249,20 @@ class Entry:
 
     @classmethod
     def trusted(cls, data: Mapping[str, Any], entry_id: int) -> Entry | None:
-        """An entry from the journal's own sealed index, without checking it again (see
-        journal.index_seal); None when the record is not one fmtui wrote whole."""
-        if data.keys() != _STORED_FIELDS:
+        """An entry of summaries from the journal's own sealed index record, without
+        checking it again (see journal.index_seal); None when the record is not one
+        fmtui wrote whole. Its runs are left in the run log."""
+        if data.keys() != _INDEX_FIELDS:
             return None
         claim = data["claim"]
         if claim is not None and (not isinstance(claim, dict) or claim.keys() != _CLAIM_FIELDS):
             return None
         entry = cls.__new__(cls)
-        entry.__dict__.update(data)
+        values = entry.__dict__
+        values.update(data)
+        values["_run_summary"] = values.pop(INDEX_SUMMARY)
+        values["runs"] = []
+        values["_summaries"] = True
         entry.id = entry_id
         if claim is not None:
             entry.claim = Claim.__new__(Claim)
@@ -245,4 +283,6 @@ class Entry:
 
 
 _STORED_FIELDS = frozenset(f.name for f in fields(Entry)) - {"id"}
+# An index record: every stored field but the runs, which the run summary stands for.
+_INDEX_FIELDS = (_STORED_FIELDS - {"runs"}) | {INDEX_SUMMARY}
 _CLAIM_FIELDS = frozenset(f.name for f in fields(Claim))

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from fmtui.core.atomic import atomic_write, final_path, fsync_dir, temp_prefix
+from fmtui.core.journal.arms import SUMMARY_KEY, index_entry, run_summary
 from fmtui.core.journal.model import Entry, dumps
 from fmtui.core.journal.recovery import (
     ENTRIES_TABLE,
@@ -21,7 +22,7 @@ from fmtui.core.journal.recovery import (
     _salvage,
     _schema_version,
 )
-from fmtui.core.journal.runlog import BULKY, RunLogs, bulky_of, summary_of
+from fmtui.core.journal.runlog import RunLogDamaged, RunLogs, full_run
 from fmtui.core.journal_errors import JournalError, JournalWriteError
 from fmtui.core.spec import SpecError
 
@@ -36,6 +37,7 @@ class JournalOpening:
     recovery: Recovery | None
     migrated_from: int | None
     backup: Path | None
+    _inline_runs: dict[int, list[dict[str, Any]]]
 
     def _read_only_doc(self) -> dict[str, Any]:
         try:
@@ -104,37 +106,58 @@ class JournalOpening:
             atomic_write(backup, real.read_text("utf-8"), like=real)
             self.backup = backup
         self.migrated_from = version
+        if version == 2:  # run summaries in the index, bulky parts in the logs: join them
+            self._join_logs(doc)
         while version < SCHEMA_VERSION:
             doc = MIGRATIONS[version](doc)
             version += 1
         doc[META_TABLE] = {"1": {"schema_version": SCHEMA_VERSION}}
+        # Logs first, the index after: the index points at them. Read-only, the runs
+        # are kept in memory and the files are left as they are.
+        self._split_runs(doc, write=write_backup)
         if write_backup:
-            self._split_runs(doc, only_with_data=False)  # logs first: the index points at them
             self._write_doc(doc)
         return doc
 
-    def _split_runs(self, doc: dict[str, Any], *, only_with_data: bool) -> None:
-        """Move the bulky run data of every valid entry to its run log, summaries stay.
+    def _join_logs(self, doc: dict[str, Any]) -> None:
+        """Schema 2: each entry's run summaries joined with the bulky parts in its log."""
+        logs = RunLogs(self.path)
+        for key, value in doc.get(ENTRIES_TABLE, {}).items():
+            runs = value.get("runs") if isinstance(value, dict) else None
+            if not isinstance(runs, list) or not runs or not key.isdigit():
+                continue
+            try:
+                bulky = logs.load(int(key), writable=False) or []
+            except (RunLogDamaged, JournalError):
+                continue  # the summaries stay; `fmtui journal check` reports the log
+            value["runs"] = [
+                full_run(r, bulky[i] if i < len(bulky) else None) if isinstance(r, dict) else r
+                for i, r in enumerate(runs)
+            ]
 
-        A damaged entry stays as it is, so readers still show why. With
-        `only_with_data` (salvage), a log is only written for runs that carry data,
-        so an existing log is not replaced by the empty fields of a summary.
+    def _split_runs(self, doc: dict[str, Any], *, write: bool) -> None:
+        """Move the runs of every valid entry to its run log; the index keeps a summary.
+
+        A damaged entry stays as it is, so readers still show why. An entry already in
+        the index's form (salvage) keeps its log.
         """
         logs = RunLogs(self.path)
         for key, value in doc.get(ENTRIES_TABLE, {}).items():
+            if isinstance(value, dict) and SUMMARY_KEY in value:
+                continue
             try:
                 runs = Entry.from_dict(value).to_dict()["runs"]
             except (SpecError, TypeError, ValueError):
                 continue
-            bulky = [bulky_of(r) for r in runs]
-            has_data = any(b.get(k) for b in bulky for k in BULKY)
-            if runs and (has_data or not only_with_data):
+            if runs and write:
                 try:
-                    logs.rewrite(int(key), bulky)
+                    logs.rewrite(int(key), runs)
                 except JournalWriteError as err:
                     raise JournalWriteError(f"{err} The journal was not changed.") from err
-            if has_data or not only_with_data:
-                value["runs"] = [summary_of(r) for r in runs]
+            elif runs:
+                self._inline_runs[int(key)] = runs
+            value.pop("runs", None)
+            value[SUMMARY_KEY] = run_summary(runs)
 
     def _quarantine(self, raw: bytes, reason: str) -> dict[str, Any]:
         real = final_path(self.path)  # through a symlink: move the file, keep the link
@@ -144,19 +167,24 @@ class JournalOpening:
         entries: dict[str, Any] = {}
         next_id = 1
         for old_id, value in _salvage(raw):
-            try:
-                entry = Entry.from_dict(value)
+            try:  # an index record (its log kept), else a whole entry of an older file
+                indexed = isinstance(value, dict) and SUMMARY_KEY in value
+                entry = index_entry(value) if indexed else Entry.from_dict(value)
             except (SpecError, TypeError, ValueError):
                 continue
             key = old_id if old_id and str(old_id) not in entries else next_id
             while str(key) in entries:
                 key += 1
+            summary = entry.run_summary
             entries[str(key)] = entry.to_dict() | {"id": None}
+            if summary is not None:
+                del entries[str(key)]["runs"]
+                entries[str(key)][SUMMARY_KEY] = summary
             next_id = max(next_id, key + 1)
         for value in entries.values():
             value.pop("id", None)
         doc = {META_TABLE: {"1": {"schema_version": SCHEMA_VERSION}}, ENTRIES_TABLE: entries}
-        self._split_runs(doc, only_with_data=True)
+        self._split_runs(doc, write=True)
         self._write_doc(doc, like=moved_to)
         self.recovery = Recovery(self.path, moved_to, len(entries), reason)
         return doc

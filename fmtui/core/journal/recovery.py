@@ -13,7 +13,7 @@ from typing import Any
 from fmtui.core.journal.model import strict_loads
 from fmtui.core.schema import TEXT_FIELDS
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 ENTRIES_TABLE = "entries"
 META_TABLE = "_meta"
 
@@ -133,9 +133,16 @@ def _migrate_1_to_2(doc: dict[str, Any]) -> dict[str, Any]:
     return doc
 
 
+def _migrate_2_to_3(doc: dict[str, Any]) -> dict[str, Any]:
+    """Version 3 keeps no run in the index, only a summary per entry; the opener joins
+    version 2's run summaries with their logs and writes whole runs (see opening)."""
+    return doc
+
+
 MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {
     0: _migrate_0_to_1,
     1: _migrate_1_to_2,
+    2: _migrate_2_to_3,
 }
 
 

@@ -1,18 +1,22 @@
-"""Provides the append-only run logs that hold each entry's bulky run data beside the index.
+"""Provides the append-only run logs that hold each entry's runs beside the index.
 
-The journal file (TinyDB) keeps what list, search, sort and the preview need: every
-run's summary. The bulky fields (per-epoch metrics, confusion matrix, per-class
-accuracy, misclassified examples, environment) live in `<journal>.runs/<id>.jsonl`,
-one record per line, each line `<crc32 of the JSON text, 8 hex digits> <JSON>`:
+The journal file (TinyDB) keeps what list, search, sort and the browser's row need:
+per entry, one summary of its runs (see journal.arms). The runs themselves, every
+field (per-epoch metrics, confusion matrix, environment and the small ones), live in
+`<journal>.runs/<id>.jsonl`, one record per line, each line `<crc32 of the JSON text,
+8 hex digits> <JSON>`:
 
-- `{"k": "runs", "runs": [...]}` the bulky parts of every run (a rewrite starts with it);
-- `{"k": "run", "i": n, "run": {...}}` run n's bulky parts (a run started or finished);
+- `{"k": "runs", "runs": [...]}` every run (a rewrite starts with it);
+- `{"k": "run", "i": n, "run": {...}}` run n as it now is (a run started or finished);
 - `{"k": "epoch", "i": n, "epoch": {...}, "best_epoch": b}` one more epoch of run n.
+
+Schema-2 journals kept the small fields in the index and only the bulky ones (and the
+key order) here; `bulky_of`, `summary_of` and `full_run` remain for their migration.
 
 A line is appended with one write and fsynced, so a kill loses at most the line being
 written. A torn or bad last line is ignored and cut off before the next append; a bad
 line before the last means the file was damaged otherwise, so only that entry's log is
-moved aside and the entry keeps its summaries.
+moved aside and the entry keeps the runs read before the damage.
 """
 
 from __future__ import annotations
@@ -95,10 +99,11 @@ def decode(line: bytes) -> dict[str, Any] | None:
 class RunLogDamaged(JournalError):
     """A bad line before the last one: the log was changed by something other than fmtui."""
 
-    def __init__(self, path: Path, line: int) -> None:
+    def __init__(self, path: Path, line: int, runs: list[dict[str, Any]] | None = None) -> None:
         super().__init__(f"The run log {path} is damaged at line {line}.")
         self.path = path
         self.line = line
+        self.runs = runs or []  # what the lines before the damaged one hold
 
 
 @dataclass
@@ -125,11 +130,11 @@ def read_log(path: Path) -> LogRead | None:
         if record is None:
             if number == len(lines):
                 break  # torn by a crash mid-append: ignored, cut before the next append
-            raise RunLogDamaged(path, number)
+            raise RunLogDamaged(path, number, runs)
         try:
             _apply(runs, record)
-        except (TypeError, ValueError, KeyError):
-            raise RunLogDamaged(path, number) from None
+        except (TypeError, ValueError, KeyError, AttributeError):
+            raise RunLogDamaged(path, number, runs) from None
         pos += len(line)
         count += 1
     return LogRead(runs, pos, len(raw), count)
@@ -180,7 +185,7 @@ class RunLogs:
             if not writable:
                 raise
             self.moved[entry_id] = self.quarantine(entry_id, err)
-            return None
+            return err.runs
         if found is not None:
             self._ends[entry_id] = found.good_end
         return None if found is None else found.runs

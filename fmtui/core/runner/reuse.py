@@ -4,11 +4,12 @@ A run's numbers are fixed by its spec and seed, the data files, the fmtui and to
 versions, the device type and how it was trained (alone or in a stacked group of a
 given size and padding: a group changes the last digits). `reuse_key` hashes exactly
 these, from the environment the run itself reported, and is stored in every completed
-run, so finding a match is a scan of the journal's run summaries. Before training,
-the runner predicts each planned run's key from the batching plan; a planned run
-whose key matches a completed run is not trained again: that run's result is copied
-with a `reused_from` link. On CPU a reused run equals a retrained one to the last
-digit; on CUDA kernels are not bit-exact, so the output says it is a reuse, not a rerun.
+run and in the index's summary of its entry, so finding a match is a scan of the
+index. Before training, the runner predicts each planned run's key from the batching
+plan; a planned run whose key matches a completed run is not trained again: that
+run's result is copied with a `reused_from` link. On CPU a reused run equals a
+retrained one to the last digit; on CUDA kernels are not bit-exact, so the output
+says it is a reuse, not a rerun.
 """
 
 from __future__ import annotations
@@ -181,13 +182,11 @@ def find_reusable(
     """
     wanted = dict(zip(predicted_keys(runs, batch_models, basis), runs, strict=True))
     found: dict[str, int] = {}  # key → entry id
-    for entry in journal.summaries():
+    for entry in journal.summaries():  # the index keeps each entry's completed runs' keys
         if entry.id is None or entry.id == exclude_entry:
             continue
-        for run in entry.runs:
-            key = run.get("reuse_key")
-            if key in wanted and _completed(run):
-                found[key] = max(found.get(key, 0), entry.id)
+        for key in entry.reuse_keys & wanted.keys():
+            found[key] = max(found.get(key, 0), entry.id)
     out: list[Reused] = []
     loaded: dict[int, Any] = {}
     for key, planned in wanted.items():
