@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ from textual.widgets import Input, TextArea
 
 from fmtui.app_journal import JournalApp
 from fmtui.core import events as train
+from fmtui.core.design import Estimator
 from fmtui.core.journal import Entry, Journal, open_journal
 from fmtui.core.live import LiveState
 from fmtui.core.runner import Executor, Job, Runner, RunnerListener, SubprocessExecutor
@@ -50,7 +51,6 @@ PROGRESS_EVERY = 100
 CHILD_THREADS: int | None = (
     int(os.environ["FMTUI_TRAIN_THREADS"]) if os.environ.get("FMTUI_TRAIN_THREADS") else None
 )
-Estimator = Callable[[ExperimentSpec, str], tuple[float, str]]
 
 
 def make_trainer(data_dir: str | Path | None = None, require_full: bool = True) -> Trainer:

@@ -9,17 +9,14 @@ validated and plans shown without loading torch.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from fmtui.core.spec import PlannedRun, RunSpec, SpecError
+from fmtui.core.spec import MAX_GROUP, PlannedRun, RunSpec, parse_batch_models
 
-MAX_GROUP = 512
 INPUT_SIZE = 28 * 28
 NUM_CLASSES = 10
-BATCH_MODES_HELP = "auto, off or a group size from 1 to 512"
 
 # A simple per-step cost model: a step costs a fixed overhead (Python, kernel
 # launches, the optimizer's pass) plus its multiply-adds at a sustained rate. One
@@ -42,23 +39,6 @@ _MACS_PER_S = {"cpu": 4.8e10, "cuda": 4.0e13, "mps": 4.0e12}
 # shape waste nothing by stacking and were measured faster at every width tried.
 AUTO_MIN_GAIN = 1.15
 SAME_SHAPE_MIN_GAIN = 1.0
-
-
-def parse_batch_models(value: Any) -> str:
-    """'auto', 'off' or a group size '1'..'512' (as text); SpecError otherwise."""
-    if isinstance(value, bool):
-        raise SpecError("batch_models", f"expected {BATCH_MODES_HELP}, got {value!r}")
-    if isinstance(value, int):
-        value = str(value)
-    if not isinstance(value, str):
-        raise SpecError("batch_models", f"expected {BATCH_MODES_HELP}, got {value!r}")
-    text = value.strip().lower()
-    if text in ("auto", "off"):
-        return text
-    if re.fullmatch(r"\d{1,4}", text) and 1 <= int(text) <= MAX_GROUP:
-        return str(int(text))
-    shown = "nothing" if not text else repr(value.strip())
-    raise SpecError("batch_models", f"expected {BATCH_MODES_HELP}, got {shown}")
 
 
 @dataclass(frozen=True)

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
-from fmtui.core.batch_plan import parse_batch_models
 from fmtui.core.present import format_duration  # noqa: F401 - kept importable from here
 from fmtui.core.spec import (
     MAX_ARMS,
@@ -23,6 +22,7 @@ from fmtui.core.spec import (
     RunSpec,
     SpecError,
     grid_arms,
+    parse_batch_models,
     parse_grid,
     parse_int,
 )
@@ -183,3 +183,8 @@ def baseline_first(arms: tuple[Arm, ...], name: str) -> tuple[Arm, ...]:
 def steps_per_epoch(spec: RunSpec, n_train: int = FULL_TRAIN) -> int:
     train_items = n_train - max(1, round(n_train * spec.val_fraction))
     return math.ceil(train_items / min(spec.batch_size, train_items))
+
+
+# How long an experiment would take: (experiment, device) → (seconds, the device's label).
+# The app's measures a few steps (core/estimate.py, in a worker); tests pass their own.
+Estimator = Callable[[ExperimentSpec, str], tuple[float, str]]

@@ -172,6 +172,27 @@ def format_layers(layers: Iterable[int], *, compact: bool = False) -> str:
     return ("x" if compact else " x ").join(str(w) for w in layers)
 
 
+MAX_GROUP = 512  # runs stacked in one group at most
+BATCH_MODES_HELP = "auto, off or a group size from 1 to 512"
+
+
+def parse_batch_models(value: Any) -> str:
+    """'auto', 'off' or a group size '1'..'512' (as text); SpecError otherwise."""
+    if isinstance(value, bool):
+        raise SpecError("batch_models", f"expected {BATCH_MODES_HELP}, got {value!r}")
+    if isinstance(value, int):
+        value = str(value)
+    if not isinstance(value, str):
+        raise SpecError("batch_models", f"expected {BATCH_MODES_HELP}, got {value!r}")
+    text = value.strip().lower()
+    if text in ("auto", "off"):
+        return text
+    if re.fullmatch(r"\d{1,4}", text) and 1 <= int(text) <= MAX_GROUP:
+        return str(int(text))
+    shown = "nothing" if not text else repr(value.strip())
+    raise SpecError("batch_models", f"expected {BATCH_MODES_HELP}, got {shown}")
+
+
 @dataclass(frozen=True)
 class RunSpec:
     """Everything that determines one training run. Validated on construction."""
@@ -304,8 +325,6 @@ class ExperimentSpec:
             raise SpecError("arms", f"arm names must be unique; repeated: {', '.join(dupes)}")
         object.__setattr__(self, "arms", arms)
         object.__setattr__(self, "seeds", parse_int("seeds", self.seeds, 1, MAX_SEEDS))
-        from fmtui.core.batch_plan import parse_batch_models
-
         object.__setattr__(self, "batch_models", parse_batch_models(self.batch_models))
 
     @property

@@ -13,9 +13,9 @@ from collections.abc import Mapping
 from dataclasses import MISSING, dataclass, fields
 from typing import Any, Literal
 
-from fmtui.core.batch_plan import BATCH_MODES_HELP
 from fmtui.core.spec import (
     ACTIVATIONS,
+    BATCH_MODES_HELP,
     MONITORS,
     OPTIMIZERS,
     ExperimentSpec,

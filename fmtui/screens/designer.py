@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rich.text import Text
 from textual import on, work
@@ -26,7 +26,7 @@ from textual.widgets import (
 )
 
 from fmtui.core import design_form
-from fmtui.core.design import build_design
+from fmtui.core.design import Estimator, build_design
 from fmtui.core.journal import Entry
 from fmtui.core.present import format_duration, long_run_warning
 from fmtui.core.spec import MAX_LAYERS, ExperimentSpec
@@ -39,9 +39,6 @@ from fmtui.widgets.inputs import SafeInput, SafeTextArea
 from fmtui.widgets.literal import literal, literal_line
 from fmtui.widgets.train_on import FIELD as TRAIN_ON
 from fmtui.widgets.train_on import chosen_place, train_on_row
-
-if TYPE_CHECKING:
-    from fmtui.app import Estimator
 
 # (label, hint) of the form's own fields; the spec's come from core/spec_fields.py.
 FORM_INPUTS = {
