@@ -97,32 +97,6 @@ def _decide(d: Design, look: int, c: Comparison, smallest: float) -> tuple[Compa
     return dataclasses.replace(c, verdict=verdict, reason=reason), step.why
 
 
-class _Look:
-    """The runs of one look: the seeds the previous looks did not run."""
-
-    def __init__(self, experiment: Any, done: int, upto: int) -> None:
-        from fmtui.core.spec import ExperimentSpec
-
-        self.spec = ExperimentSpec(
-            arms=experiment.arms,
-            seeds=upto,
-            batch_models=getattr(experiment, "batch_models", "off"),
-        )
-        self.done = done
-
-    @property
-    def baseline(self) -> Any:
-        return self.spec.baseline
-
-    @property
-    def batch_models(self) -> str:
-        """The experiment's grouping: a look trains as the whole experiment would."""
-        return self.spec.batch_models
-
-    def runs(self) -> list[Any]:
-        return [r for r in self.spec.runs() if r.repeat >= self.done]
-
-
 def run_until_decided(
     experiment: Any,
     claim: Any,
@@ -136,6 +110,7 @@ def run_until_decided(
     `run` trains an object with a `runs()` method (as `train.run_experiment` does) and
     returns its results; the spec returned holds the seeds actually run.
     """
+    from fmtui.core.runner.subset import PlannedSubset
     from fmtui.core.spec import ExperimentSpec
 
     d = plan(claim)
@@ -144,7 +119,12 @@ def run_until_decided(
     state: dict[str, Any] = {}
     done = 0
     for n in d.looks:
-        results += run(_Look(experiment, done, n))
+        # A look trains the seeds the looks before it did not: repeats done … n-1 of
+        # the experiment grown to n seeds, grouped as the whole experiment would be.
+        grown = ExperimentSpec(arms=experiment.arms, seeds=n, batch_models=experiment.batch_models)
+        results += run(
+            PlannedSubset(grown, ((r.arm, r.repeat) for r in grown.runs() if r.repeat >= done))
+        )
         done = n
         if cancelled():
             break

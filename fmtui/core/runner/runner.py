@@ -362,8 +362,8 @@ class Runner:
         if left and not job.cancel.is_set():
             # A look or a partly reused batch goes as a subset: plain data a child
             # process or a cluster can rebuild.
-            whole = batch if isinstance(batch, ExperimentSpec) else batch.spec
-            subset = batch if whole is batch and not found else PlannedSubset(whole, left)
+            whole = batch if isinstance(batch, ExperimentSpec) else batch.experiment
+            subset = PlannedSubset(whole, left) if found else batch
             executor = job.executor or self.executor
             trained = executor(subset, on_event, job.cancel, job.cancel_current)
         order = {(r.arm, r.repeat): i for i, r in enumerate(planned)}
