@@ -18,6 +18,7 @@ from typing import Any
 from textual import work
 from textual.app import SystemCommand
 from textual.binding import Binding
+from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widgets import Input, TextArea
@@ -214,6 +215,11 @@ class FmtuiApp(JournalApp):
         assert isinstance(screen, BrowserScreen)
         return screen
 
+    def _tell_browser(self, message: Message) -> None:
+        """Forward a training message; quitting may already have removed the browser."""
+        if self.is_screen_installed("browser"):
+            self.browser().post_message(message)
+
     def back_to_browser(self, select: int | None = None) -> None:
         while not isinstance(self.screen, BrowserScreen | TrainingScreen):
             self.pop_screen()
@@ -395,7 +401,7 @@ class FmtuiApp(JournalApp):
         state = self.live.get(message.entry_id)
         if state is not None:
             state.apply(message.event)
-        self.browser().post_message(TrainingEvent(message.entry_id, message.event))
+        self._tell_browser(TrainingEvent(message.entry_id, message.event))
 
     def on_runs_reused(self, message: RunsReused) -> None:
         self.notify(f"Entry {message.entry_id}: {message.note}.", timeout=8)
@@ -412,10 +418,10 @@ class FmtuiApp(JournalApp):
         if message.error:
             text += f" {message.error}"
         self.notify(text, severity=severity, timeout=8, markup=False)
-        self.browser().post_message(ExperimentDone(message.entry_id, message.status, message.error))
+        self._tell_browser(ExperimentDone(message.entry_id, message.status, message.error))
 
     def on_journal_changed(self, message: JournalChanged) -> None:
-        self.browser().post_message(JournalChanged(message.entry_id))
+        self._tell_browser(JournalChanged(message.entry_id))
 
     def join_training(self, timeout: float = 5.0) -> bool:
         """Cancel and wait for training jobs to save and end; True when none is left."""
