@@ -123,27 +123,10 @@ def compare(
     from fmtui.core.ttest import cohens_d as effect_d
     from fmtui.core.ttest import hedges_g, t_test
 
-    n_v, n_b = len(variant), len(baseline)
-    mean_v = statistics.fmean(variant) if variant else None
-    mean_b = statistics.fmean(baseline) if baseline else None
-    sd_v = statistics.stdev(variant) if n_v > 1 else None
-    sd_b = statistics.stdev(baseline) if n_b > 1 else None
-    base: dict[str, Any] = dict(
-        variant=names[0],
-        baseline=names[1],
-        metric=metric,
-        direction=direction,
-        n_variant=n_v,
-        n_baseline=n_b,
-        mean_variant=mean_v,
-        mean_baseline=mean_b,
-        sd_variant=sd_v,
-        sd_baseline=sd_b,
-        alpha=alpha,
-        margin=margin,
-        paired=paired,
-        test="paired t" if paired else "Welch t",
-    )
+    base = _described(baseline, variant, names, metric, direction, paired, alpha, margin)
+    n_v, n_b = base["n_variant"], base["n_baseline"]
+    mean_v, mean_b = base["mean_variant"], base["mean_baseline"]
+    sd_v, sd_b = base["sd_variant"], base["sd_baseline"]
     empty: dict[str, Any] = dict(
         difference=None, ci_low=None, ci_high=None, p_value=None, cohens_d=None, seeds_needed=None
     )
@@ -186,6 +169,36 @@ def compare(
         seeds_needed=seeds_needed,
         verdict=verdict,
         reason=reason,
+    )
+
+
+def _described(
+    baseline: Sequence[float],
+    variant: Sequence[float],
+    names: tuple[str, str],
+    metric: str,
+    direction: str,
+    paired: bool,
+    alpha: float,
+    margin: float,
+) -> dict[str, Any]:
+    """The fields of a comparison that describe its inputs: names, sizes, means and sds."""
+    n_v, n_b = len(variant), len(baseline)
+    return dict(
+        variant=names[0],
+        baseline=names[1],
+        metric=metric,
+        direction=direction,
+        n_variant=n_v,
+        n_baseline=n_b,
+        mean_variant=statistics.fmean(variant) if variant else None,
+        mean_baseline=statistics.fmean(baseline) if baseline else None,
+        sd_variant=statistics.stdev(variant) if n_v > 1 else None,
+        sd_baseline=statistics.stdev(baseline) if n_b > 1 else None,
+        alpha=alpha,
+        margin=margin,
+        paired=paired,
+        test="paired t" if paired else "Welch t",
     )
 
 
