@@ -40,6 +40,15 @@ def test_runs_markdown_rows() -> None:
     assert runs_markdown(Entry(title="none")) == ""
 
 
+def test_a_reused_run_says_where_it_came_from() -> None:
+    link = {"entry_id": 14, "arm": "b32", "repeat": 2}
+    entry = Entry(title="t", runs=[_run("b32", 2, 0.89, [0.8], reused_from=link)])
+    rows = [
+        [c.strip() for c in line.split("|")[1:-1]] for line in runs_markdown(entry).splitlines()
+    ]
+    assert rows[-1][-1] == "reused from entry 14 (arm b32)"
+
+
 def test_split_tags() -> None:
     assert split_tags(" batch, lr  width,,") == ["batch", "lr", "width"]
     assert split_tags(" , ") == []

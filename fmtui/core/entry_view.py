@@ -31,8 +31,15 @@ def run_row(run: dict[str, Any]) -> list[Any]:
         f"{acc:.4f}" if isinstance(acc, int | float) else "—",
         f"{duration:.0f} s" if isinstance(duration, int | float) and duration else "—",
         run.get("device", "") or "",
-        run.get("error") or "",
+        run.get("error") or _reuse_note(run.get("reused_from")),
     ]
+
+
+def _reuse_note(link: object) -> str:
+    """ "reused from entry 14": a run linked to one trained before instead of trained."""
+    if isinstance(link, dict) and isinstance(link.get("entry_id"), int):
+        return f"reused from entry {link['entry_id']} (arm {link.get('arm', '?')})"
+    return ""
 
 
 def runs_markdown(entry: Entry) -> str:
