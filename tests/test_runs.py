@@ -12,7 +12,13 @@ import pytest
 from fmtui.core import schema, train
 from fmtui.core.events import EpochMetrics, RunResult
 from fmtui.core.journal import Entry, Journal
-from fmtui.core.runs import as_results, completed_values, entry_runs, seed_values
+from fmtui.core.runs import (
+    as_results,
+    completed_values,
+    entry_runs,
+    result_from_dict,
+    seed_values,
+)
 from fmtui.core.spec import RunSpec, SpecError
 from fmtui.core.status import EntryStatus, RunStatus
 from tests.run_fixtures import stored_run
@@ -35,8 +41,8 @@ def test_a_real_run_round_trips_through_its_dict_and_the_journal(
     real_result: RunResult, tmp_path: Path
 ) -> None:
     stored = real_result.to_dict()
-    assert RunResult.from_dict(stored) == real_result
-    assert RunResult.from_dict(json.loads(json.dumps(stored))) == real_result
+    assert result_from_dict(stored) == real_result
+    assert result_from_dict(json.loads(json.dumps(stored))) == real_result
     with Journal(tmp_path / "journal.json") as journal:
         entry_id = journal.add(Entry(title="t", status="completed", runs=[stored]))
     with Journal(tmp_path / "journal.json", read_only=True) as journal:
@@ -65,11 +71,11 @@ def test_a_run_in_progress_and_a_diverged_run_read_with_defaults() -> None:
         "environment": {"torch": "2"},
         "epochs": [],
     }
-    run = RunResult.from_dict(started)
+    run = result_from_dict(started)
     assert run.status is RunStatus.RUNNING and run.test_acc is None and run.epochs == ()
     # A non-finite loss is stored as null (JSON has no NaN) and read back as NaN.
     epoch = {**EpochMetrics(1, 0.5, 0.5, 0.5, 0.5, 1.0).to_dict(), "train_loss": None}
-    diverged = RunResult.from_dict({**started, "status": "diverged", "epochs": [epoch]})
+    diverged = result_from_dict({**started, "status": "diverged", "epochs": [epoch]})
     assert math.isnan(diverged.epochs[0].train_loss)
 
 
@@ -98,12 +104,12 @@ def test_a_run_in_progress_and_a_diverged_run_read_with_defaults() -> None:
 def test_strict_reading_names_the_wrong_field(change: dict[str, Any], field: str) -> None:
     data = {**RunResult("a", 0, SMALL, RunStatus.COMPLETED, test_acc=0.9).to_dict(), **change}
     with pytest.raises(SpecError) as caught:
-        RunResult.from_dict(data)
+        result_from_dict(data)
     assert caught.value.field == field
 
 
 def test_missing_keys_read_as_the_schema_fills_them_and_a_spec_is_required() -> None:
-    lean = RunResult.from_dict(
+    lean = result_from_dict(
         {"spec": SMALL.to_dict(), "epochs": [{"val_acc": 0.8}], "stopped_early": None}
     )
     assert (lean.arm, lean.repeat, lean.status) == ("", 0, RunStatus.FAILED)
@@ -111,7 +117,7 @@ def test_missing_keys_read_as_the_schema_fills_them_and_a_spec_is_required() -> 
     assert lean.epochs[0].epoch == 1 and lean.epochs[0].val_acc == 0.8
     assert math.isnan(lean.epochs[0].train_loss)
     with pytest.raises(SpecError, match="run.spec: missing"):
-        RunResult.from_dict({"arm": "a", "repeat": 0, "status": "completed"})
+        result_from_dict({"arm": "a", "repeat": 0, "status": "completed"})
 
 
 def test_completed_values_keep_completed_finite_values_only() -> None:

@@ -8,7 +8,7 @@ reading commands start fast.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -88,7 +88,7 @@ class RunResult:
         object.__setattr__(self, "status", RunStatus(self.status))
 
     def to_dict(self) -> dict[str, Any]:
-        """The stored form: what the journal keeps and `from_dict` reads back."""
+        """The stored form: what the journal keeps and `runs.result_from_dict` reads back."""
         out = asdict(self)
         out["spec"] = self.spec.to_dict()
         out["status"] = self.status.value
@@ -98,13 +98,6 @@ class RunResult:
             if out[name] is not None:
                 out[name] = json_lists(out[name])
         return out
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> RunResult:
-        """The record from its stored form (see `fmtui.core.runs.result_from_dict`)."""
-        from fmtui.core.runs import result_from_dict
-
-        return result_from_dict(data)
 
 
 @dataclass(frozen=True)
