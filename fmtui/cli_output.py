@@ -244,7 +244,7 @@ def _judged(
     results: list[events.RunResult], experiment: Any, claim: Any
 ) -> tuple[list[Comparison], Any, dict[str, Any]]:
     """The comparisons, the trend (for a trend claim) and the looks' record, as printed."""
-    from fmtui.core.stats import judge
+    from fmtui.core.verdicts import judge
 
     comparisons: list[Comparison] = []
     found_trend = None

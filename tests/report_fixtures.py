@@ -11,7 +11,8 @@ from typing import Any
 from fmtui.core.journal import Claim, Entry, Journal
 from fmtui.core.record import run_command
 from fmtui.core.spec import ExperimentSpec, RunSpec, grid_arms, layer_arms
-from fmtui.core.stats import entry_verdict, judge
+from fmtui.core.stats import entry_verdict
+from fmtui.core.verdicts import judge
 
 
 def _run(arm: str, spec: RunSpec, repeat: int, acc: float, epochs: int = 4) -> dict[str, Any]:

@@ -7,8 +7,8 @@ from pathlib import Path
 from textual.widgets import DataTable
 
 from fmtui.core.journal import Entry
+from fmtui.core.plateau import compare_entries
 from fmtui.core.spec import Arm, ExperimentSpec, RunSpec
-from fmtui.core.stats import compare_entries
 from fmtui.screens.compare import CompareScreen
 from fmtui.widgets.charts import LinePlot
 from tests.tui_helpers import build_app

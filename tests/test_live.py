@@ -97,7 +97,7 @@ async def test_a_plot_is_built_once_per_drawing_and_size() -> None:
 def test_grid_heatmap_chooses_the_best_arm_on_validation_like_the_saved_plateau() -> None:
     """The heatmap's best arm is the one the recorded evaluation names (chosen on
     validation accuracy, each run with its own seed), not the luckiest test score."""
-    from fmtui.core.stats import plateau
+    from fmtui.core.plateau import plateau
 
     base = RunSpec(epochs=1, patience=0)
     experiment = ExperimentSpec(arms=grid_arms(parse_grid("16,32x16,32"), base), seeds=2)

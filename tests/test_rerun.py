@@ -10,9 +10,9 @@ from fmtui.cli import build_parser, main
 from fmtui.cli_run import build_experiment
 from fmtui.core.export import to_json
 from fmtui.core.journal import Claim, Entry, Journal
+from fmtui.core.plateau import plateau
 from fmtui.core.record import reproduction_report, run_command
 from fmtui.core.spec import Arm, ExperimentSpec, RunSpec
-from fmtui.core.stats import plateau
 from fmtui.screens.browser import BrowserScreen
 from fmtui.screens.dialogs import ConfirmDialog
 from tests.run_fixtures import stored_run

@@ -11,7 +11,8 @@ from scipy import stats as st
 from fmtui.cli import main
 from fmtui.core.journal import Claim, Journal
 from fmtui.core.runs import as_results, completed_values
-from fmtui.core.stats import compare, draft_evaluation, entry_verdict, judge
+from fmtui.core.stats import compare, draft_evaluation, entry_verdict
+from fmtui.core.verdicts import judge
 from tests.run_fixtures import stored_run
 
 BASE = [0.8945, 0.8921, 0.8950]

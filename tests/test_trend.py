@@ -9,8 +9,8 @@ from scipy import stats as st
 
 from fmtui.cli import main
 from fmtui.core.journal import Claim, Journal
+from fmtui.core.plateau import plateau
 from fmtui.core.runs import as_results
-from fmtui.core.stats import plateau
 from fmtui.core.trend import arm_order, format_trend, trend
 from tests.run_fixtures import stored_run
 

@@ -10,9 +10,9 @@ from scipy import stats as st
 from fmtui.core.journal import Claim, Entry
 from fmtui.core.multiplicity import adjust, benjamini_hochberg, holm
 from fmtui.core.runs import as_results
-from fmtui.core.stats import compare, draft_evaluation, format_comparison, judge
+from fmtui.core.stats import compare, draft_evaluation, format_comparison
 from fmtui.core.ttest import hedges_correction, hedges_g, paired_seeds
-from fmtui.core.verdicts import metric_label
+from fmtui.core.verdicts import judge, metric_label
 from tests.run_fixtures import stored_run
 
 BASE = [0.8945, 0.8921, 0.8950]

@@ -220,12 +220,13 @@ class ExperimentRecorder:
 
     def _judge(self) -> None:
         """With a claim and two or more arms: the verdict, its numbers and a draft."""
-        from fmtui.core.stats import draft_evaluation, entry_verdict, judge
+        from fmtui.core.stats import draft_evaluation, entry_verdict
+        from fmtui.core.verdicts import judge
 
         arms = [a.name for a in self.experiment.arms]
         runs = entry_runs(self.entry)
         if len(arms) > 2 and self.entry.claim is None:
-            from fmtui.core.stats import plateau
+            from fmtui.core.plateau import plateau
 
             found = plateau(runs, arms)
             if found is not None:
@@ -274,7 +275,7 @@ class ExperimentRecorder:
 
     def _judge_trend(self, runs: list[train.RunResult], arms: list[str]) -> None:
         """A trend claim: the rank-trend verdict, and the best region beside it."""
-        from fmtui.core.stats import plateau
+        from fmtui.core.plateau import plateau
         from fmtui.core.trend import draft_trend_evaluation, trend
 
         claim = self.entry.claim

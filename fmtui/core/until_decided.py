@@ -16,7 +16,8 @@ from fmtui.core.events import RunResult
 from fmtui.core.multiplicity import ADJUSTMENT_NAMES
 from fmtui.core.runs import as_results, seed_values
 from fmtui.core.sequential import Design, decide_look, design, planned_looks
-from fmtui.core.stats import Comparison, judge
+from fmtui.core.stats import Comparison
+from fmtui.core.verdicts import judge
 
 
 def plan(claim: Any) -> Design:

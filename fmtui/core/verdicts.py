@@ -121,7 +121,7 @@ def adjust_family(
     return out
 
 
-def judge_claim(
+def judge(
     runs: Sequence[RunResult | Mapping[str, Any]], arms: Sequence[str], claim: object
 ) -> list[Comparison]:
     """Every variant arm against the claim's baseline arm, adjusted as the claim says.

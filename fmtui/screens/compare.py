@@ -11,7 +11,8 @@ from textual.widgets import Header, Static
 
 from fmtui.core.entry_view import entry_bands, runs_summary
 from fmtui.core.journal import Entry
-from fmtui.core.stats import compare_entries, format_comparison
+from fmtui.core.plateau import compare_entries
+from fmtui.core.stats import format_comparison
 from fmtui.screens import FmtuiAppGetter
 from fmtui.widgets.charts import LinePlot
 from fmtui.widgets.footer import QuietFooter

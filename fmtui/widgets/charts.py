@@ -13,9 +13,9 @@ from textual_plotext import PlotextPlot
 from fmtui.core.bands import Band
 from fmtui.core.data import CLASSES
 from fmtui.core.live import LiveState, RunView, downsample, half_block_rows, smooth
+from fmtui.core.plateau import plateau
 from fmtui.core.present import zoom_range
 from fmtui.core.safe_text import one_line
-from fmtui.core.stats import plateau
 
 MAX_CURVE_ARMS = 6
 # One colour per line, a band's edges in its mean's colour: plotext's own cycle
