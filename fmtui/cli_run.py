@@ -213,7 +213,8 @@ def cmd_rerun(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from fmtui.cli_output import RerunPrinter
     from fmtui.core import data
     from fmtui.core.journal import JournalError
-    from fmtui.core.record import reproduction_report, rerun_copy
+    from fmtui.core.record import rerun_copy
+    from fmtui.core.reproduce import reproduction_report
     from fmtui.core.runner import InProcessExecutor, Runner
     from fmtui.core.spec import SpecError
     from fmtui.interrupts import StopRequests

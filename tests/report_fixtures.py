@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from fmtui.core.journal import Claim, Entry, Journal
-from fmtui.core.record import run_command
+from fmtui.core.run_command import run_command
 from fmtui.core.spec import ExperimentSpec, RunSpec, grid_arms, layer_arms
 from fmtui.core.stats import entry_verdict
 from fmtui.core.verdicts import judge

@@ -9,7 +9,8 @@ from pathlib import Path
 from fmtui.cli import main
 from fmtui.core import train
 from fmtui.core.journal import Entry
-from fmtui.core.record import reproduction_report, run_command
+from fmtui.core.reproduce import reproduction_report
+from fmtui.core.run_command import run_command
 from fmtui.core.spec import ExperimentSpec, RunSpec, layer_arms
 from fmtui.core.subprocess_trainer import run_in_subprocess
 

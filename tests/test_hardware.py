@@ -7,7 +7,7 @@ from pathlib import Path
 from fmtui.core.hardware import KERNEL_NOTE, cpu_model, kernel_difference
 from fmtui.core.journal import Entry
 from fmtui.core.plateau import compare_entries
-from fmtui.core.record import reproduction_report
+from fmtui.core.reproduce import reproduction_report
 from fmtui.core.spec import RunSpec
 
 ICELAKE = {"cpu_model": "Intel(R) Xeon(R) Platinum 8375C", "cpu_capability": "AVX512"}

@@ -11,7 +11,8 @@ from fmtui.cli_run import build_experiment
 from fmtui.core.export import to_json
 from fmtui.core.journal import Claim, Entry, Journal
 from fmtui.core.plateau import plateau
-from fmtui.core.record import reproduction_report, run_command
+from fmtui.core.reproduce import reproduction_report
+from fmtui.core.run_command import run_command
 from fmtui.core.spec import Arm, ExperimentSpec, RunSpec
 from fmtui.screens.browser import BrowserScreen
 from fmtui.screens.dialogs import ConfirmDialog

@@ -155,7 +155,7 @@ def test_looks_are_exported(fixture_dir, tmp_path, capsys) -> None:
     from fmtui.cli import build_parser
     from fmtui.cli_run import build_claim, build_experiment
     from fmtui.core.export import to_csv, to_markdown
-    from fmtui.core.record import run_command
+    from fmtui.core.run_command import run_command
 
     journal = tmp_path / "j.json"
     args = ["run", "--data-dir", str(fixture_dir), "--allow-subset", "--journal", str(journal)]

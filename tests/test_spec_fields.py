@@ -11,7 +11,7 @@ from fmtui.cli import build_parser
 from fmtui.cli_run import build_experiment
 from fmtui.core import spec_fields
 from fmtui.core.journal import Entry
-from fmtui.core.record import run_command
+from fmtui.core.run_command import run_command
 from fmtui.core.spec import (
     Arm,
     ExperimentSpec,

@@ -11,8 +11,8 @@ import statistics
 from typing import Any
 
 from fmtui.core.bands import Band, run_bands
-from fmtui.core.export import markdown_table
 from fmtui.core.journal import Entry, epoch_count
+from fmtui.core.markdown_table import markdown_table
 from fmtui.core.stats import format_mean_sd
 from fmtui.core.words import count
 

@@ -32,7 +32,8 @@ from fmtui.core import schema
 from fmtui.core.errors import FieldError
 from fmtui.core.events import RunResult
 from fmtui.core.journal import Entry, Journal, JournalError, epoch_count, now_text, to_json_safe
-from fmtui.core.record import run_command
+from fmtui.core.markdown_table import markdown_table
+from fmtui.core.run_command import run_command
 from fmtui.core.runs import completed_values, entry_runs
 from fmtui.core.spec import RunSpec, SpecError, format_layers
 from fmtui.core.status import EntryStatus, RunStatus
@@ -79,24 +80,6 @@ def escape_body(text: str) -> str:
 
 def unescape_body(text: str) -> str:
     return "\n".join(ESCAPED_RE.sub(r"\1", line) for line in text.split("\n"))
-
-
-def table_cell(value: Any) -> str:
-    return str(value).replace("\\", "\\\\").replace("|", "\\|").replace("\n", "<br>")
-
-
-def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    """A padded Markdown table in the report's style."""
-    cells = [[table_cell(h) for h in headers]] + [[table_cell(c) for c in r] for r in rows]
-    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
-    widths = [max(w, 3) for w in widths]
-
-    def line(row: Sequence[str]) -> str:
-        return "| " + " | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) + " |"
-
-    out = [line(cells[0]), line(["-" * w for w in widths])]
-    out += [line(r) for r in cells[1:]]
-    return "\n".join(out)
 
 
 # Spec fields worth a column when they differ between arms (layers has its own).

@@ -9,7 +9,6 @@ show, and the next save writes everything again.
 from __future__ import annotations
 
 import os
-import shlex
 import statistics
 import threading
 from collections.abc import Callable
@@ -17,11 +16,9 @@ from typing import Any
 
 from fmtui.core import events as train
 from fmtui.core.design import variants_text
-from fmtui.core.hardware import kernel_difference
 from fmtui.core.journal import Entry, Journal, JournalError
 from fmtui.core.runs import completed_runs, completed_values, entry_runs
 from fmtui.core.spec import ExperimentSpec, format_layers
-from fmtui.core.spec_fields import run_flags
 from fmtui.core.status import EntryStatus, RunStatus
 from fmtui.core.words import count
 
@@ -325,103 +322,6 @@ def rerun_copy(entry: Entry) -> tuple[Entry, ExperimentSpec]:
         raise JournalError(f"Entry {entry.id} has no experiment to rerun.")
     experiment = ExperimentSpec.from_dict(entry.experiment)
     return copy_entry(entry, f"{entry.title} (rerun of {entry.id})"), experiment
-
-
-def reproduction_report(original: Entry, rerun: Entry) -> tuple[bool, list[str]]:
-    """Whether every run of `rerun` matches the original's to the last digit.
-
-    When the runs used different CPU kernels (another CPU model or instruction set),
-    exact agreement is not expected: the first line is then the kernel note.
-    """
-
-    def key(run: dict[str, Any]) -> tuple[str, int]:
-        return (run.get("arm", ""), run.get("spec", {}).get("seed", 0))
-
-    before = {key(r): r for r in original.runs}
-    differences = []
-    for run in rerun.runs:
-        old = before.get(key(run))
-        if old is None:
-            differences.append(f"arm {run.get('arm')} seed {key(run)[1]}: not in the original")
-            continue
-        for name in ("status", "test_acc", "test_loss", "best_epoch"):
-            if old.get(name) != run.get(name):
-                differences.append(
-                    f"arm {run.get('arm')} seed {key(run)[1]}: {name} {old.get(name)} → "
-                    f"{run.get(name)}"
-                )
-        if [e.get("train_loss") for e in old.get("epochs", [])] != [
-            e.get("train_loss") for e in run.get("epochs", [])
-        ]:
-            differences.append(f"arm {run.get('arm')} seed {key(run)[1]}: epoch losses differ")
-        old_env, new_env = old.get("environment") or {}, run.get("environment") or {}
-        for name in ("device", "torch", "engine", "group_size", "padded_to", "precision"):
-            if _env_value(old_env, name) != _env_value(new_env, name):
-                where = "CPU set-up" if name in ("device", "torch") else "training mode"
-                differences.append(
-                    f"{name} differs ({old_env.get(name)} vs {new_env.get(name)}): exact "
-                    f"agreement is only expected in the same {where}"
-                )
-    kernels = {
-        note
-        for old, new in _run_pairs(original, rerun)
-        if (note := kernel_difference(old.get("environment") or {}, new.get("environment") or {}))
-    }
-    if kernels and differences:
-        # One note suffices: every run of an entry ran on the same machine.
-        differences = [sorted(kernels)[0], *differences]
-    return not differences and len(rerun.runs) == len(original.runs), differences
-
-
-def _run_pairs(original: Entry, rerun: Entry) -> list[tuple[dict[str, Any], dict[str, Any]]]:
-    """The original's and the rerun's runs matched by arm and seed."""
-
-    def key(run: dict[str, Any]) -> tuple[str, int]:
-        return (run.get("arm", ""), run.get("spec", {}).get("seed", 0))
-
-    before = {key(r): r for r in original.runs}
-    return [(before[key(r)], r) for r in rerun.runs if key(r) in before]
-
-
-def _env_value(env: dict[str, Any], name: str) -> Any:
-    """An environment value; runs recorded before batching trained alone in fp32."""
-    defaults = {"engine": "sequential", "group_size": 1, "precision": "fp32"}
-    return env.get(name, defaults.get(name))
-
-
-def run_command(entry: Entry) -> str | None:
-    """The `fmtui run` command line that repeats an entry's experiment."""
-    if not entry.experiment:
-        return None
-    experiment = ExperimentSpec.from_dict(entry.experiment)
-    # Every field of the baseline, its seeds and its grouping (the same groups: the same numbers)
-    parts = ["fmtui", "run", *run_flags(experiment)]
-    if len(experiment.arms) > 1:
-        parts += ["--arm-name", experiment.baseline.name]
-        for line in variants_text(experiment).splitlines():
-            parts += ["--variant", line]
-    claim = entry.claim
-    if claim is not None and len(experiment.arms) > 1:
-        parts += [
-            "--metric",
-            claim.metric,
-            "--direction",
-            claim.direction,
-            "--baseline",
-            claim.baseline or experiment.baseline.name,
-            "--alpha",
-            f"{claim.alpha:g}",
-            "--margin",
-            f"{claim.margin:g}",
-        ]
-        if claim.adjust != "auto":
-            parts += ["--adjust", claim.adjust]
-        parts.append("--exploratory" if claim.exploratory else "--confirmatory")
-        if claim.max_seeds:  # the same looks on the same seeds reach the same decision
-            parts += ["--until-decided", "--max-seeds", str(claim.max_seeds)]
-            if claim.smallest_effect:
-                parts += ["--smallest-effect", f"{claim.smallest_effect:g}"]
-    return shlex.join(parts)
 
 
 def new_entry(**text: Any) -> Entry:

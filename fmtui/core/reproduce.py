@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
-from fmtui.core.hardware import KERNEL_NOTE
+from fmtui.core.hardware import KERNEL_NOTE, kernel_difference
 
 if TYPE_CHECKING:
     from fmtui.core.journal import Entry
@@ -31,8 +31,6 @@ def _run_key(run: dict[str, Any]) -> tuple[str, int]:
 
 def check(original: Entry, rerun: Entry) -> dict[str, Any]:
     """Compare every run of `rerun` with the original's run of the same arm and seed."""
-    from fmtui.core.record import reproduction_report
-
     same, lines = reproduction_report(original, rerun)
     before = {_run_key(r): r for r in original.runs}
     largest: tuple[float, str, str, int] | None = None
@@ -93,3 +91,57 @@ def _clean(value: Any, limit: int = 120) -> str:
     text = "" if value is None else str(value)
     text = "".join(c if c.isprintable() else " " for c in text)
     return text[:limit]
+
+
+def reproduction_report(original: Entry, rerun: Entry) -> tuple[bool, list[str]]:
+    """Whether every run of `rerun` matches the original's to the last digit.
+
+    When the runs used different CPU kernels (another CPU model or instruction set),
+    exact agreement is not expected: the first line is then the kernel note.
+    """
+    before = {_run_key(r): r for r in original.runs}
+    differences = []
+    for run in rerun.runs:
+        old = before.get(_run_key(run))
+        if old is None:
+            differences.append(f"arm {run.get('arm')} seed {_run_key(run)[1]}: not in the original")
+            continue
+        for name in ("status", "test_acc", "test_loss", "best_epoch"):
+            if old.get(name) != run.get(name):
+                differences.append(
+                    f"arm {run.get('arm')} seed {_run_key(run)[1]}: {name} {old.get(name)} → "
+                    f"{run.get(name)}"
+                )
+        if [e.get("train_loss") for e in old.get("epochs", [])] != [
+            e.get("train_loss") for e in run.get("epochs", [])
+        ]:
+            differences.append(f"arm {run.get('arm')} seed {_run_key(run)[1]}: epoch losses differ")
+        old_env, new_env = old.get("environment") or {}, run.get("environment") or {}
+        for name in ("device", "torch", "engine", "group_size", "padded_to", "precision"):
+            if _env_value(old_env, name) != _env_value(new_env, name):
+                where = "CPU set-up" if name in ("device", "torch") else "training mode"
+                differences.append(
+                    f"{name} differs ({old_env.get(name)} vs {new_env.get(name)}): exact "
+                    f"agreement is only expected in the same {where}"
+                )
+    kernels = {
+        note
+        for old, new in _run_pairs(original, rerun)
+        if (note := kernel_difference(old.get("environment") or {}, new.get("environment") or {}))
+    }
+    if kernels and differences:
+        # One note suffices: every run of an entry ran on the same machine.
+        differences = [sorted(kernels)[0], *differences]
+    return not differences and len(rerun.runs) == len(original.runs), differences
+
+
+def _run_pairs(original: Entry, rerun: Entry) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """The original's and the rerun's runs matched by arm and seed."""
+    before = {_run_key(r): r for r in original.runs}
+    return [(before[_run_key(r)], r) for r in rerun.runs if _run_key(r) in before]
+
+
+def _env_value(env: dict[str, Any], name: str) -> Any:
+    """An environment value; runs recorded before batching trained alone in fp32."""
+    defaults = {"engine": "sequential", "group_size": 1, "precision": "fp32"}
+    return env.get(name, defaults.get(name))

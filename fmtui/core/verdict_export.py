@@ -113,7 +113,7 @@ def verdict_markdown(entry: Any) -> str:
         )
     headers = ["Variant", "Baseline", "Test", "Paired", "Seeds"]
     headers += ["Difference (CI)", "p", "Adjusted p", "d", "g", "Verdict"]
-    from fmtui.core.export import markdown_table
+    from fmtui.core.markdown_table import markdown_table
 
     lines.append(markdown_table(headers, rows))
     seeds = per_seed_rows(entry)

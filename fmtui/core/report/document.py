@@ -13,9 +13,9 @@ import json
 from collections.abc import Sequence
 
 from fmtui import __version__
-from fmtui.core.export import escape_body, markdown_table, to_markdown
+from fmtui.core.export import escape_body, to_markdown
 from fmtui.core.journal import Entry
-from fmtui.core.record import run_command
+from fmtui.core.markdown_table import markdown_table
 from fmtui.core.report.analysis import (
     ArmStats,
     arm_stats,
@@ -25,6 +25,7 @@ from fmtui.core.report.analysis import (
 )
 from fmtui.core.report.figures import INSTALL_HINT, Figure
 from fmtui.core.report.model import Report
+from fmtui.core.run_command import run_command
 from fmtui.core.stats import format_mean_sd
 
 FIGURES_DIR = "figures"
