@@ -289,3 +289,23 @@ def test_fmtui_opens_the_app_with_the_configured_cluster(
     with pytest.raises(Stop):
         cli.main(["--cluster", "tcp://flag:3", "--journal", str(journal_path)])
     assert made["cluster"] == "tcp://flag:3"
+
+
+@pytest.mark.parametrize("choose_cluster", [True, False])
+async def test_the_estimate_says_it_measured_this_machine_when_the_cluster_is_chosen(
+    journal_path: Path, monkeypatch: pytest.MonkeyPatch, choose_cluster: bool
+) -> None:
+    monkeypatch.setattr(train_on, "cluster_installed", lambda: True)
+    app = _app(journal_path, FakeTrainer(), cluster="tcp://lab:8786")
+    entry = _draft(journal_path)
+    async with app.run_test(size=SIZE) as pilot:
+        designer = await _design(pilot, entry)
+        place = designer.query_one("#train_on", Select)
+        here, cluster = [value for _prompt, value in place._options]
+        place.value = cluster if choose_cluster else here
+        await pilot.pause()
+        await pilot.press("ctrl+t")
+        estimate = designer.query_one("#estimate", Static)
+        await wait_until(pilot, lambda: "Estimated time" in str(estimate.render()), timeout=30)
+        text = str(estimate.render())
+    assert ("of this machine" in text) is choose_cluster

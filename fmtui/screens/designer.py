@@ -32,6 +32,7 @@ from fmtui.core.present import format_duration, long_run_warning
 from fmtui.core.spec import MAX_LAYERS, ExperimentSpec
 from fmtui.core.spec_fields import BY_NAME, DESIGNER_FIELDS, TABLE
 from fmtui.core.status import EntryStatus
+from fmtui.core.train_on import THIS_MACHINE
 from fmtui.screens import FmtuiAppGetter
 from fmtui.screens.dialogs import ConfirmDialog
 from fmtui.widgets.footer import QuietFooter
@@ -315,9 +316,16 @@ class DesignerScreen(Screen[None]):
             return
         self.query_one("#estimate", Static).update("Measuring a few steps on the device…")
         device = str(self.query_one("#device", Select).value)
+        # The steps are measured here: a cluster's workers may be faster or slower.
+        where = "" if chosen_place(self) == THIS_MACHINE else " of this machine"
         # The estimator and the way back are looked up here, on the UI thread.
         self._measure(
-            self.experiment, device, then_launch, self.app.estimator, self.app.call_from_thread
+            self.experiment,
+            device,
+            then_launch,
+            self.app.estimator,
+            self.app.call_from_thread,
+            where,
         )
 
     @work(thread=True, exclusive=True, group="estimate", exit_on_error=False)
@@ -328,12 +336,13 @@ class DesignerScreen(Screen[None]):
         then_launch: bool,
         estimator: Estimator,
         post: Callable[..., Any],
+        where: str = "",
     ) -> None:
         seconds: float | None = None
         try:
             seconds, label = estimator(experiment, device)
             text = (
-                f"Estimated time on {label}: up to {format_duration(seconds)} "
+                f"Estimated time on {label}{where}: up to {format_duration(seconds)} "
                 "(early stopping usually ends sooner)."
             )
         except Exception as err:  # noqa: BLE001 - shown to the user, never a crash
