@@ -9,7 +9,8 @@ environment). For each journal it measures, each in a fresh process:
 - `fmtui journal list`: wall time and peak memory (the child's maximum resident set);
 - app first paint: from `make_app` to the browser's first screenful of rows painted
   (the rows a user sees, headless `run_test`, 120×40), and to every entry being in the
-  table (the browser adds rows below the first screenful in chunks);
+  table (the browser adds rows below the first screenful in chunks); the medians of
+  `--paints` fresh processes;
 - a per-epoch save: the median of `--epochs` saves through `ExperimentRecorder`, as
   training makes them (the journal then holds one more entry);
 - opening a 147-run entry: `Journal.get`, the median of 5.
@@ -18,7 +19,8 @@ and prints both sizes side by side with the growth ratio 1,000 / 100 of each fig
 The same script measures older code: `PYTHONPATH=/path/to/old/checkout python
 benchmarks/journal_scale.py` builds and measures with whatever `fmtui` it imports.
 
-    python benchmarks/journal_scale.py [--sizes 100 1000] [--epochs 30] [--keep DIR]
+    python benchmarks/journal_scale.py [--sizes 100 1000] [--epochs 30] [--paints 5]
+                                       [--keep DIR]
 
 With `--keep DIR` a journal already there from an earlier run is measured again
 instead of rebuilt (the per-epoch saves leave one more entry in it each time).
@@ -270,7 +272,7 @@ def open_entry(path: str, entry_id: int) -> float:
     return statistics.median(times)
 
 
-def measure(folder: Path, count: int, epochs: int) -> dict[str, float]:
+def measure(folder: Path, count: int, epochs: int, repeats: int) -> dict[str, float]:
     path = folder / f"journal-{count}.json"
     start = time.perf_counter()
     grid_id = grid_entry(path) if path.exists() else build(path, count)
@@ -286,7 +288,9 @@ def measure(folder: Path, count: int, epochs: int) -> dict[str, float]:
         flush=True,
     )
     wall, mb = journal_list(path)
-    screenful, filled = in_child("first_paint", str(path), rows)
+    paints = [in_child("first_paint", str(path), rows) for _ in range(repeats)]
+    screenful = statistics.median(p[0] for p in paints)
+    filled = statistics.median(p[1] for p in paints)
     return {
         "journal list (s)": wall,
         "journal list (MB)": mb,
@@ -301,6 +305,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs=2, default=[100, 1000])
     parser.add_argument("--epochs", type=int, default=30, help="per-epoch saves timed")
+    parser.add_argument(
+        "--paints", type=int, default=5, help="first paints timed (median), each a fresh app"
+    )
     parser.add_argument("--keep", type=Path, help="build in this folder and keep it")
     args = parser.parse_args()
     import fmtui
@@ -309,7 +316,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = args.keep or Path(tmp)
         folder.mkdir(parents=True, exist_ok=True)
-        small, large = (measure(folder, n, args.epochs) for n in args.sizes)
+        small, large = (measure(folder, n, args.epochs, args.paints) for n in args.sizes)
     print(f"\n{'figure':<24} {args.sizes[0]:>10} {args.sizes[1]:>10} {'growth':>8}")
     for name in small:
         ratio = large[name] / small[name] if small[name] else float("nan")
