@@ -136,6 +136,21 @@ async def test_reloads_during_the_fill_list_each_entry_once(journal_path: Path) 
         assert keys == _expected(journal, screen)
 
 
+async def test_a_resize_during_the_fill_lists_each_entry_once(journal_path: Path) -> None:
+    """A new width rebuilds the columns, and the rows, while a fill is under way."""
+    journal = _journal(journal_path)
+    app = _app(journal)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.browser()
+        table = await _filled(pilot, screen)
+        _part_filled(journal, screen)
+        await pilot.resize_terminal(100, 40)
+        await _filled(pilot, screen)
+        keys = _keys(table)
+        assert keys == _expected(journal, screen) and len(set(keys)) == COUNT + 1
+        assert str(table.get_row_at(COUNT)[2]).startswith("Entry 000")
+
+
 async def test_sort_and_search_over_a_part_filled_table(journal_path: Path) -> None:
     journal = _journal(journal_path)
     app = _app(journal)
