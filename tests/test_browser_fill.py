@@ -117,6 +117,20 @@ async def test_selecting_an_entry_not_yet_added(journal_path: Path) -> None:
         assert _keys(table) == _expected(journal, screen)
 
 
+async def test_jumping_to_the_last_row_during_the_fill(journal_path: Path) -> None:
+    journal = _journal(journal_path)
+    app = _app(journal)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.browser()
+        table = await _filled(pilot, screen)
+        _part_filled(journal, screen)
+        table.action_scroll_bottom()  # ctrl+end, before the next chunk
+        assert screen.selected_id() == int(_expected(journal, screen)[-1])
+        await pilot.press("ctrl+home", "ctrl+end")
+        assert screen.selected_id() == int(_expected(journal, screen)[-1])
+        assert _keys(await _filled(pilot, screen)) == _expected(journal, screen)
+
+
 async def test_reloads_during_the_fill_list_each_entry_once(journal_path: Path) -> None:
     journal = _journal(journal_path)
     app = _app(journal)

@@ -29,7 +29,7 @@ from fmtui.screens import FmtuiAppGetter, on_top
 from fmtui.widgets.footer import QuietFooter
 from fmtui.widgets.inputs import SafeInput
 from fmtui.widgets.literal import literal_line
-from fmtui.widgets.row_fill import RowFill
+from fmtui.widgets.row_fill import FilledTable, RowFill
 
 COLUMNS = (
     ("id", "Id", None),
@@ -99,7 +99,7 @@ class JournalTable(Screen[None]):
         with Vertical(id="panes"):
             with Vertical(id="left"):
                 yield SafeInput(placeholder="search: words, status:draft, tag:batch", id="search")
-                yield DataTable(id="entries", cursor_type="row", zebra_stripes=True)
+                yield FilledTable(id="entries", cursor_type="row", zebra_stripes=True)
                 yield Static(EMPTY, id="empty")
             with VerticalScroll(id="right"):
                 yield Markdown("", id="detail")
@@ -136,7 +136,8 @@ class JournalTable(Screen[None]):
     def fill(self) -> RowFill:
         """Fills the table: a long journal's first screenful at once, the rest in chunks."""
         if self._row_fill is None:
-            self._row_fill = RowFill(self.query_one("#entries", DataTable))
+            table = self.query_one("#entries", FilledTable)
+            self._row_fill = table.fill = RowFill(table)
         return self._row_fill
 
     # -- data

@@ -103,3 +103,15 @@ class RowFill:
         if self._timer is not None:
             self._timer.stop()
             self._timer = None
+
+
+class FilledTable(DataTable):
+    """A DataTable whose jump to the last row (ctrl+end) goes to the last of every row,
+    also of those its fill has not added yet."""
+
+    fill: RowFill | None = None
+
+    def action_scroll_bottom(self) -> None:
+        if self.fill is not None and self.fill.pending:
+            self.fill.fill_through(len(self.fill.keys) - 1)
+        super().action_scroll_bottom()
