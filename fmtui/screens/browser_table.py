@@ -29,7 +29,7 @@ from fmtui.screens import FmtuiAppGetter, on_top
 from fmtui.widgets.footer import QuietFooter
 from fmtui.widgets.inputs import SafeInput
 from fmtui.widgets.literal import literal_line
-from fmtui.widgets.table import show_rows
+from fmtui.widgets.row_fill import FilledTable, RowFill
 
 COLUMNS = (
     ("id", "Id", None),
@@ -90,6 +90,7 @@ class JournalTable(Screen[None]):
         self.export_format = "md"  # the dialog opens with the format used last
         self._widths: dict[str, int] = {}
         self._search_noted = False  # the status line says a search matched nothing
+        self._row_fill: RowFill | None = None
 
     app = FmtuiAppGetter()
 
@@ -98,7 +99,7 @@ class JournalTable(Screen[None]):
         with Vertical(id="panes"):
             with Vertical(id="left"):
                 yield SafeInput(placeholder="search: words, status:draft, tag:batch", id="search")
-                yield DataTable(id="entries", cursor_type="row", zebra_stripes=True)
+                yield FilledTable(id="entries", cursor_type="row", zebra_stripes=True)
                 yield Static(EMPTY, id="empty")
             with VerticalScroll(id="right"):
                 yield Markdown("", id="detail")
@@ -130,6 +131,14 @@ class JournalTable(Screen[None]):
         for key, label, _sort in COLUMNS:
             table.add_column(label, key=key, width=widths[key])
         return True
+
+    @property
+    def fill(self) -> RowFill:
+        """Fills the table: a long journal's first screenful at once, the rest in chunks."""
+        if self._row_fill is None:
+            table = self.query_one("#entries", FilledTable)
+            self._row_fill = table.fill = RowFill(table)
+        return self._row_fill
 
     # -- data
 
@@ -170,17 +179,22 @@ class JournalTable(Screen[None]):
         `select` (else the selected entry), or goes to the first row."""
         current = select if select is not None else self.selected_id()
         table = self.query_one("#entries", DataTable)
-        rows = [(str(entry.id), self._row(entry)) for entry in self.entries]
-        rows += [(str(i), _damaged_row(i, reason)) for i, reason in self.damaged]
-        show_rows(table, rows)
-        self._note_search(self._search(), bool(rows))
-        empty = not rows and len(self.app.journal) == 0
+        entries, damaged = self.entries, self.damaged  # the rows a later chunk is made from
+
+        def cells(index: int) -> tuple[Text, ...]:
+            if index < len(entries):
+                return self._row(entries[index])
+            return _damaged_row(*damaged[index - len(entries)])
+
+        ids = [e.id for e in entries] + [i for i, _ in damaged]
+        row = ids.index(current) if current in ids else 0
+        self.fill.show([str(i) for i in ids], cells, through=row)
+        self._note_search(self._search(), bool(ids))
+        empty = not ids and len(self.app.journal) == 0
         self.query_one("#empty", Static).display = empty
         table.display = not empty
         self.query_one("#right").display = not empty  # the welcome text gets the screen
-        if rows:
-            ids = [e.id for e in self.entries] + [i for i, _ in self.damaged]
-            row = ids.index(current) if current in ids else 0
+        if ids:
             table.move_cursor(row=row)
         self.show_detail()
 
