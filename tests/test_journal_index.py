@@ -15,6 +15,7 @@ import pytest
 
 from fmtui.core.journal import Entry, Journal
 from fmtui.core.journal.arms import run_summary
+from fmtui.core.journal.storage import AtomicJSONStorage
 from fmtui.core.spec import RunSpec
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -60,7 +61,9 @@ def test_the_summary_holds_per_arm_counts_accuracy_and_reuse_keys() -> None:
     assert _key("narrow", 1) not in summary["reuse_keys"] and len(summary["reuse_keys"]) == 4
 
 
-def test_listing_reads_the_summary_and_the_preview_loads_one_entry(path: Path) -> None:
+def test_listing_reads_the_summary_and_the_preview_loads_one_entry(
+    path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     with Journal(path) as j:
         entry_id = j.add(_grid())
         j.add(Entry(title="Draft"))
@@ -74,7 +77,16 @@ def test_listing_reads_the_summary_and_the_preview_loads_one_entry(path: Path) -
         assert listed["Draft"].run_count == 0
         assert [e.title for e in j.query(text="narrow")] == ["Grid"]  # arm names searched
         assert grid.reuse_keys == {_key("wide", s) for s in range(3)} | {_key("narrow", 0)}
+        # The preview's runs come from the entry's log: the index is not parsed again.
+        parses: list[str] = []
+        peek = AtomicJSONStorage.peek
+        monkeypatch.setattr(
+            AtomicJSONStorage, "peek", lambda self: parses.append("index") or peek(self)
+        )
+        monkeypatch.setattr(AtomicJSONStorage, "read", lambda self: parses.append("index") or {})
         j.load_runs(grid)
+        monkeypatch.undo()
+        assert parses == []
         assert len(grid.runs) == 5 and grid.runs[0]["confusion"][0][0] == 1
         assert grid.to_dict() == j.get(entry_id).to_dict()
 

@@ -74,9 +74,10 @@ class RunLogSaving:
     def load_runs(self, entry: Entry) -> Entry:
         """Give an entry of summaries its whole runs, in place (a no-op for a whole one)."""
         if entry.runs_are_summaries and entry.id is not None:
-            whole = self.get(entry.id)  # type: ignore[attr-defined]
-            entry.runs = whole.runs
-            entry.__dict__.pop("_summaries", None)
+            # From its run log alone: parsing the index again for one entry would cost
+            # what the whole journal costs (the browser's preview does this per listing).
+            with self._lock:  # type: ignore[attr-defined]
+                self._joined(entry)
         return entry
 
     def _index_doc(self, entry: Entry) -> dict[str, Any]:
