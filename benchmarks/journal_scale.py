@@ -9,17 +9,18 @@ environment). For each journal it measures, each in a fresh process:
 - `fmtui journal list`: wall time and peak memory (the child's maximum resident set);
 - app first paint: from `make_app` to the browser's first screenful of rows painted
   (the rows a user sees, headless `run_test`, 120×40), and to every entry being in the
-  table (the browser adds rows below the first screenful in chunks); the medians of
-  `--paints` fresh processes;
+  table (the browser adds rows below the first screenful in chunks);
 - a per-epoch save: the median of `--epochs` saves through `ExperimentRecorder`, as
   training makes them (the journal then holds one more entry);
 - opening a 147-run entry: `Journal.get`, the median of 5.
 
-and prints both sizes side by side with the growth ratio 1,000 / 100 of each figure.
+in `--rounds` rounds (5), the two sizes taking turns, and prints both sizes' medians
+side by side with the growth 1,000 / 100 of each figure: the median of each round's
+own ratio, so load drifting on a shared machine reaches both sizes alike.
 The same script measures older code: `PYTHONPATH=/path/to/old/checkout python
 benchmarks/journal_scale.py` builds and measures with whatever `fmtui` it imports.
 
-    python benchmarks/journal_scale.py [--sizes 100 1000] [--epochs 30] [--paints 5]
+    python benchmarks/journal_scale.py [--sizes 100 1000] [--epochs 30] [--rounds 5]
                                        [--keep DIR]
 
 With `--keep DIR` a journal already there from an earlier run is measured again
@@ -255,6 +256,9 @@ def epoch_saves(path: str, epochs: int) -> float:
             recorder.on_event(event)
             times.append(time.perf_counter() - start)
         assert recorder.write_error is None, recorder.write_error
+        # Ended as a cancel would end it: no entry is left `running` for the next app
+        # start to mark interrupted (a write of the whole index, in the next round).
+        recorder.finish(cancelled=True)
     return statistics.median(times) * 1000
 
 
@@ -272,7 +276,8 @@ def open_entry(path: str, entry_id: int) -> float:
     return statistics.median(times)
 
 
-def measure(folder: Path, count: int, epochs: int, repeats: int) -> dict[str, float]:
+def prepare(folder: Path, count: int) -> tuple[Path, int, int]:
+    """The journal of `count` entries (built, or reused with --keep): path, rows, grid id."""
     path = folder / f"journal-{count}.json"
     start = time.perf_counter()
     grid_id = grid_entry(path) if path.exists() else build(path, count)
@@ -287,10 +292,13 @@ def measure(folder: Path, count: int, epochs: int, repeats: int) -> dict[str, fl
         f"all files {size / 1e6:.1f} MB",
         flush=True,
     )
+    return path, rows, grid_id
+
+
+def one_round(path: Path, rows: int, grid_id: int, epochs: int) -> dict[str, float]:
+    """Every figure once, each in a fresh process."""
     wall, mb = journal_list(path)
-    paints = [in_child("first_paint", str(path), rows) for _ in range(repeats)]
-    screenful = statistics.median(p[0] for p in paints)
-    filled = statistics.median(p[1] for p in paints)
+    screenful, filled = in_child("first_paint", str(path), rows)
     return {
         "journal list (s)": wall,
         "journal list (MB)": mb,
@@ -306,7 +314,10 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs=2, default=[100, 1000])
     parser.add_argument("--epochs", type=int, default=30, help="per-epoch saves timed")
     parser.add_argument(
-        "--paints", type=int, default=5, help="first paints timed (median), each a fresh app"
+        "--rounds",
+        type=int,
+        default=5,
+        help="rounds of every figure (medians), each figure in a fresh process",
     )
     parser.add_argument("--keep", type=Path, help="build in this folder and keep it")
     args = parser.parse_args()
@@ -316,11 +327,19 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = args.keep or Path(tmp)
         folder.mkdir(parents=True, exist_ok=True)
-        small, large = (measure(folder, n, args.epochs, args.paints) for n in args.sizes)
+        journals = [prepare(folder, n) for n in args.sizes]
+        # The sizes take turns, round after round, so load drifting on a shared machine
+        # reaches both alike; the growth is the median of each round's own ratio.
+        rounds = [
+            [one_round(*journal, args.epochs) for journal in journals] for _ in range(args.rounds)
+        ]
     print(f"\n{'figure':<24} {args.sizes[0]:>10} {args.sizes[1]:>10} {'growth':>8}")
-    for name in small:
-        ratio = large[name] / small[name] if small[name] else float("nan")
-        print(f"{name:<24} {small[name]:>10.3f} {large[name]:>10.3f} {ratio:>7.2f}×")
+    for name in rounds[0][0]:
+        small = statistics.median(r[0][name] for r in rounds)
+        large = statistics.median(r[1][name] for r in rounds)
+        ratios = [r[1][name] / r[0][name] for r in rounds if r[0][name]]
+        ratio = statistics.median(ratios) if ratios else float("nan")
+        print(f"{name:<24} {small:>10.3f} {large:>10.3f} {ratio:>7.2f}×")
 
 
 if __name__ == "__main__":
