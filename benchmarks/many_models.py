@@ -63,7 +63,13 @@ def batched_rate(
         if group.engine == "sequential":
             results = [train.train_run(group.runs[0].spec, dataset, progress_every=10**9)]
         else:
-            results = train_group(list(group.runs), dataset, group.widths, progress_every=10**9)
+            results = train_group(
+                list(group.runs),
+                dataset,
+                group.widths,
+                block_widths=group.stacked_widths(),
+                progress_every=10**9,
+            )
         assert all(r.status == "completed" for r in results), results[0].error
     return _rates(len(runs), start, cpu)
 
