@@ -151,3 +151,15 @@ def test_the_recorded_mode_of_a_blocked_run_matches_the_reuse_key(fixture_source
     )
     expected = predicted_keys(experiment.runs(), "auto", basis)
     assert [key_of_result(r, basis.data) for r in results] == expected
+
+
+def test_blocks_that_pay_only_without_the_groups_fixed_cost_train_alone() -> None:
+    # As a block, 16 padded to 300 pays; as a group of its own (the whole fixed cost)
+    # it would be slower than the two runs alone, so auto falls back to training alone.
+    runs = [PlannedRun("a", 0, RunSpec(layers=(16,))), PlannedRun("b", 0, RunSpec(layers=(300,)))]
+    ordered = sorted(runs, key=lambda r: r.spec.layers)
+    chunks = batch_plan._cheapest_chunks(ordered, 512, 2**31, 2048, "cpu", blocks=True)
+    assert [stacked for _chunk, stacked in chunks] == [True]
+    groups = batch_plan.plan(runs, "auto")
+    assert [g.engine for g in groups] == ["sequential", "sequential"]
+    assert batch_plan.predicted_speedup(groups, "cpu") == 1.0
