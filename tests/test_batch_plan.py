@@ -74,7 +74,7 @@ def test_auto_on_cpu_batches_seeds_and_small_grids_but_not_mixed_large_widths() 
     groups = plan(small, "auto")
     assert {g.engine for g in groups} == {"batched"} and len(groups) < 4
     # small arms are kept with small ones rather than padded to the widest
-    assert min(g.widths for g in groups) < (128, 128)
+    assert min(w for g in groups for w in g.stacked_widths()) < (128, 128)
     mixed = _runs(RunSpec(layers=(16, 16)), RunSpec(layers=(2048, 2048)))
     assert [g.engine for g in plan(mixed, "auto")] == ["sequential", "sequential"]
     on_gpu = plan(mixed + small, "auto", device_type="cuda", memory_bytes=2**34)
@@ -126,6 +126,6 @@ def test_auto_never_plans_a_group_slower_than_its_runs_alone(grid) -> None:
         groups = plan(ExperimentSpec(arms, seeds=seeds).runs(), "auto")
         for group in groups:
             if group.engine == "batched":
-                gain = batch_plan.predicted_gain([r.spec for r in group.runs], "cpu")
+                gain = batch_plan.group_gain(group, "cpu")
                 assert gain >= batch_plan._min_gain([r.spec for r in group.runs])
         assert batch_plan.predicted_speedup(groups, "cpu") >= 1.0

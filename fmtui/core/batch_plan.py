@@ -31,8 +31,14 @@ NUM_CLASSES = 10
 # padded to 128x128; 2-core CPU, one thread, interleaved, shared machine).
 # CUDA figures: an eager 384x512 step takes about 1.5 ms on an H200 and is
 # nearly all overhead, so stacking almost always pays there.
+# A group may be stacked in blocks, each padded to its own widths only (one loop, one
+# loss, one backward, one optimizer step; each block its own products). A block
+# costs about a quarter of a group's fixed cost: the grid 16..128 in four blocks by
+# first width took 0.4-0.7 ms a step less than the same runs in two blocks (one loop)
+# for 16 M fewer multiply-adds (2-core CPU, one thread, interleaved step benchmark).
 _OVERHEAD_S = {"cpu": 1.0e-3, "cuda": 1.5e-3, "mps": 1.5e-3}
 _GROUP_OVERHEAD_S = {"cpu": 1.0e-3, "cuda": 2.0e-3, "mps": 2.0e-3}
+_BLOCK_OVERHEAD_S = {"cpu": 0.25e-3, "cuda": 0.3e-3, "mps": 0.3e-3}
 _MACS_PER_S = {"cpu": 4.8e10, "cuda": 4.0e13, "mps": 4.0e12}
 # Auto pads runs together only where the model predicts at least this speed-up, so
 # that the model's error cannot make a padded plan slower than sequential. Runs of one
@@ -47,11 +53,27 @@ class Group:
 
     runs: tuple[PlannedRun, ...]
     engine: str  # sequential | batched
-    widths: tuple[int, ...]  # the stacked (padded) hidden widths
+    widths: tuple[int, ...]  # the stacked (padded) hidden widths: the widest block's
+    # Each run's block widths, in the order of `runs`; empty: every run at `widths`.
+    block_widths: tuple[tuple[int, ...], ...] = ()
+
+    def stacked_widths(self) -> list[tuple[int, ...]]:
+        """Each run's stacked widths (its block's), in the order of `runs`."""
+        return list(self.block_widths) or [self.widths] * len(self.runs)
 
     @property
     def padded(self) -> bool:
-        return any(r.spec.layers != self.widths for r in self.runs)
+        return any(
+            r.spec.layers != w for r, w in zip(self.runs, self.stacked_widths(), strict=True)
+        )
+
+    def padded_to(self, run: PlannedRun) -> tuple[int, ...] | None:
+        """The widths `run` is padded to as recorded: its block's, when that block pads
+        any of its runs; None otherwise."""
+        stacked = self.stacked_widths()
+        widths = stacked[next(i for i, r in enumerate(self.runs) if r is run)]
+        block = [r for r, w in zip(self.runs, stacked, strict=True) if w == widths]
+        return widths if any(r.spec.layers != widths for r in block) else None
 
 
 def group_key(spec: RunSpec) -> tuple[Any, ...]:
@@ -136,9 +158,33 @@ DP_MAX_RUNS = 256
 
 
 def _step_cost(specs: Sequence[RunSpec], widths: Sequence[int], device_type: str) -> float:
+    """One stacked group's step (a single block) by the cost model."""
     kind = device_type if device_type in _OVERHEAD_S else "cpu"
-    rate = _MACS_PER_S[kind] / 3
-    return _GROUP_OVERHEAD_S[kind] + len(specs) * specs[0].batch_size * _macs(widths) / rate
+    return _GROUP_OVERHEAD_S[kind] - _BLOCK_OVERHEAD_S[kind] + _block_cost(specs, widths, kind)
+
+
+def _block_cost(specs: Sequence[RunSpec], widths: Sequence[int], kind: str) -> float:
+    """What one block adds to its group's step: its own fixed cost and products."""
+    rate = _MACS_PER_S[kind] / 3  # forward, input-gradient and weight-gradient products
+    return _BLOCK_OVERHEAD_S[kind] + len(specs) * specs[0].batch_size * _macs(widths) / rate
+
+
+def group_step_cost(group: Group, device_type: str) -> float:
+    """A group's step by the cost model: one fixed cost, and each block's."""
+    kind = device_type if device_type in _OVERHEAD_S else "cpu"
+    if group.engine == "sequential":
+        return _alone_cost(group.runs[0].spec, kind)
+    blocks: dict[tuple[int, ...], list[RunSpec]] = {}
+    for run, widths in zip(group.runs, group.stacked_widths(), strict=True):
+        blocks.setdefault(widths, []).append(run.spec)
+    fixed = _GROUP_OVERHEAD_S[kind] - _BLOCK_OVERHEAD_S[kind]
+    return fixed + sum(_block_cost(specs, w, kind) for w, specs in blocks.items())
+
+
+def group_gain(group: Group, device_type: str) -> float:
+    """The group's runs' step times alone over its stacked step time, by the cost model."""
+    alone = sum(_alone_cost(r.spec, device_type) for r in group.runs)
+    return alone / group_step_cost(group, device_type)
 
 
 def _best_partition(
@@ -148,14 +194,50 @@ def _best_partition(
     memory_bytes: int,
     eval_rows: int,
 ) -> list[Group]:
-    """The cheapest split of the size-sorted runs into consecutive groups, by the cost model.
+    """The cheapest split of the size-sorted runs into consecutive blocks, by the cost
+    model; the stacked blocks then share groups (one loop each) as far as the group
+    size and memory allow.
 
-    A chunk of runs counts at its stacked cost only where that beats training them
-    one by one by the required margin; otherwise at the sequential cost.
+    A chunk of runs becomes a block only where its cost inside a group beats training
+    them one by one by the required margin. A group that would not be faster than its
+    runs alone by that margin (its fixed cost unpaid) falls back to single-block groups.
     """
+    kind = device_type if device_type in _OVERHEAD_S else "cpu"
     ordered = sorted(members, key=lambda r: (_macs(r.spec.layers), r.spec.layers))
+    chunks = _cheapest_chunks(ordered, limit, memory_bytes, eval_rows, kind, blocks=True)
+    groups = _assemble(chunks, limit, memory_bytes, eval_rows)
+    if all(g.engine == "sequential" or group_gain(g, kind) >= _min_gain(_specs(g)) for g in groups):
+        return groups
+    chunks = _cheapest_chunks(ordered, limit, memory_bytes, eval_rows, kind, blocks=False)
+    out: list[Group] = []
+    for chunk, stacked in chunks:
+        if stacked:
+            out.append(Group(tuple(chunk), "batched", padded_widths([r.spec for r in chunk])))
+        else:
+            out.extend(Group((r,), "sequential", r.spec.layers) for r in chunk)
+    return out
+
+
+def _specs(group: Group) -> list[RunSpec]:
+    return [r.spec for r in group.runs]
+
+
+def _cheapest_chunks(
+    ordered: list[PlannedRun],
+    limit: int,
+    memory_bytes: int,
+    eval_rows: int,
+    kind: str,
+    *,
+    blocks: bool,
+) -> list[tuple[list[PlannedRun], bool]]:
+    """Dynamic programming over consecutive chunks: (runs, stacked) in order.
+
+    With `blocks`, a stacked chunk costs what it adds to a shared group (its block);
+    without, it is a group of its own and pays the whole fixed cost.
+    """
     n = len(ordered)
-    singles = [_alone_cost(r.spec, device_type) for r in ordered]
+    singles = [_alone_cost(r.spec, kind) for r in ordered]
     best = [0.0] + [float("inf")] * n
     choice = [0] * (n + 1)
     stacked_ok: dict[tuple[int, int], bool] = {}
@@ -172,22 +254,57 @@ def _best_partition(
                 used = sum(run_bytes(s, widths, eval_rows) for s in specs)
                 if used > memory_bytes:
                     break
-                stacked = _step_cost(specs, widths, device_type)
+                stacked = (
+                    _block_cost(specs, widths, kind) if blocks else _step_cost(specs, widths, kind)
+                )
                 if seq_sum / stacked >= _min_gain(specs):
                     stacked_ok[(i, j)] = True
                     cost = stacked
             if best[i] + cost < best[j]:
                 best[j], choice[j] = best[i] + cost, i
-    groups: list[Group] = []
+    chunks: list[tuple[list[PlannedRun], bool]] = []
     j = n
     while j > 0:
         i = choice[j]
-        chunk = ordered[i:j]
-        if stacked_ok.get((i, j)):
-            groups.append(Group(tuple(chunk), "batched", padded_widths([r.spec for r in chunk])))
-        else:
-            groups.extend(Group((r,), "sequential", r.spec.layers) for r in chunk)
+        chunks.append((ordered[i:j], bool(stacked_ok.get((i, j)))))
         j = i
+    chunks.reverse()
+    return chunks
+
+
+def _assemble(
+    chunks: list[tuple[list[PlannedRun], bool]], limit: int, memory_bytes: int, eval_rows: int
+) -> list[Group]:
+    """Stacked chunks become blocks of shared groups; the others train alone."""
+    groups: list[Group] = []
+    runs: list[PlannedRun] = []
+    widths: list[tuple[int, ...]] = []
+    used = 0
+
+    def close() -> None:
+        if runs:
+            top = padded_widths([r.spec for r in runs])
+            blocks = tuple(widths) if len(set(widths)) > 1 else ()
+            groups.append(Group(tuple(runs), "batched", top if blocks else widths[0], blocks))
+            runs.clear()
+            widths.clear()
+
+    for chunk, stacked in chunks:
+        if not stacked:
+            groups.extend(Group((r,), "sequential", r.spec.layers) for r in chunk)
+            continue
+        block = padded_widths([r.spec for r in chunk])
+        size = sum(run_bytes(r.spec, block, eval_rows) for r in chunk)
+        # Two blocks of one shape would be one block: a chunk of the same widths is apart.
+        if runs and (
+            len(runs) + len(chunk) > limit or used + size > memory_bytes or block in widths
+        ):
+            close()
+            used = 0
+        runs.extend(chunk)
+        widths.extend([block] * len(chunk))
+        used += size
+    close()
     return groups
 
 
@@ -248,12 +365,7 @@ def _min_gain(specs: Sequence[RunSpec]) -> float:
 def predicted_speedup(groups: Sequence[Group], device_type: str) -> float:
     """Sequential step time over the plan's, by the cost model (1.0: nothing batched)."""
     alone = sum(_alone_cost(r.spec, device_type) for g in groups for r in g.runs)
-    planned = sum(
-        _step_cost([r.spec for r in g.runs], g.widths, device_type)
-        if g.engine == "batched"
-        else _alone_cost(g.runs[0].spec, device_type)
-        for g in groups
-    )
+    planned = sum(group_step_cost(g, device_type) for g in groups)
     return alone / planned if planned else 1.0
 
 

@@ -23,11 +23,11 @@ import torch
 from fmtui.core import data as data_mod
 from fmtui.core import train
 from fmtui.core.batched_loop import CancelLike, EpochLoop, Relay, RunBook
+from fmtui.core.blocked_model import Stack, build_stack
 from fmtui.core.graphed_step import SteppingEngine, graphs_unsupported
 from fmtui.core.model import parameter_count
 from fmtui.core.run_end import build_result, test_outcome
 from fmtui.core.spec import PlannedRun
-from fmtui.core.stacked_model import StackedMLP
 from fmtui.core.stacked_optim import make_stacked_optimizer, shared_hyperparameters
 from fmtui.core.status import RunStatus
 
@@ -49,11 +49,16 @@ class GroupTrainer:
         progress_every: int = 50,
         engine: dict[str, Any] | None = None,
         graphs: bool = True,
+        block_widths: Sequence[Sequence[int]] | None = None,
     ) -> None:
         self.planned = list(runs)
         self.graphs = graphs
         self.data = data
         self.widths = tuple(widths)
+        # Each run's stacked widths: the widths of its block (by default, the group's).
+        self.block_widths = [tuple(w) for w in block_widths or [self.widths] * len(self.planned)]
+        if len(self.block_widths) != len(self.planned):
+            raise ValueError("block_widths needs one entry per run")
         self.relay = Relay(len(self.planned), on_event or (lambda _e: None))
         self.cancel = cancel or threading.Event()
         self.cancel_current = cancel_current
@@ -67,7 +72,7 @@ class GroupTrainer:
         self.unfinished = len(self.planned)
         self.env: dict[str, Any] = {}
         self.device_name = self.planned[0].spec.device
-        self.model: StackedMLP | None = None
+        self.model: Stack | None = None
 
     # ------------------------------------------------------------ results
 
@@ -84,13 +89,26 @@ class GroupTrainer:
             book=run.book,
             device=self.device_name,
             parameters=parameter_count(run.spec),
-            environment=dict(self.env),
+            environment=self._env_of(run.index),
             duration_s=self._share(),
             **extra,
         )
         self.unfinished -= 1
         self.results[run.index] = result
         self.relay(run.index, train.RunFinished(result, images))
+
+    def _env_of(self, index: int) -> dict[str, Any]:
+        """The group's environment, with `padded_to` the widths of run `index`'s block."""
+        env = dict(self.env)
+        if env.get("padded_to") is not None and len(set(self.block_widths)) > 1:
+            widths = self.block_widths[index]
+            padded = any(
+                self.planned[i].spec.layers != widths
+                for i, w in enumerate(self.block_widths)
+                if w == widths
+            )
+            env["padded_to"] = list(widths) if padded else None
+        return env
 
     def _share(self) -> float:
         """The group's time so far split fairly: each stretch of wall time is divided
@@ -162,12 +180,18 @@ class GroupTrainer:
         return dataset, device
 
     def _start_runs(self, device: torch.device) -> list[RunBook]:
+        """The runs in stack order (block after block; each keeps its launch index)."""
         runs = [
             RunBook(i, p, torch.Generator(device=device).manual_seed(p.spec.seed), c)
             for i, (p, c) in enumerate(zip(self.planned, self.run_cancels, strict=True))
         ]
-        self.model = StackedMLP(
-            [r.spec for r in runs], self.widths, device, [r.generator for r in runs]
+        first = {w: i for i, w in reversed(list(enumerate(self.block_widths)))}
+        runs.sort(key=lambda r: (first[self.block_widths[r.index]], r.index))
+        self.model = build_stack(
+            [r.spec for r in runs],
+            [self.block_widths[r.index] for r in runs],
+            device,
+            [r.generator for r in runs],
         )
         return runs
 
@@ -193,11 +217,13 @@ class GroupTrainer:
                     run.spec,
                     self.device_name,
                     parameter_count(run.spec),
-                    dict(self.env),
+                    self._env_of(run.index),
                     steps,
                 ),
             )
-        optimizer = make_stacked_optimizer(self.model.parameters(), specs, use_graphs)
+        optimizer = make_stacked_optimizer(
+            self.model.parameters(), specs, use_graphs, self.model.parameter_specs()
+        )
         loop = EpochLoop(self, runs, optimizer, dataset, train_idx, val_idx, bs, steps)
         loop.stepping = SteppingEngine(
             self.model, optimizer, dataset.train_x, dataset.train_y, bs, use_graphs
@@ -225,7 +251,8 @@ def train_group(
     `widths` are the stacked hidden widths (at least every run's own; default their
     maximum). Options: on_event, cancel (the whole group), cancel_current (the run being
     shown), run_cancels (one per run), require_full, progress_every, engine (what
-    to record in each run's environment).
+    to record in each run's environment), block_widths (one per run: the widths of its
+    block, when the group is stacked in blocks padded separately; see `BlockedMLP`).
     """
     from fmtui.core.batch_plan import group_key
 

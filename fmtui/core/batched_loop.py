@@ -18,10 +18,10 @@ from torch.nn import functional as F
 
 from fmtui.core import data as data_mod
 from fmtui.core import train
+from fmtui.core.blocked_model import Stack
 from fmtui.core.graphed_step import SteppingEngine
 from fmtui.core.run_end import EpochBook
 from fmtui.core.spec import PlannedRun
-from fmtui.core.stacked_model import StackedMLP
 from fmtui.core.status import RunStatus
 
 if TYPE_CHECKING:
@@ -93,7 +93,7 @@ class EpochLoop:
         self.stepping: SteppingEngine
 
     @property
-    def model(self) -> StackedMLP:
+    def model(self) -> Stack:
         assert self.t.model is not None
         return self.t.model
 
@@ -111,8 +111,8 @@ class EpochLoop:
         if not self.active:
             return
         keep = torch.tensor(keep_list, device=self.device)
-        self.model.compact(keep)
-        self.optimizer.compact(keep, self.model.parameters())
+        keeps = self.model.compact(keep)
+        self.optimizer.compact(keeps, self.model.parameters())
         self.stepping.reset(self.model, self.optimizer)
         for name, value in tensors.items():
             tensors[name] = value[keep]

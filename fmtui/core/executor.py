@@ -91,6 +91,7 @@ def run_planned(
             break
         cancel_current.clear()
         members: list[PlannedRun] = sorted(group.runs, key=lambda r: order[id(r)])
+        stacked = {id(r): w for r, w in zip(group.runs, group.stacked_widths(), strict=True)}
         engine = {
             "engine": group.engine,
             "group_size": len(members),
@@ -117,6 +118,7 @@ def run_planned(
             members,
             data,
             group.widths,
+            block_widths=[stacked[id(p)] for p in members],
             on_event=emit,
             cancel=cancel,
             cancel_current=cancel_current,

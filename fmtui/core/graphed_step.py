@@ -14,13 +14,13 @@ from __future__ import annotations
 import torch
 from torch.nn import functional as F
 
-from fmtui.core.stacked_model import StackedMLP
+from fmtui.core.blocked_model import Stack
 from fmtui.core.stacked_optim import StackedOptimizer, TorchStacked
 
 WARMUP_STEPS = 3
 
 
-def graphs_unsupported(device: torch.device, model: StackedMLP, shared_hyper: bool) -> str | None:
+def graphs_unsupported(device: torch.device, model: Stack, shared_hyper: bool) -> str | None:
     """None when the step can be captured on `device`, else the reason it cannot."""
     if device.type != "cuda":
         return "not a CUDA device"
@@ -34,7 +34,7 @@ def graphs_unsupported(device: torch.device, model: StackedMLP, shared_hyper: bo
 
 
 def eager_step(
-    model: StackedMLP,
+    model: Stack,
     optimizer: StackedOptimizer,
     x_all: torch.Tensor,
     y_all: torch.Tensor,
@@ -69,7 +69,7 @@ class SteppingEngine:
 
     def __init__(
         self,
-        model: StackedMLP,
+        model: Stack,
         optimizer: StackedOptimizer,
         x_all: torch.Tensor,
         y_all: torch.Tensor,
@@ -87,7 +87,7 @@ class SteppingEngine:
         self.failure: str | None = None
         self.side = torch.cuda.Stream() if self.use_graphs else None
 
-    def reset(self, model: StackedMLP, optimizer: StackedOptimizer) -> None:
+    def reset(self, model: Stack, optimizer: StackedOptimizer) -> None:
         """New stacked tensors (runs left the group): the old graph no longer applies."""
         self.model, self.optimizer = model, optimizer
         self.graph, self.static_out, self.static_idx, self.warm = None, None, None, 0

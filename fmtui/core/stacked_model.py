@@ -87,6 +87,10 @@ class StackedMLP:
     def parameters(self) -> list[torch.Tensor]:
         return [*self.weights, *self.biases]
 
+    def parameter_specs(self) -> list[list[RunSpec]]:
+        """For each parameter of `parameters()`, the runs along its first dimension."""
+        return [list(self.specs) for _ in self.parameters()]
+
     def forward(self, x: torch.Tensor, train: bool) -> torch.Tensor:
         """(K, B, 784) or a shared (B, 784) input → (K, B, 10) logits."""
         h = x if x.dim() == 3 else x.unsqueeze(0).expand(self.size, -1, -1)
@@ -140,8 +144,9 @@ class StackedMLP:
         return model.to(self.device)
 
     @torch.no_grad()
-    def compact(self, keep: torch.Tensor) -> None:
-        """Keep only the runs at indices `keep` (a stopped run's slot is freed)."""
+    def compact(self, keep: torch.Tensor) -> list[torch.Tensor | None]:
+        """Keep only the runs at indices `keep` (a stopped run's slot is freed); returns,
+        for each parameter, the rows it keeps (the optimizer keeps the same state)."""
         chosen = keep.tolist()
         self.specs = [self.specs[i] for i in chosen]
         self.generators = [self.generators[i] for i in chosen]
@@ -150,3 +155,4 @@ class StackedMLP:
         self.biases = [b[keep].detach().clone().requires_grad_(True) for b in self.biases]
         self.unit_masks = [m[keep] for m in self.unit_masks]
         self.padded = any(tuple(s.layers) != self.widths for s in self.specs)
+        return [keep] * len(self.parameters())

@@ -44,9 +44,25 @@ class StackedOptimizer:
     def step(self) -> None:
         raise NotImplementedError
 
-    def compact(self, keep: torch.Tensor, params: list[torch.Tensor]) -> None:
-        """Continue with only the runs at indices `keep`, on the new parameter leaves."""
+    def compact(self, keep: Keep, params: list[torch.Tensor]) -> None:
+        """Continue with only the runs at indices `keep`, on the new parameter leaves.
+
+        `keep` is one index tensor for every parameter, or one per old parameter (None
+        for a parameter that left: a block of a `BlockedMLP` whose runs all finished).
+        """
         raise NotImplementedError
+
+
+Keep = torch.Tensor | Sequence[torch.Tensor | None]
+
+
+def per_parameter(keep: Keep, count: int) -> list[torch.Tensor | None]:
+    """`keep` as one entry per old parameter."""
+    if isinstance(keep, torch.Tensor):
+        return [keep] * count
+    if len(keep) != count:
+        raise ValueError(f"{len(keep)} keep entries for {count} parameters")
+    return list(keep)
 
 
 class TorchStacked(StackedOptimizer):
@@ -82,16 +98,19 @@ class TorchStacked(StackedOptimizer):
     def step(self) -> None:
         self.optimizer.step()
 
-    def compact(self, keep: torch.Tensor, params: list[torch.Tensor]) -> None:
+    def compact(self, keep: Keep, params: list[torch.Tensor]) -> None:
         old = self.optimizer
+        old_params = old.param_groups[0]["params"]
+        keeps = per_parameter(keep, len(old_params))
         self.params = params
         self.optimizer = self._make(params)
-        for old_p, new_p in zip(old.param_groups[0]["params"], params, strict=True):
+        kept = [(p, k) for p, k in zip(old_params, keeps, strict=True) if k is not None]
+        for (old_p, rows), new_p in zip(kept, params, strict=True):
             state = old.state.get(old_p)
             if not state:
                 continue
             self.optimizer.state[new_p] = {
-                k: (v[keep].clone() if isinstance(v, torch.Tensor) and v.dim() > 0 else v)
+                k: (v[rows].clone() if isinstance(v, torch.Tensor) and v.dim() > 0 else v)
                 for k, v in state.items()
             }
 
@@ -155,10 +174,16 @@ class FusedStacked(StackedOptimizer):
             found_inf=None,
         )
 
-    def compact(self, keep: torch.Tensor, params: list[torch.Tensor]) -> None:
+    def compact(self, keep: Keep, params: list[torch.Tensor]) -> None:
+        keeps = per_parameter(keep, len(self.params))
         self.params = params
-        self.exp_avg = [m[keep].clone() for m in self.exp_avg]
-        self.exp_avg_sq = [v[keep].clone() for v in self.exp_avg_sq]
+        self.exp_avg = [
+            m[k].clone() for m, k in zip(self.exp_avg, keeps, strict=True) if k is not None
+        ]
+        self.exp_avg_sq = [
+            v[k].clone() for v, k in zip(self.exp_avg_sq, keeps, strict=True) if k is not None
+        ]
+        self.steps = [t for t, k in zip(self.steps, keeps, strict=True) if k is not None]
 
 
 class PerRunStacked(StackedOptimizer):
@@ -166,13 +191,20 @@ class PerRunStacked(StackedOptimizer):
 
     takes_grads = True
 
-    def __init__(self, params: list[torch.Tensor], specs: Sequence[RunSpec]) -> None:
+    def __init__(
+        self,
+        params: list[torch.Tensor],
+        specs: Sequence[RunSpec],
+        param_specs: Sequence[Sequence[RunSpec]] | None = None,
+    ) -> None:
         super().__init__(params)
         self.kind = specs[0].optimizer
+        # Each parameter's own runs: the blocks of a `BlockedMLP` stack different runs.
+        runs = param_specs if param_specs is not None else [specs] * len(params)
         like = params[0]
-        self.lr = _per_run([s.lr for s in specs], like)
-        self.wd = _per_run([s.weight_decay for s in specs], like)
-        self.momentum = _per_run([s.momentum for s in specs], like)
+        self.lr = [_per_run([s.lr for s in r], like) for r in runs]
+        self.wd = [_per_run([s.weight_decay for s in r], like) for r in runs]
+        self.momentum = [_per_run([s.momentum for s in r], like) for r in runs]
         self.steps = 0
         self.m = [torch.zeros_like(p) for p in params]
         self.v = [torch.zeros_like(p) for p in params] if self.kind != "sgd" else []
@@ -185,12 +217,12 @@ class PerRunStacked(StackedOptimizer):
         self.steps += 1
         t = self.steps
         for i, (p, grad) in enumerate(zip(self.params, grads, strict=True)):
-            lr, wd = _fit(self.lr, p), _fit(self.wd, p)
+            lr, wd = _fit(self.lr[i], p), _fit(self.wd[i], p)
             if self.kind == "sgd":
                 grad = grad + wd * p
                 # torch's first step copies the gradient into the buffer; m=0 then
                 # momentum*0 + grad gives the same numbers.
-                self.m[i].mul_(_fit(self.momentum, p)).add_(grad)
+                self.m[i].mul_(_fit(self.momentum[i], p)).add_(grad)
                 p.sub_(lr * self.m[i])
                 continue
             if self.kind == "adamw":
@@ -204,11 +236,16 @@ class PerRunStacked(StackedOptimizer):
             denom = (self.v[i].sqrt() / (1 - beta2**t) ** 0.5).add_(EPS)
             p.sub_(step_size * self.m[i] / denom)
 
-    def compact(self, keep: torch.Tensor, params: list[torch.Tensor]) -> None:
+    def compact(self, keep: Keep, params: list[torch.Tensor]) -> None:
+        keeps = per_parameter(keep, len(self.params))
         self.params = params
-        self.lr, self.wd, self.momentum = self.lr[keep], self.wd[keep], self.momentum[keep]
-        self.m = [m[keep].clone() for m in self.m]
-        self.v = [v[keep].clone() for v in self.v]
+
+        def kept(values: list[torch.Tensor]) -> list[torch.Tensor]:
+            return [v[k].clone() for v, k in zip(values, keeps, strict=True) if k is not None]
+
+        self.lr, self.wd, self.momentum = kept(self.lr), kept(self.wd), kept(self.momentum)
+        self.m = kept(self.m)
+        self.v = kept(self.v) if self.v else []
 
 
 def _fit(values: torch.Tensor, p: torch.Tensor) -> torch.Tensor:
@@ -226,12 +263,15 @@ def shared_hyperparameters(specs: Sequence[RunSpec]) -> bool:
 
 
 def make_stacked_optimizer(
-    params: list[torch.Tensor], specs: Sequence[RunSpec], capturable: bool = False
+    params: list[torch.Tensor],
+    specs: Sequence[RunSpec],
+    capturable: bool = False,
+    param_specs: Sequence[Sequence[RunSpec]] | None = None,
 ) -> StackedOptimizer:
     """torch's optimizer (or its fused kernel) when the group agrees on its
-    hyperparameters, else the per-run step."""
+    hyperparameters, else the per-run step (`param_specs`: each parameter's runs)."""
     if shared_hyperparameters(specs):
         if FusedStacked.available(params[0].device, specs[0], capturable):
             return FusedStacked(params, specs[0])
         return TorchStacked(params, specs[0], capturable)
-    return PerRunStacked(params, specs)
+    return PerRunStacked(params, specs, param_specs)

@@ -154,14 +154,14 @@ def predicted_keys(runs: Sequence[PlannedRun], batch_models: str, basis: ReuseBa
     precision = "tf32" if basis.device_type == "cuda" else "fp32"
     modes: dict[int, dict[str, Any]] = {}
     for group in groups:
-        mode = {
-            "engine": group.engine,
-            "group_size": len(group.runs),
-            "padded_to": [int(w) for w in group.widths] if group.padded else None,
-            "precision": precision,
-        }
         for run in group.runs:
-            modes[id(run)] = mode
+            padded_to = group.padded_to(run)
+            modes[id(run)] = {
+                "engine": group.engine,
+                "group_size": len(group.runs),
+                "padded_to": [int(w) for w in padded_to] if padded_to is not None else None,
+                "precision": precision,
+            }
     return [
         reuse_key(r.spec, basis.data, basis.fmtui, basis.torch, basis.device_type, modes[id(r)])
         for r in runs
