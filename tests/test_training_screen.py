@@ -43,11 +43,30 @@ async def _wait(pilot, predicate, timeout: float = 10.0) -> None:
 
 
 async def _run_to_end(pilot, entry: Entry, experiment: ExperimentSpec) -> None:
-    """Launch `entry` and wait until its training has ended and been shown."""
+    """Launch `entry` and wait until its training has ended and been shown.
+
+    The worker ends before the app has handled the last messages it posted, and the
+    screen draws them on its timers: on a busy machine that is later still.
+    """
     app = pilot.app
     app.launch(app.journal.get(entry.id), experiment)
     await app.workers.wait_for_complete()
-    await pilot.pause()
+    state = app.live[entry.id]
+    await _wait(pilot, lambda: state.status not in ("queued", "running"), timeout=60)
+    await _wait(pilot, lambda: not app.is_training(), timeout=60)
+    screen = app.screen
+    if isinstance(screen, TrainingScreen):
+        await _wait(pilot, lambda: _shows_the_end(screen, state), timeout=60)
+
+
+def _shows_the_end(screen: TrainingScreen, state) -> bool:
+    """Whether the screen has drawn the state's last event and dropped the cancel keys."""
+    return (
+        screen._chart_version == state.epoch_version
+        and screen._step_version == state.version
+        and screen._shown.get("training") is False
+        and screen._writeup_loaded
+    )
 
 
 def _statuses(screen: TrainingScreen) -> list[str]:
@@ -280,7 +299,7 @@ async def test_switching_screens_redraws_only_what_changed(journal_path: Path) -
         training = app.screen
         for key in ("j", "w", "j"):  # the first visit draws what the run left
             await pilot.press(key)
-            await pilot.pause()
+            await _wait(pilot, lambda k=key: _footer_shown(app, k), timeout=60)
         footers = [app.screen.query_one(QuietFooter), training.query_one(QuietFooter)]
         plots = list(training.query(LinePlot))
         rebuilt: list[str] = []
@@ -289,11 +308,22 @@ async def test_switching_screens_redraws_only_what_changed(journal_path: Path) -
         drawings = [plot._drawn for plot in plots]
         for key in ("w", "j", "w", "j"):
             await pilot.press(key)
-            await pilot.pause()
+            await _wait(pilot, lambda k=key: _footer_shown(app, k), timeout=60)
         assert rebuilt == []
         assert [plot._drawn for plot in plots] == drawings
         keys = [key.description for key in app.screen.query("FooterKey")]
         assert "Watch training" in keys  # the journal's own keys are still shown
+
+
+def _footer_shown(app, key: str) -> bool:
+    """After `key` (j or w): its screen is on top and its footer shows that screen's keys."""
+    from fmtui.widgets.footer import QuietFooter
+
+    screen = app.screen
+    if not isinstance(screen, TrainingScreen if key == "w" else BrowserScreen):
+        return False
+    footer = screen.query_one(QuietFooter)
+    return footer._shown == footer._keys()
 
 
 async def test_journal_rows_update_in_place_while_training(journal_path: Path) -> None:
