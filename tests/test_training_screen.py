@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 from pathlib import Path
 
@@ -16,7 +15,7 @@ from fmtui.screens.browser import BrowserScreen
 from fmtui.screens.dialogs import ConfirmDialog
 from fmtui.screens.training import TrainingScreen
 from fmtui.widgets.charts import LinePlot, confusion_table
-from tests.tui_helpers import FakeTrainer, build_app
+from tests.tui_helpers import FakeTrainer, build_app, wait_until
 
 SIZE = (120, 40)
 
@@ -34,12 +33,7 @@ def _draft(journal_path: Path, title: str = "Live") -> Entry:
 
 
 async def _wait(pilot, predicate, timeout: float = 10.0) -> None:
-    for _ in range(int(timeout / 0.05)):
-        if predicate():
-            return
-        await asyncio.sleep(0.05)
-        await pilot.pause()
-    raise AssertionError("condition not reached")
+    await wait_until(pilot, predicate, timeout)
 
 
 async def _run_to_end(pilot, entry: Entry, experiment: ExperimentSpec) -> None:
