@@ -7,7 +7,6 @@ text must never reach the terminal, on any screen.
 
 from __future__ import annotations
 
-import asyncio
 import io
 import re
 from pathlib import Path
@@ -27,7 +26,7 @@ from fmtui.screens.dialogs import ConfirmDialog, ExportDialog, TagDialog
 from fmtui.screens.hypothesis import HypothesisScreen
 from fmtui.screens.training import TrainingScreen
 from tests.hostile import ARM_PAYLOAD, MARKUP, PAYLOAD, leaks, write_hostile_journal
-from tests.tui_helpers import build_app, wait_until
+from tests.tui_helpers import build_app, training_ended, wait_until
 
 SIZE = (120, 40)
 
@@ -165,8 +164,8 @@ async def test_imported_markup_shows_in_the_compare_view(hostile: Path) -> None:
     app = build_app(hostile)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("m", "down", "m", "c")
-        await pilot.pause(0.3)
-        assert isinstance(app.screen, CompareScreen)
+        await wait_until(pilot, lambda: isinstance(app.screen, CompareScreen))
+        await wait_until(pilot, lambda: "entry 2: [/] second" in plain(terminal_output(app)))
         output = terminal_output(app)
         assert leaks(output) == []
         shown = plain(output)
@@ -184,11 +183,7 @@ async def test_arm_names_with_markup_and_escapes_on_the_training_screen(journal_
         entry = Entry(title=f"T {PAYLOAD} {MARKUP}")
         app.journal.add(entry)
         app.launch(entry, experiment)
-        for _ in range(400):
-            if app.live[entry.id or 0].status not in ("queued", "running"):
-                break
-            await asyncio.sleep(0.02)
-        await pilot.pause()
+        await training_ended(pilot, timeout=240)  # the real engine in a child process
         screen = app.screen
         assert isinstance(screen, TrainingScreen)
         for tab in ("tab-curves", "tab-arms", "tab-last", "tab-writeup"):

@@ -15,7 +15,7 @@ from fmtui.screens.browser import BrowserScreen
 from fmtui.screens.dialogs import ConfirmDialog
 from fmtui.screens.training import TrainingScreen
 from fmtui.widgets.charts import LinePlot, confusion_table
-from tests.tui_helpers import FakeTrainer, build_app, wait_until
+from tests.tui_helpers import FakeTrainer, build_app, training_ended, wait_until
 
 SIZE = (120, 40)
 
@@ -95,8 +95,7 @@ async def test_plots_and_table_update_and_entry_is_saved_each_epoch(journal_path
         assert saved.status == "running" and len(saved.runs[0]["epochs"]) == 3
         for _ in range(9):
             trainer.gate.release()
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await training_ended(pilot)
         screen.refresh_view()
         assert _statuses(screen) == ["completed"] * 4
         assert "completed" in str(screen.query_one("#headline", Static).render())
@@ -132,8 +131,7 @@ async def test_cancel_run_then_cancel_experiment(journal_path: Path) -> None:
         await pilot.press("C")
         for _ in range(3):
             trainer.gate.release()
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await training_ended(pilot)
     with Journal(journal_path, read_only=True) as reader:
         saved = reader.get(entry.id)
     assert saved.status == "cancelled"
@@ -198,8 +196,7 @@ async def test_second_experiment_queues_and_can_be_cancelled(journal_path: Path)
         app.screen.refresh_view()
         assert f"queued next: entry {third.id}" in str(headline.render())
         trainer.release.set()
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await training_ended(pilot)
         await pilot.press("j")
         await pilot.press("w")
         assert isinstance(app.screen, TrainingScreen)
@@ -270,8 +267,7 @@ async def test_real_engine_on_fixture_data(journal_path: Path, fixture_dir: Path
     entry = _draft(journal_path)
     async with app.run_test(size=SIZE) as pilot:
         app.launch(app.journal.get(entry.id), _experiment(arms=((32,),), seeds=1, epochs=3))
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await training_ended(pilot, timeout=240)  # the real engine in a child process
         state = app.live[entry.id]
         assert state.status == "completed"
         assert state.runs[0].test_acc > 0.5 and len(state.runs[0].images) == len(

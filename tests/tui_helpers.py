@@ -226,3 +226,22 @@ async def settle(pilot: Pilot) -> None:
         await pilot.pause()
         if not any(w.state in (WorkerState.PENDING, WorkerState.RUNNING) for w in app.workers):
             return
+
+
+async def training_ended(pilot: Pilot, timeout: float = 60.0) -> None:
+    """Wait until every launched experiment has ended and the app has taken its end.
+
+    The training worker finishes before the app has handled the last messages it
+    posted (the runs' ends, the experiment's status): on a busy machine, well after.
+    """
+    from fmtui.core.status import EntryStatus, RunStatus
+
+    app = pilot.app
+    assert isinstance(app, FmtuiApp)
+    await app.workers.wait_for_complete()
+
+    def ended() -> bool:
+        going = (RunStatus.QUEUED, EntryStatus.RUNNING)
+        return not app.is_training() and all(s.status not in going for s in app.live.values())
+
+    await wait_until(pilot, ended, timeout)
