@@ -53,9 +53,8 @@ def closing(node: DOMNode) -> bool:
         app = node.app
     except NoActiveAppError:
         return True
-    return (
-        app.return_code is not None or not app.is_running or not node.is_attached or (node._pruning)
-    )
+    quitting = app.return_code is not None or not app.is_running
+    return quitting or not node.is_attached or node._pruning
 
 
 def on_top(screen: Screen) -> bool:
