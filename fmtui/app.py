@@ -334,6 +334,8 @@ class FmtuiApp(JournalApp):
         again (the designer's switch); a rerun never reuses, it exists to retrain. A claim
         with seeds until decided trains its seeds in looks.
         """
+        if self.quitting:  # a save that finished as the app closes: nothing new trains
+            return
         executor = self.trainer_for(where)
         entry_id = entry.id or 0
         self.live[entry_id] = LiveState.for_experiment(entry_id, entry.title, experiment)

@@ -124,9 +124,23 @@ class JournalApp(App[None]):
                 self._next_ticket += 1
                 self._turn.notify_all()
 
+    @property
+    def quitting(self) -> bool:
+        """Whether the app is closing: asked to exit, or taking its screens down.
+
+        Reports and messages can still arrive then; the screens they would update may
+        already be gone, and nothing new (a launch) may start.
+        """
+        return self.return_code is not None or not self.is_running
+
     def _report(self, callback: Callable[[Any], None], value: Any) -> None:
+        def deliver() -> None:
+            # Checked on the event loop, where quitting happens: not racing it.
+            if not self.quitting:
+                callback(value)
+
         try:
-            self.call_from_thread(callback, value)
+            self.call_from_thread(deliver)
         except RuntimeError:  # the app has closed: the write is done, no one to tell
             pass
 

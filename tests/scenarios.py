@@ -13,7 +13,7 @@ from textual.widgets import Input, Select, Switch
 from fmtui.app import FmtuiApp
 from fmtui.core.journal import Claim
 from fmtui.core.spec import Arm, ExperimentSpec, RunSpec, grid_arms, parse_grid
-from tests.tui_helpers import build_app, seed_journal
+from tests.tui_helpers import build_app, seed_journal, training_ended
 
 SIZE = (120, 40)
 SMALL = (80, 24)  # the default terminal: every screen must be usable there too
@@ -130,8 +130,7 @@ async def _training_cancelled(pilot: Pilot) -> None:
     """Cancelled after three epochs: one run complete, one cut short, two never started."""
     await _launch(pilot, _batch_experiment(), epochs_done=3)
     pilot.app.cancel_experiment(3)
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
+    await training_ended(pilot)
     pilot.app.screen.refresh_view()
     pilot.app.screen.refresh_charts()
     await pilot.pause()

@@ -89,3 +89,49 @@ async def test_quitting_cancels_the_running_and_the_queued_experiments(journal_p
     with Journal(journal_path, read_only=True) as reader:
         assert reader.get(running).status == "cancelled"
         assert reader.get(queued).status == "cancelled"
+
+
+async def test_a_save_that_ends_after_quitting_reports_nothing_and_launches_nothing(
+    journal_path: Path,
+) -> None:
+    """A rerun's save finishing as the app closes must not start training."""
+    import asyncio
+    import threading
+
+    trainer = FakeTrainer()
+    app = build_app(journal_path, trainer)
+    experiment = ExperimentSpec(arms=(Arm("16", RunSpec(layers=(16,), epochs=1)),))
+    (entry_id,) = _drafts(journal_path, experiment, "rerun")
+    release, told = threading.Event(), []
+    async with app.run_test(size=SIZE):
+        entry = app.journal.get(entry_id)
+
+        def write() -> Any:
+            release.wait(10)
+            return entry
+
+        def then(saved: Any) -> None:
+            told.append(saved.id)
+            app.launch(saved, experiment)
+
+        app.write_later(write, then)
+        app.exit()  # the user quits while the save is under way
+        release.set()
+        for _ in range(200):  # the worker reports back on the loop, or not at all
+            if not any(w.is_running for w in app.workers):
+                break
+            await asyncio.sleep(0.05)
+        assert told == [] and app.queue == []
+    assert trainer.calls == []
+
+
+async def test_launching_while_quitting_queues_nothing(journal_path: Path) -> None:
+    trainer = FakeTrainer()
+    app = build_app(journal_path, trainer)
+    experiment = ExperimentSpec(arms=(Arm("16", RunSpec(layers=(16,), epochs=1)),))
+    (entry_id,) = _drafts(journal_path, experiment, "late")
+    async with app.run_test(size=SIZE):
+        app.exit()
+        app.launch(app.journal.get(entry_id), experiment)
+        assert app.queue == [] and entry_id not in app.live
+    assert trainer.calls == []

@@ -7,7 +7,6 @@ text must never reach the terminal, on any screen.
 
 from __future__ import annotations
 
-import asyncio
 import io
 import re
 from pathlib import Path
@@ -27,7 +26,7 @@ from fmtui.screens.dialogs import ConfirmDialog, ExportDialog, TagDialog
 from fmtui.screens.hypothesis import HypothesisScreen
 from fmtui.screens.training import TrainingScreen
 from tests.hostile import ARM_PAYLOAD, MARKUP, PAYLOAD, leaks, write_hostile_journal
-from tests.tui_helpers import build_app
+from tests.tui_helpers import build_app, training_ended, wait_until
 
 SIZE = (120, 40)
 
@@ -107,39 +106,53 @@ async def test_markup_in_an_export_path_is_shown_literally(journal_path: Path, t
 async def test_markup_title_saves_and_shows_everywhere(journal_path: Path) -> None:
     app = build_app(journal_path)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("n", *MARKUP)
+        # Each step waits for the screen it needs: keys typed before a screen has its
+        # focus would go elsewhere on a busy machine.
+        await pilot.press("n")
+        await wait_until(pilot, lambda: _focused(app, HypothesisScreen, "title"))
+        await pilot.press(*MARKUP)
+        await wait_until(pilot, lambda: app.screen.query_one("#title", Input).value == MARKUP)
         await pilot.press("ctrl+d")  # save, then the designer shows the title
-        await pilot.pause()
-        assert isinstance(app.screen, DesignerScreen)
+        await wait_until(pilot, lambda: isinstance(app.screen, DesignerScreen))
         assert static_text(app, "#design-title") == f"Design: {MARKUP}"
         await pilot.press("escape")
-        await pilot.pause()
+        await wait_until(pilot, lambda: _focused(app, BrowserScreen, "entries"))
         table = app.screen.query_one("#entries", DataTable)
+        await wait_until(pilot, lambda: table.row_count == 1)
         cell = str(table.get_row_at(0)[2])  # id, created, title (cut to the column's width)
         assert cell == MARKUP or (cell.endswith("…") and MARKUP.startswith(cell[:-1]))
         await pilot.press("ctrl+p")
-        await pilot.press(*"Open entry")
+        await wait_until(pilot, lambda: isinstance(app.screen, CommandPalette))
         palette = app.screen
-        assert isinstance(palette, CommandPalette)
+        await wait_until(pilot, lambda: isinstance(palette.focused, Input))
+        await pilot.press(*"Open entry")
         hits = palette.query_one(CommandList)
-        for _ in range(100):  # the palette searches in the background
-            await pilot.pause(0.05)
-            if hits.option_count:
-                break
+        await wait_until(pilot, lambda: hits.option_count > 0)  # searched in the background
         prompts = [str(hits.get_option_at_index(i).prompt) for i in range(hits.option_count)]
         assert any(MARKUP in prompt for prompt in prompts), prompts
         await pilot.press("escape")
-        await pilot.press("t", *" [/]", "enter")  # tags with markup
-        await app.workers.wait_for_complete()  # the save runs in a worker
-        await pilot.pause()
+        await wait_until(pilot, lambda: _focused(app, BrowserScreen, "entries"))
+        await pilot.press("t")  # tags with markup
+        await wait_until(pilot, lambda: _focused(app, TagDialog, "tags"))
+        await pilot.press(*" [/]")
+        await wait_until(pilot, lambda: app.screen.query_one("#tags", Input).value.endswith("[/]"))
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: "[/]" in app.journal.get(1).tags)  # saved by a worker
+        await wait_until(pilot, lambda: _focused(app, BrowserScreen, "entries"))
         await pilot.press("delete")
-        assert isinstance(app.screen, ConfirmDialog)
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
         assert MARKUP in static_text(app, "#question")
         await pilot.press("n")
     assert not app.return_code  # no unexpected exception ended the app
     with Journal(journal_path, read_only=True) as journal:
         entry = journal.get(1)
     assert entry.title == MARKUP and "[/]" in entry.tags
+
+
+def _focused(app: FmtuiApp, screen_type: type, widget_id: str) -> bool:
+    """Whether a `screen_type` screen is on top with the widget `widget_id` focused."""
+    focused = app.screen.focused
+    return isinstance(app.screen, screen_type) and focused is not None and focused.id == widget_id
 
 
 # ---------------------------------------------------------------- markup from a file
@@ -151,8 +164,8 @@ async def test_imported_markup_shows_in_the_compare_view(hostile: Path) -> None:
     app = build_app(hostile)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("m", "down", "m", "c")
-        await pilot.pause(0.3)
-        assert isinstance(app.screen, CompareScreen)
+        await wait_until(pilot, lambda: isinstance(app.screen, CompareScreen))
+        await wait_until(pilot, lambda: "entry 2: [/] second" in plain(terminal_output(app)))
         output = terminal_output(app)
         assert leaks(output) == []
         shown = plain(output)
@@ -170,11 +183,7 @@ async def test_arm_names_with_markup_and_escapes_on_the_training_screen(journal_
         entry = Entry(title=f"T {PAYLOAD} {MARKUP}")
         app.journal.add(entry)
         app.launch(entry, experiment)
-        for _ in range(400):
-            if app.live[entry.id or 0].status not in ("queued", "running"):
-                break
-            await asyncio.sleep(0.02)
-        await pilot.pause()
+        await training_ended(pilot, timeout=240)  # the real engine in a child process
         screen = app.screen
         assert isinstance(screen, TrainingScreen)
         for tab in ("tab-curves", "tab-arms", "tab-last", "tab-writeup"):

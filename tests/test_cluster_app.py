@@ -70,15 +70,29 @@ async def _design(pilot: Any, entry: Entry) -> DesignerScreen:
     """Open the designer on `entry`: two arms (32 and 64 units), one seed, two epochs."""
     app = pilot.app
     app.open_designer(app.journal.get(entry.id))
-    await pilot.pause()
+    await wait_until(
+        pilot,
+        lambda: isinstance(app.screen, DesignerScreen) and bool(app.screen.query("#variants")),
+        timeout=30,
+    )
     screen = app.screen
     assert isinstance(screen, DesignerScreen)
     for name, value in (("layers", "32"), ("epochs", "2"), ("patience", "0"), ("seeds", "1")):
         screen.query_one(f"#{name}", Input).value = value
     screen.query_one("#variants", TextArea).text = "w64: layers=64"
-    screen.flush()
-    await pilot.pause()
+    # The form validates as its change messages arrive (the variants after a pause):
+    # launching before then would train the design as it was.
+    await wait_until(pilot, lambda: _designed(screen), timeout=30)
     return screen
+
+
+def _designed(screen: DesignerScreen) -> bool:
+    """Whether the designer's experiment is the one `_design` entered."""
+    experiment = screen.experiment
+    if experiment is None or experiment.seeds != 1:
+        return False
+    arms = [(a.name, a.spec.layers, a.spec.epochs, a.spec.patience) for a in experiment.arms]
+    return arms == [("baseline", (32,), 2, 0), ("w64", (64,), 2, 0)]
 
 
 def _cells(screen: TrainingScreen, column: str) -> list[str]:
@@ -225,8 +239,8 @@ async def test_the_runs_table_shows_each_runs_device_and_host_literally(
     experiment = ExperimentSpec(arms=(Arm("a", RunSpec(epochs=1, patience=0)),), seeds=1)
     async with app.run_test(size=SIZE) as pilot:
         app.launch(app.journal.get(entry.id), experiment)
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        # The app has handled every event once it has the experiment's end.
+        await wait_until(pilot, lambda: app.live[entry.id].status == "completed", timeout=60)
         screen = app.screen
         assert isinstance(screen, TrainingScreen)
         screen.refresh_view()

@@ -196,3 +196,44 @@ async def test_the_hypothesis_form_saves_the_adjustment_and_exploratory(tmp_path
         claim = reader.get(1).claim
     assert claim.adjust == "dunnett" and claim.exploratory is True
     assert claim.baseline == "b64"
+
+
+async def test_a_time_measured_after_leaving_the_designer_is_dropped(tmp_path: Path) -> None:
+    """The estimate's report reaches a designer already closed: no error, no launch."""
+    path = _journal(tmp_path / "j.json", None)
+    trainer = FakeTrainer(epochs=1)
+    app = build_app(path, trainer)
+    measuring, release = threading.Event(), threading.Event()
+    reports: list[BaseException | None] = []
+
+    def slow_estimator(experiment, device):  # type: ignore[no-untyped-def]
+        measuring.set()
+        release.wait(10)
+        return 5.0, "cpu (test CPU)"
+
+    post = app.call_from_thread
+
+    def recorded(callback, *args, **kwargs):  # type: ignore[no-untyped-def]
+        try:
+            result = post(callback, *args, **kwargs)
+        except BaseException as err:
+            reports.append(err)
+            raise
+        reports.append(None)
+        return result
+
+    app.estimator = slow_estimator
+    app.call_from_thread = recorded  # type: ignore[method-assign]
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _open_designer(pilot)
+        await pilot.press("ctrl+l")  # measure first, then launch
+        await wait_until(pilot, measuring.is_set)
+        app.back_to_browser()  # the user leaves before the time is known
+        await wait_until(pilot, lambda: not screen.is_attached)
+        reports.clear()
+        release.set()
+        await wait_until(pilot, lambda: bool(reports))
+        await pilot.pause()
+        assert reports == [None]  # delivered, and dropped without an error
+        assert app.queue == [] and app.live == {}
+    assert trainer.calls == []

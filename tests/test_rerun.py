@@ -17,7 +17,7 @@ from fmtui.core.spec import Arm, ExperimentSpec, RunSpec
 from fmtui.screens.browser import BrowserScreen
 from fmtui.screens.dialogs import ConfirmDialog
 from tests.run_fixtures import stored_run
-from tests.tui_helpers import FakeTrainer, build_app, wait_until
+from tests.tui_helpers import FakeTrainer, build_app, training_ended, wait_until
 
 
 def test_cli_rerun_reproduces_exactly(fixture_dir: Path, tmp_path: Path, capsys) -> None:
@@ -113,15 +113,15 @@ async def test_rerun_from_the_browser(tmp_path: Path) -> None:
         entry = Entry(title="original")
         app.journal.add(entry)
         app.launch(entry, experiment)
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await training_ended(pilot)
         await pilot.press("j")
         assert isinstance(app.screen, BrowserScreen)
         await pilot.press("r")
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
         await pilot.press("y")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        # The save, then the rerun's training, then its check: each in turn.
+        await wait_until(pilot, lambda: len(app.live) == 2, timeout=60)
+        await training_ended(pilot)
         notes = [str(n.message) for n in app._notifications]
     assert any("Rerun check: reproduces entry 1 exactly." in n for n in notes)
     with Journal(journal_path, read_only=True) as reader:

@@ -303,3 +303,27 @@ def _with_env(result: events.RunResult, env: dict[str, Any]) -> events.RunResult
     import dataclasses
 
     return dataclasses.replace(result, environment=env)
+
+
+def test_seeds_until_decided_record_the_batch_mode_and_a_rerun_keeps_it(journal: Journal) -> None:
+    from fmtui.core.journal import Claim
+    from fmtui.core.record import rerun_copy
+
+    executor = ScriptedExecutor()
+    runner = Runner(journal, executor)
+    spec = RunSpec(layers=(24,), epochs=2)
+    experiment = ExperimentSpec(
+        arms=(Arm("a", spec), Arm("b", spec.with_changes(layers=(48,)))),
+        seeds=3,
+        batch_models="2",
+    )
+    entry = Entry(title="looks", claim=Claim(baseline="a", max_seeds=4))
+    journal.add(entry)
+    runner.submit(entry, experiment, looks=True)
+    runner.run_pending()
+    saved = journal.get(entry.id or 0)
+    assert saved.status == "completed"
+    assert saved.experiment["seeds"] in (3, 4)  # the seeds the looks ran
+    _copy, again = rerun_copy(saved)
+    assert again.batch_models == "2" and again.seeds == saved.experiment["seeds"]
+    assert again.arms == experiment.arms

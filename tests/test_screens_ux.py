@@ -15,7 +15,7 @@ from fmtui.screens.hypothesis import HypothesisScreen
 from fmtui.screens.training import TrainingScreen
 from fmtui.widgets.charts import BarPlot
 from tests.scenarios import prepare, scenario_app
-from tests.tui_helpers import FakeTrainer, build_app, seed_journal, wait_until
+from tests.tui_helpers import FakeTrainer, build_app, seed_journal, training_ended, wait_until
 
 WIDE = (120, 40)
 SMALL = (80, 24)
@@ -38,8 +38,7 @@ def _two_arms(names: tuple[str, str] = ("b64", "b32"), seeds: int = 2) -> Experi
 async def _finish(pilot, entry: Entry, experiment: ExperimentSpec) -> TrainingScreen:
     app = pilot.app
     app.launch(app.journal.get(entry.id), experiment)
-    await app.workers.wait_for_complete()
-    await pilot.pause()
+    await training_ended(pilot)
     screen = app.screen
     assert isinstance(screen, TrainingScreen)
     screen.refresh_view()
@@ -256,8 +255,7 @@ async def test_a_cancelled_experiment_says_how_many_runs_completed(journal_path:
         state = app.live[entry.id]
         await wait_until(pilot, lambda: sum(len(r.epochs) for r in state.runs) >= 3)
         app.cancel_experiment(entry.id)
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await training_ended(pilot)
         screen = app.screen
         screen.refresh_view()
         assert _text(screen.query_one("#experiment-label", Static)) == (

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 from pathlib import Path
 
@@ -16,7 +15,7 @@ from fmtui.screens.browser import BrowserScreen
 from fmtui.screens.dialogs import ConfirmDialog
 from fmtui.screens.training import TrainingScreen
 from fmtui.widgets.charts import LinePlot, confusion_table
-from tests.tui_helpers import FakeTrainer, build_app
+from tests.tui_helpers import FakeTrainer, build_app, training_ended, wait_until
 
 SIZE = (120, 40)
 
@@ -34,20 +33,34 @@ def _draft(journal_path: Path, title: str = "Live") -> Entry:
 
 
 async def _wait(pilot, predicate, timeout: float = 10.0) -> None:
-    for _ in range(int(timeout / 0.05)):
-        if predicate():
-            return
-        await asyncio.sleep(0.05)
-        await pilot.pause()
-    raise AssertionError("condition not reached")
+    await wait_until(pilot, predicate, timeout)
 
 
 async def _run_to_end(pilot, entry: Entry, experiment: ExperimentSpec) -> None:
-    """Launch `entry` and wait until its training has ended and been shown."""
+    """Launch `entry` and wait until its training has ended and been shown.
+
+    The worker ends before the app has handled the last messages it posted, and the
+    screen draws them on its timers: on a busy machine that is later still.
+    """
     app = pilot.app
     app.launch(app.journal.get(entry.id), experiment)
     await app.workers.wait_for_complete()
-    await pilot.pause()
+    state = app.live[entry.id]
+    await _wait(pilot, lambda: state.status not in ("queued", "running"), timeout=60)
+    await _wait(pilot, lambda: not app.is_training(), timeout=60)
+    screen = app.screen
+    if isinstance(screen, TrainingScreen):
+        await _wait(pilot, lambda: _shows_the_end(screen, state), timeout=60)
+
+
+def _shows_the_end(screen: TrainingScreen, state) -> bool:
+    """Whether the screen has drawn the state's last event and dropped the cancel keys."""
+    return (
+        screen._chart_version == state.epoch_version
+        and screen._step_version == state.version
+        and screen._shown.get("training") is False
+        and screen._writeup_loaded
+    )
 
 
 def _statuses(screen: TrainingScreen) -> list[str]:
@@ -82,8 +95,7 @@ async def test_plots_and_table_update_and_entry_is_saved_each_epoch(journal_path
         assert saved.status == "running" and len(saved.runs[0]["epochs"]) == 3
         for _ in range(9):
             trainer.gate.release()
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await training_ended(pilot)
         screen.refresh_view()
         assert _statuses(screen) == ["completed"] * 4
         assert "completed" in str(screen.query_one("#headline", Static).render())
@@ -119,8 +131,7 @@ async def test_cancel_run_then_cancel_experiment(journal_path: Path) -> None:
         await pilot.press("C")
         for _ in range(3):
             trainer.gate.release()
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await training_ended(pilot)
     with Journal(journal_path, read_only=True) as reader:
         saved = reader.get(entry.id)
     assert saved.status == "cancelled"
@@ -185,8 +196,7 @@ async def test_second_experiment_queues_and_can_be_cancelled(journal_path: Path)
         app.screen.refresh_view()
         assert f"queued next: entry {third.id}" in str(headline.render())
         trainer.release.set()
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await training_ended(pilot)
         await pilot.press("j")
         await pilot.press("w")
         assert isinstance(app.screen, TrainingScreen)
@@ -257,8 +267,7 @@ async def test_real_engine_on_fixture_data(journal_path: Path, fixture_dir: Path
     entry = _draft(journal_path)
     async with app.run_test(size=SIZE) as pilot:
         app.launch(app.journal.get(entry.id), _experiment(arms=((32,),), seeds=1, epochs=3))
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await training_ended(pilot, timeout=240)  # the real engine in a child process
         state = app.live[entry.id]
         assert state.status == "completed"
         assert state.runs[0].test_acc > 0.5 and len(state.runs[0].images) == len(
@@ -280,7 +289,7 @@ async def test_switching_screens_redraws_only_what_changed(journal_path: Path) -
         training = app.screen
         for key in ("j", "w", "j"):  # the first visit draws what the run left
             await pilot.press(key)
-            await pilot.pause()
+            await _wait(pilot, lambda k=key: _footer_shown(app, k), timeout=60)
         footers = [app.screen.query_one(QuietFooter), training.query_one(QuietFooter)]
         plots = list(training.query(LinePlot))
         rebuilt: list[str] = []
@@ -289,11 +298,22 @@ async def test_switching_screens_redraws_only_what_changed(journal_path: Path) -
         drawings = [plot._drawn for plot in plots]
         for key in ("w", "j", "w", "j"):
             await pilot.press(key)
-            await pilot.pause()
+            await _wait(pilot, lambda k=key: _footer_shown(app, k), timeout=60)
         assert rebuilt == []
         assert [plot._drawn for plot in plots] == drawings
         keys = [key.description for key in app.screen.query("FooterKey")]
         assert "Watch training" in keys  # the journal's own keys are still shown
+
+
+def _footer_shown(app, key: str) -> bool:
+    """After `key` (j or w): its screen is on top and its footer shows that screen's keys."""
+    from fmtui.widgets.footer import QuietFooter
+
+    screen = app.screen
+    if not isinstance(screen, TrainingScreen if key == "w" else BrowserScreen):
+        return False
+    footer = screen.query_one(QuietFooter)
+    return footer._shown == footer._keys()
 
 
 async def test_journal_rows_update_in_place_while_training(journal_path: Path) -> None:

@@ -15,7 +15,7 @@ from fmtui.screens.designer import DesignerScreen
 from fmtui.screens.dialogs import ConfirmDialog, ExportDialog, HelpScreen
 from fmtui.screens.hypothesis import HypothesisScreen
 from fmtui.screens.training import TrainingScreen
-from tests.tui_helpers import FakeTrainer, build_app, seed_journal, wait_until
+from tests.tui_helpers import FakeTrainer, build_app, seed_journal, training_ended, wait_until
 
 SIZE = (120, 40)
 
@@ -50,9 +50,8 @@ async def test_full_keyboard_flow_new_draft_design_launch(journal_path: Path) ->
         await wait_until(pilot, lambda: "2 arms × 3 seeds = 6 runs" in str(summary.render()))
         assert not app.screen.query_one("#launch", Button).disabled
         await pilot.press("ctrl+l")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        assert isinstance(app.screen, TrainingScreen)
+        await wait_until(pilot, lambda: isinstance(app.screen, TrainingScreen))
+        await training_ended(pilot)
         await pilot.press("j")
         assert isinstance(app.screen, BrowserScreen)
         assert _table_titles(app) == ["Effect of Batch Size (32 vs 64)"]

@@ -187,13 +187,33 @@ def seed_journal(path: Path) -> None:
 
 
 async def wait_until(pilot: Pilot, predicate: Callable[[], bool], timeout: float = 10.0) -> None:
-    """Let the app run until `predicate` holds (timers, workers); fail after `timeout`."""
+    """Let the app run until `predicate` holds (timers, workers); fail after `timeout`.
+
+    `timeout` counts rounds of 50 ms and a pause, so a loaded machine gets more time.
+    """
     for _ in range(int(timeout / 0.05)):
         if predicate():
             return
         await asyncio.sleep(0.05)
-        await pilot.pause()
+        await settle_messages(pilot)
+    if predicate():
+        return
     raise AssertionError("condition not reached")
+
+
+async def settle_messages(pilot: Pilot) -> None:
+    """`pilot.pause()`, except that a busy machine is no failure.
+
+    Textual gives its widgets 30 s to handle what is pending and raises after that;
+    on a machine busy with other work a screen's mount alone can take longer. The
+    caller waits for the condition it needs, with its own deadline.
+    """
+    from textual.pilot import WaitForScreenTimeout
+
+    try:
+        await pilot.pause()
+    except WaitForScreenTimeout:
+        pass
 
 
 async def settle(pilot: Pilot) -> None:
@@ -206,3 +226,22 @@ async def settle(pilot: Pilot) -> None:
         await pilot.pause()
         if not any(w.state in (WorkerState.PENDING, WorkerState.RUNNING) for w in app.workers):
             return
+
+
+async def training_ended(pilot: Pilot, timeout: float = 60.0) -> None:
+    """Wait until every launched experiment has ended and the app has taken its end.
+
+    The training worker finishes before the app has handled the last messages it
+    posted (the runs' ends, the experiment's status): on a busy machine, well after.
+    """
+    from fmtui.core.status import EntryStatus, RunStatus
+
+    app = pilot.app
+    assert isinstance(app, FmtuiApp)
+    await app.workers.wait_for_complete()
+
+    def ended() -> bool:
+        going = (RunStatus.QUEUED, EntryStatus.RUNNING)
+        return not app.is_training() and all(s.status not in going for s in app.live.values())
+
+    await wait_until(pilot, ended, timeout)

@@ -112,7 +112,6 @@ def run_until_decided(
     returns its results; the spec returned holds the seeds actually run.
     """
     from fmtui.core.runner.subset import PlannedSubset
-    from fmtui.core.spec import ExperimentSpec
 
     d = plan(claim)
     arms = [a.name for a in experiment.arms]
@@ -122,7 +121,7 @@ def run_until_decided(
     for n in d.looks:
         # A look trains the seeds the looks before it did not: repeats done … n-1 of
         # the experiment grown to n seeds, grouped as the whole experiment would be.
-        grown = ExperimentSpec(arms=experiment.arms, seeds=n, batch_models=experiment.batch_models)
+        grown = dataclasses.replace(experiment, seeds=n)
         results += run(
             PlannedSubset(grown, ((r.arm, r.repeat) for r in grown.runs() if r.repeat >= done))
         )
@@ -134,4 +133,6 @@ def run_until_decided(
             on_look(comparisons, state)
         if state["stop"]:
             break
-    return results, ExperimentSpec(arms=experiment.arms, seeds=done), state
+    # Every field but the seeds as launched (the batch mode above all): a rerun of the
+    # entry trains as this one did.
+    return results, dataclasses.replace(experiment, seeds=done), state

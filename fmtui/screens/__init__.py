@@ -6,7 +6,8 @@ from functools import cache
 from typing import TYPE_CHECKING, overload
 
 from textual import getters
-from textual.message_pump import MessagePump
+from textual.dom import DOMNode
+from textual.message_pump import MessagePump, NoActiveAppError
 from textual.screen import Screen
 
 if TYPE_CHECKING:
@@ -41,6 +42,21 @@ class FmtuiAppGetter:
         return _app_getter().__get__(obj, obj_type)
 
 
+def closing(node: DOMNode) -> bool:
+    """Whether `node` is being taken down: the app quits, or its screen was removed.
+
+    A worker's report (`call_from_thread`) or a message posted before then can still
+    arrive, and the widgets it would update may be gone: a query for them raises.
+    Textual has no public flag for a node being removed; `_pruning` is the one it sets.
+    """
+    try:
+        app = node.app
+    except NoActiveAppError:
+        return True
+    quitting = app.return_code is not None or not app.is_running
+    return quitting or not node.is_attached or node._pruning
+
+
 def on_top(screen: Screen) -> bool:
     """Whether `screen` is the one the user sees now.
 
@@ -48,5 +64,7 @@ def on_top(screen: Screen) -> bool:
     (`App.screen` raises then). `Screen.is_current` also counts the screen right
     under the top one as visible, which would redraw the journal under training.
     """
+    if closing(screen):
+        return False
     stack = screen.app.screen_stack
     return bool(stack) and stack[-1] is screen

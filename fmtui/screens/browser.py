@@ -20,6 +20,7 @@ from fmtui.core.present import format_duration, rerun_question
 from fmtui.core.spec import ExperimentSpec
 from fmtui.core.words import count
 from fmtui.messages import ExportRequest
+from fmtui.screens import closing
 from fmtui.screens.browser_table import COLUMNS, JournalTable
 from fmtui.screens.dialogs import ConfirmDialog, ExportDialog, TagDialog
 
@@ -123,6 +124,8 @@ class BrowserScreen(JournalTable):
         self.app.call_from_thread(self._confirm_rerun, question, copy, experiment)
 
     def _confirm_rerun(self, question: str, copy: Entry, experiment: ExperimentSpec) -> None:
+        if closing(self):  # the app quit while the time was measured: ask nothing
+            return
         self._status("")
 
         def done(yes: bool | None) -> None:

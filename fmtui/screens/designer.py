@@ -33,7 +33,7 @@ from fmtui.core.spec import MAX_LAYERS, ExperimentSpec
 from fmtui.core.spec_fields import BY_NAME, DESIGNER_FIELDS, TABLE
 from fmtui.core.status import EntryStatus
 from fmtui.core.train_on import THIS_MACHINE
-from fmtui.screens import FmtuiAppGetter
+from fmtui.screens import FmtuiAppGetter, closing
 from fmtui.screens.dialogs import ConfirmDialog
 from fmtui.widgets.footer import QuietFooter
 from fmtui.widgets.inputs import SafeInput, SafeTextArea
@@ -287,6 +287,8 @@ class DesignerScreen(Screen[None]):
         post(self._planned, experiment, max_seeds, text)
 
     def _planned(self, experiment: ExperimentSpec, max_seeds: int, text: str) -> None:
+        if closing(self):  # the user left the designer while the plan was made
+            return
         if (experiment, max_seeds) == (self.experiment, self.settings.max_seeds):
             self.query_one("#plan", Static).update(literal(f"Batch models: {text}"))
 
@@ -352,6 +354,8 @@ class DesignerScreen(Screen[None]):
     def _measured(
         self, experiment: ExperimentSpec, seconds: float | None, text: str, then_launch: bool
     ) -> None:
+        if closing(self):  # left (or quit) while measuring: nothing to show, no launch
+            return
         if experiment != self.experiment:
             return  # the design changed while measuring: this time is for another one
         self._estimate = seconds

@@ -35,7 +35,7 @@ from fmtui.core.journal import Entry, JournalError, Search
 from fmtui.core.report import PROSE_FIELDS, Report, Reports, export_report, figures
 from fmtui.core.report.analysis import arm_stats, best_of, learning_curves
 from fmtui.core.report.build import markdown
-from fmtui.screens import FmtuiAppGetter
+from fmtui.screens import FmtuiAppGetter, closing
 from fmtui.widgets.charts import BarPlot, LinePlot
 from fmtui.widgets.footer import QuietFooter
 from fmtui.widgets.table import show_rows
@@ -244,6 +244,10 @@ class ReportScreen(Screen[None]):
             return None
 
     def _error(self, message: str) -> None:
+        if closing(self):  # a save or export that ended after the user left: nothing to mark
+            if message:
+                self.app.notify(message, severity="error", timeout=10)
+            return
         error = self.query_one("#report-error", Static)
         error.update(Text(message))
         error.display = bool(message)
@@ -310,6 +314,9 @@ class ReportScreen(Screen[None]):
         def saved(report: Report) -> None:
             self.report = report
             self._initial = values
+            if closing(self):  # left while it was saved: say so wherever the user is
+                self.app.notify(f"Saved report {report.id}.", timeout=3)
+                return
             self._error("")
             self.query_one("#report-heading", Static).update(self._heading() + " — saved")
             self.notify(f"Saved report {report.id}.", timeout=3)

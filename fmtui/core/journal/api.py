@@ -50,6 +50,7 @@ from fmtui.core.journal.storage import (
 from fmtui.core.journal_errors import JournalError
 from fmtui.core.schema import ENTRY_STATUSES
 from fmtui.core.spec import SpecError
+from fmtui.core.status import EntryStatus
 
 SORTS = ("date", "title", "best", "status")
 
@@ -123,7 +124,8 @@ class Journal(JournalOpening, RunLogSaving):
         """
         with self._lock:
             entries = self._storage.peek().get(ENTRIES_TABLE, {})
-            if writer_alive or not any(e.get("status") == "running" for e in entries.values()):
+            running = (e.get("status") == EntryStatus.RUNNING for e in entries.values())
+            if writer_alive or not any(running):
                 self.interrupted = []
                 return  # the common case: nothing to change, and no copy of the index made
             doc = self._storage.read() or {}
@@ -386,14 +388,14 @@ def _interrupt_dead(doc: dict[str, Any], keep_pid: int | None) -> list[int]:
     """Mark `running` entries not run by `keep_pid` as interrupted; returns their ids."""
     changed = []
     for key, entry in doc.get(ENTRIES_TABLE, {}).items():
-        if entry.get("status") != "running":
+        if entry.get("status") != EntryStatus.RUNNING:
             continue
         pid = entry.get("pid")
         # A hand-written pid may be anything: only a valid one can be ours.
         valid = type(pid) is int and 0 < pid <= schema.MAX_PID
         if keep_pid is not None and valid and pid == keep_pid:
             continue
-        entry["status"] = "interrupted"
+        entry["status"] = EntryStatus.INTERRUPTED.value
         entry["pid"] = None
         # Its runs are in the log: readers show a `running` one of an interrupted entry
         # as interrupted (runsave._as_read), and its summary counts it so.

@@ -13,6 +13,7 @@ from typing import Any
 from fmtui.core.journal.model import INDEX_SUMMARY, Entry
 from fmtui.core.journal.runlog import epoch_count
 from fmtui.core.spec import SpecError
+from fmtui.core.status import RunStatus
 
 # The key of the summary in an entry's index record (never an entry field).
 SUMMARY_KEY = INDEX_SUMMARY
@@ -24,7 +25,7 @@ _KEYS = frozenset(("count", "best", "arms", "reuse_keys"))
 
 def _accuracy(run: dict[str, Any]) -> float | None:
     acc = run.get("test_acc")
-    if run.get("status") != "completed" or isinstance(acc, bool):
+    if run.get("status") != RunStatus.COMPLETED or isinstance(acc, bool):
         return None
     return float(acc) if isinstance(acc, int | float) else None
 
@@ -45,7 +46,7 @@ def run_summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
             {
                 "arm": name,
                 "runs": len(members),
-                "completed": statuses.get("completed", 0),
+                "completed": statuses.get(RunStatus.COMPLETED, 0),
                 "statuses": statuses,
                 "mean": statistics.fmean(accs) if accs else None,
                 "sd": statistics.stdev(accs) if len(accs) > 1 else None,
@@ -57,7 +58,7 @@ def run_summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
     keys = [
         r["reuse_key"]
         for r in runs
-        if r.get("status") == "completed" and isinstance(r.get("reuse_key"), str)
+        if r.get("status") == RunStatus.COMPLETED and isinstance(r.get("reuse_key"), str)
     ]
     return {
         "count": len(runs),
@@ -71,9 +72,9 @@ def interrupt(summary: dict[str, Any]) -> None:
     """Count the summary's running runs as interrupted (their process is gone)."""
     for arm in summary.get("arms", []):
         statuses = arm.get("statuses", {})
-        running = statuses.pop("running", 0)
+        running = statuses.pop(RunStatus.RUNNING, 0)
         if running:
-            statuses["interrupted"] = statuses.get("interrupted", 0) + running
+            statuses[RunStatus.INTERRUPTED.value] = statuses.get(RunStatus.INTERRUPTED, 0) + running
 
 
 def _number(path: str, value: Any, *, null: bool = True) -> Any:

@@ -14,6 +14,7 @@ from fmtui.core import schema
 from fmtui.core.checks import TIME_FORMAT
 from fmtui.core.schema import ADJUST_CHOICES, DIRECTIONS, METRICS, TEXT_FIELDS
 from fmtui.core.spec import SpecError
+from fmtui.core.status import EntryStatus, RunStatus
 
 
 def now_text() -> str:
@@ -150,7 +151,7 @@ class Entry:
     evaluation: str = ""
     conclusion: str = ""
     tags: list[str] = field(default_factory=list)
-    status: str = "draft"
+    status: str = EntryStatus.DRAFT
     claim: Claim | None = None
     experiment: dict[str, Any] | None = None
     runs: list[dict[str, Any]] = field(default_factory=list)
@@ -219,7 +220,7 @@ class Entry:
         return {
             r["reuse_key"]
             for r in self.runs
-            if r.get("status") == "completed" and isinstance(r.get("reuse_key"), str)
+            if r.get("status") == RunStatus.COMPLETED and isinstance(r.get("reuse_key"), str)
         }
 
     @property
@@ -228,7 +229,7 @@ class Entry:
         if summary is not None:
             best = summary["best"]
             return float(best) if isinstance(best, int | float) else None
-        values = [r.get("test_acc") for r in self.runs if r.get("status") == "completed"]
+        values = [r.get("test_acc") for r in self.runs if r.get("status") == RunStatus.COMPLETED]
         accs: list[float] = [a for a in values if isinstance(a, int | float)]
         return max(accs) if accs else None
 

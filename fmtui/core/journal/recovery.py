@@ -12,6 +12,7 @@ from typing import Any
 
 from fmtui.core.journal.model import strict_loads
 from fmtui.core.schema import TEXT_FIELDS
+from fmtui.core.status import EntryStatus
 
 SCHEMA_VERSION = 3
 ENTRIES_TABLE = "entries"
@@ -120,7 +121,9 @@ def _migrate_0_to_1(doc: dict[str, Any]) -> dict[str, Any]:
     for value in entries.values():
         value.setdefault("tags", [])
         value.setdefault("runs", [])
-        value.setdefault("status", "completed" if value.get("runs") else "draft")
+        value.setdefault(
+            "status", EntryStatus.COMPLETED.value if value.get("runs") else EntryStatus.DRAFT.value
+        )
         value.setdefault("origin", "fmtui")
         for name in TEXT_FIELDS:
             value.setdefault(name, "")

@@ -17,6 +17,7 @@ from fmtui.core.journal.arms import run_summary
 from fmtui.core.journal.model import INDEX_SUMMARY, Entry, to_json_safe
 from fmtui.core.journal.runlog import RunLogDamaged, RunLogs
 from fmtui.core.journal_errors import JournalError
+from fmtui.core.status import EntryStatus, RunStatus
 
 
 class RunLogSaving:
@@ -163,7 +164,7 @@ def _as_read(run: dict[str, Any], entry_status: str) -> dict[str, Any]:
     process that ran it is gone (the entry was marked interrupted)."""
     run = dict(run)
     run.setdefault("epochs", [])
-    if entry_status == "interrupted" and run.get("status") == "running":
-        run["status"] = "interrupted"
+    if entry_status == EntryStatus.INTERRUPTED and run.get("status") == RunStatus.RUNNING:
+        run["status"] = RunStatus.INTERRUPTED.value
         run["error"] = "the fmtui process running it ended"
     return run

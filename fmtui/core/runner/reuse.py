@@ -138,7 +138,7 @@ def reuse_key(
 def key_of_result(result: RunResult, data: str) -> str | None:
     """The key of a finished run from what it reported; None unless it completed."""
     env = result.environment
-    if result.status != "completed" or not env.get("fmtui") or not env.get("torch"):
+    if result.status != RunStatus.COMPLETED or not env.get("fmtui") or not env.get("torch"):
         return None
     device_type = str(env.get("device") or result.device).split(":")[0]
     return reuse_key(

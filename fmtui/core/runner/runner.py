@@ -31,6 +31,7 @@ from fmtui.core.runner.reuse import (
 )
 from fmtui.core.runner.subset import PlannedSubset, RunKey
 from fmtui.core.spec import ExperimentSpec
+from fmtui.core.status import EntryStatus, RunStatus
 
 
 @dataclass(eq=False)
@@ -46,7 +47,7 @@ class Job:
     cancel: threading.Event = field(default_factory=threading.Event)
     cancel_current: threading.Event = field(default_factory=threading.Event)
     state: str = "queued"  # queued | running | done
-    status: str = "queued"  # then completed | cancelled | failed
+    status: str = RunStatus.QUEUED  # then an EntryStatus: completed | cancelled | failed
     error: str | None = None
     started: bool = False  # its entry was saved as running
     results: list[events.RunResult] = field(default_factory=list)
@@ -60,7 +61,7 @@ class Job:
     @property
     def all_completed(self) -> bool:
         return len(self.results) == len(self.experiment.runs()) and all(
-            r.status == "completed" for r in self.results
+            r.status == RunStatus.COMPLETED for r in self.results
         )
 
     @property
@@ -234,9 +235,9 @@ class Runner:
 
     def _settle_unstarted(self, job: Job, notify: bool = True) -> None:
         """A job cancelled before it started: its entry says so."""
-        job.status, job.state = "cancelled", "done"
+        job.status, job.state = EntryStatus.CANCELLED, "done"
         if self.journal is not None and job.entry.id is not None:
-            job.entry.status = "cancelled"
+            job.entry.status = EntryStatus.CANCELLED
             try:
                 self.journal.update(job.entry)
             except JournalError as err:
@@ -261,16 +262,20 @@ class Runner:
                 job.error = f"{err}" or type(err).__name__
             self._finish(job, recorder)
         except JournalError as err:
-            job.status, job.error = "failed", str(err)
+            job.status, job.error = EntryStatus.FAILED, str(err)
 
     def _finish(self, job: Job, recorder: ExperimentRecorder | None) -> None:
         if recorder is None:
-            done = job.all_completed
-            job.status = "completed" if done else "cancelled" if job.stopped else "failed"
+            if job.all_completed:
+                job.status = EntryStatus.COMPLETED
+            elif job.stopped:
+                job.status = EntryStatus.CANCELLED
+            else:
+                job.status = EntryStatus.FAILED
             return
         finished = recorder.finish(cancelled=job.cancel.is_set())
         if job.error and not finished.runs and self.journal is not None:
-            finished.status = "failed"
+            finished.status = EntryStatus.FAILED
             self.journal.update(finished)
         job.status = finished.status
         job.error = job.error or recorder.write_error
