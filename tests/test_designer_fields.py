@@ -82,6 +82,22 @@ async def test_batch_models_entered_reaches_the_launched_experiment(tmp_path: Pa
         assert reader.get(1).experiment["batch_models"] == "2"
 
 
+async def test_a_field_changed_just_before_launch_reaches_the_launched_experiment(
+    tmp_path: Path,
+) -> None:
+    path = _journal(tmp_path / "j.json", Claim(baseline="baseline"))
+    trainer = FakeTrainer(epochs=1)
+    app = build_app(path, trainer)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _open_designer(pilot)
+        screen.query_one("#seeds", Input).value = "2"
+        # Launched before the field's Changed message is handled, as a fast ctrl+l is.
+        screen.action_launch()
+        await wait_until(pilot, lambda: bool(trainer.calls))
+        await app.workers.wait_for_complete()
+    assert trainer.calls[0].seeds == 2
+
+
 async def test_a_bad_batch_models_value_names_the_field_and_range(tmp_path: Path) -> None:
     path = _journal(tmp_path / "j.json", Claim(baseline="baseline"))
     trainer = FakeTrainer(epochs=1)

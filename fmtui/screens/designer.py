@@ -209,11 +209,12 @@ class DesignerScreen(Screen[None]):
         self._pending = self.set_timer(VARIANTS_DEBOUNCE_S, self.validate)
 
     def flush(self) -> None:
-        """Validate now what typing left pending (before saving or launching)."""
+        """Validate the fields as they are now (before saving or launching): typing may
+        have left the variants' timer pending, or a field's change still in the queue."""
         if self._pending is not None:
             self._pending.stop()
             self._pending = None
-            self.validate()
+        self.validate()
 
     def _show_rows(self, grid: bool, until: bool) -> None:
         """Grid mode swaps the layers and variants for the grid; the switch shows its fields."""
