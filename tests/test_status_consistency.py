@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from fmtui.cli import main
-from fmtui.core import train
+from fmtui.core import single_run
 from fmtui.core.journal import Journal, JournalError
 
 
@@ -37,14 +37,14 @@ def _run_args(fixture_dir: Path, journal_path: Path, *extra: str) -> list[str]:
 def test_ctrl_c_during_the_final_test_evaluation_leaves_a_completed_entry(
     fixture_dir: Path, journal_path: Path, capsys, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    original = train.evaluate
+    original = single_run.evaluate
 
     def evaluate(model: Any, x: Any, y: Any, idx: Any = None) -> Any:
         if idx is None:  # the test-set evaluation, after the last epoch
             os.kill(os.getpid(), signal.SIGINT)
         return original(model, x, y) if idx is None else original(model, x, y, idx)
 
-    monkeypatch.setattr(train, "evaluate", evaluate)
+    monkeypatch.setattr(single_run, "evaluate", evaluate)
     code = main(_run_args(fixture_dir, journal_path, "--epochs", "2"))
     out = capsys.readouterr().out
     assert code == 0
@@ -58,14 +58,14 @@ def test_ctrl_c_during_the_final_test_evaluation_leaves_a_completed_entry(
 def test_ctrl_c_that_stops_a_run_still_cancels(
     fixture_dir: Path, journal_path: Path, capsys, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    original = train.evaluate
+    original = single_run.evaluate
 
     def evaluate(model: Any, x: Any, y: Any, idx: Any = None) -> Any:
         if idx is not None:  # validation after epoch 1 of 5
             os.kill(os.getpid(), signal.SIGINT)
         return original(model, x, y) if idx is None else original(model, x, y, idx)
 
-    monkeypatch.setattr(train, "evaluate", evaluate)
+    monkeypatch.setattr(single_run, "evaluate", evaluate)
     assert main(_run_args(fixture_dir, journal_path, "--epochs", "5", "--patience", "0")) == 130
     with Journal(journal_path, read_only=True) as j:
         entry = j.all()[0]

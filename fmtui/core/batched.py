@@ -21,7 +21,7 @@ from typing import Any
 import torch
 
 from fmtui.core import data as data_mod
-from fmtui.core import train
+from fmtui.core import events, single_run
 from fmtui.core.batched_loop import CancelLike, EpochLoop, Relay, RunBook
 from fmtui.core.blocked_model import Stack, build_stack
 from fmtui.core.graphed_step import SteppingEngine, graphs_unsupported
@@ -41,7 +41,7 @@ class GroupTrainer:
         data: data_mod.DataSource | data_mod.Dataset,
         widths: Sequence[int],
         *,
-        on_event: train.EventCallback | None = None,
+        on_event: events.EventCallback | None = None,
         cancel: CancelLike | None = None,
         cancel_current: threading.Event | None = None,
         run_cancels: Sequence[CancelLike | None] | None = None,
@@ -66,7 +66,7 @@ class GroupTrainer:
         self.require_full = require_full
         self.progress_every = progress_every
         self.engine = dict(engine or {})
-        self.results: dict[int, train.RunResult] = {}
+        self.results: dict[int, events.RunResult] = {}
         self.clock = time.perf_counter()
         self.shared_s = 0.0
         self.unfinished = len(self.planned)
@@ -95,7 +95,7 @@ class GroupTrainer:
         )
         self.unfinished -= 1
         self.results[run.index] = result
-        self.relay(run.index, train.RunFinished(result, images))
+        self.relay(run.index, events.RunFinished(result, images))
 
     def _env_of(self, index: int) -> dict[str, Any]:
         """The group's environment, with `padded_to` the widths of run `index`'s block."""
@@ -125,7 +125,7 @@ class GroupTrainer:
         """Test a finished run on its best (or last) state, as the sequential engine does."""
         assert self.model is not None
         module = self.model.module(slot, run.book.state_to_test(run.spec))
-        evaluated = train.evaluate(module, dataset.test_x, dataset.test_y)
+        evaluated = single_run.evaluate(module, dataset.test_x, dataset.test_y)
         outcome = test_outcome(*evaluated, dataset)
         if outcome is None:
             self.finish_run(run, RunStatus.DIVERGED, "test loss is non-finite")
@@ -135,14 +135,14 @@ class GroupTrainer:
 
     # ------------------------------------------------------------ the loop
 
-    def run(self) -> list[train.RunResult]:
+    def run(self) -> list[events.RunResult]:
         """Train every run to its end; never raises. Results in the group's order."""
         runs: list[RunBook] = []
         try:
             dataset, device = self._setup()
             runs = self._start_runs(device)
             self._train(runs, dataset, device)
-        except (train.DeviceError, data_mod.DataError) as err:
+        except (single_run.DeviceError, data_mod.DataError) as err:
             self._fail_all(runs, str(err))
         except Exception as err:  # noqa: BLE001 - the caller must never see a crash
             self._fail_all(runs, f"{type(err).__name__}: {err}")
@@ -157,9 +157,9 @@ class GroupTrainer:
 
     def _setup(self) -> tuple[data_mod.Dataset, torch.device]:
         spec = self.planned[0].spec
-        device, note = train.resolve_device(spec.device)
+        device, note = single_run.resolve_device(spec.device)
         self.device_name = str(device)
-        self.env = train.environment(device, note)
+        self.env = single_run.environment(device, note)
         if isinstance(self.data, data_mod.Dataset):
             dataset = self.data
             if dataset.device != device:
@@ -211,7 +211,7 @@ class GroupTrainer:
         for run in runs:
             self.relay(
                 run.index,
-                train.RunStarted(
+                events.RunStarted(
                     run.planned.arm,
                     run.planned.repeat,
                     run.spec,
@@ -245,7 +245,7 @@ def train_group(
     data: data_mod.DataSource | data_mod.Dataset,
     widths: Sequence[int] | None = None,
     **options: Any,
-) -> list[train.RunResult]:
+) -> list[events.RunResult]:
     """Train a group of runs in one stacked loop; one `RunResult` per run, in order.
 
     `widths` are the stacked hidden widths (at least every run's own; default their

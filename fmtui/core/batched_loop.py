@@ -11,40 +11,55 @@ import math
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import torch
 from torch.nn import functional as F
 
 from fmtui.core import data as data_mod
-from fmtui.core import train
+from fmtui.core import events, single_run
 from fmtui.core.blocked_model import Stack
 from fmtui.core.graphed_step import SteppingEngine
 from fmtui.core.run_end import EpochBook
 from fmtui.core.spec import PlannedRun
 from fmtui.core.status import RunStatus
 
-if TYPE_CHECKING:
-    from fmtui.core.batched import GroupTrainer
+CancelLike = threading.Event | events.AnySet
 
-CancelLike = threading.Event | train.AnySet
+
+class GroupOwner(Protocol):
+    """What the loop needs of the group it steps (`batched.GroupTrainer`)."""
+
+    cancel: CancelLike
+    cancel_current: threading.Event | None
+    model: Stack | None
+    progress_every: int
+    relay: Relay
+
+    def finish_run(
+        self, run: RunBook, status: RunStatus, error: str | None = None, **extra: Any
+    ) -> None: ...
+
+    def complete_run(
+        self, run: RunBook, slot: int, dataset: data_mod.Dataset, stopped: bool
+    ) -> None: ...
 
 
 class Relay:
     """Passes on the first unfinished run's events, holds the others' until their turn."""
 
-    def __init__(self, count: int, emit: train.EventCallback) -> None:
+    def __init__(self, count: int, emit: events.EventCallback) -> None:
         self.emit = emit
-        self.held: list[list[train.Event]] = [[] for _ in range(count)]
+        self.held: list[list[events.Event]] = [[] for _ in range(count)]
         self.finished = [False] * count
         self.lead = 0
 
-    def __call__(self, index: int, event: train.Event) -> None:
+    def __call__(self, index: int, event: events.Event) -> None:
         if index == self.lead:
             self.emit(event)
         else:
             self.held[index].append(event)
-        if isinstance(event, train.RunFinished):
+        if isinstance(event, events.RunFinished):
             self.finished[index] = True
             while self.lead < len(self.finished) and self.finished[self.lead]:
                 self.lead += 1
@@ -74,7 +89,7 @@ class EpochLoop:
 
     def __init__(
         self,
-        trainer: GroupTrainer,
+        trainer: GroupOwner,
         runs: list[RunBook],
         optimizer: Any,
         dataset: data_mod.Dataset,
@@ -191,7 +206,7 @@ class EpochLoop:
                 continue
             self.t.relay(
                 run.index,
-                train.Progress(
+                events.Progress(
                     run.planned.arm, run.planned.repeat, epoch, step + 1, self.steps, value, rate
                 ),
             )
@@ -204,7 +219,7 @@ class EpochLoop:
         x, y = self.dataset.train_x, self.dataset.train_y
         n = int(self.val_idx.shape[0])
         k = len(self.active)
-        chunk = max(256, train.EVAL_BATCH // k)
+        chunk = max(256, single_run.EVAL_BATCH // k)
         loss_sum = torch.zeros(k, device=self.device)
         correct = torch.zeros(k, dtype=torch.int64, device=self.device)
         for start in range(0, n, chunk):
@@ -230,7 +245,7 @@ class EpochLoop:
             if not (math.isfinite(train_loss[slot]) and math.isfinite(val_loss[slot])):
                 gone[slot] = (RunStatus.DIVERGED, f"loss became non-finite in epoch {epoch}")
                 continue
-            metrics = train.EpochMetrics(
+            metrics = events.EpochMetrics(
                 epoch, train_loss[slot], train_acc[slot], val_loss[slot], val_acc[slot], seconds
             )
             event, stop = run.book.end_epoch(

@@ -14,7 +14,7 @@ from typing import Any
 
 import torch
 
-from fmtui.core import batch_plan, train
+from fmtui.core import batch_plan, events, single_run
 from fmtui.core import data as data_mod
 from fmtui.core.spec import PlannedRun
 
@@ -39,19 +39,19 @@ def precision(device: torch.device) -> str:
     return "fp32"
 
 
-def _with_engine(event: train.Event, engine: dict[str, Any]) -> train.Event:
+def _with_engine(event: events.Event, engine: dict[str, Any]) -> events.Event:
     """The sequential engine's event with how the run was trained added to its environment."""
-    if isinstance(event, train.RunStarted):
+    if isinstance(event, events.RunStarted):
         return dataclasses.replace(event, environment={**event.environment, **engine})
-    if isinstance(event, train.RunFinished):
+    if isinstance(event, events.RunFinished):
         result = event.result
         env = {**result.environment, **engine} if result.environment else dict(engine)
         return dataclasses.replace(event, result=dataclasses.replace(result, environment=env))
     return event
 
 
-def _relabel(emit: train.EventCallback, engine: dict[str, Any]) -> train.EventCallback:
-    def relabelled(event: train.Event) -> None:
+def _relabel(emit: events.EventCallback, engine: dict[str, Any]) -> events.EventCallback:
+    def relabelled(event: events.Event) -> None:
         emit(_with_engine(event, engine))
 
     return relabelled
@@ -61,12 +61,12 @@ def run_planned(
     experiment: Any,
     data: data_mod.DataSource | data_mod.Dataset,
     *,
-    on_event: train.EventCallback | None = None,
+    on_event: events.EventCallback | None = None,
     cancel: threading.Event | None = None,
     require_full: bool = True,
     progress_every: int = 50,
     cancel_current: threading.Event | None = None,
-) -> list[train.RunResult]:
+) -> list[events.RunResult]:
     """Like `train.run_experiment`, with runs grouped by the experiment's `batch_models`."""
     from fmtui.core.batched import train_group
 
@@ -76,8 +76,8 @@ def run_planned(
     runs = experiment.runs()
     mode = getattr(experiment, "batch_models", "off")
     try:
-        device, _note = train.resolve_device(experiment.baseline.spec.device)
-    except train.DeviceError:
+        device, _note = single_run.resolve_device(experiment.baseline.spec.device)
+    except single_run.DeviceError:
         device = torch.device("cpu")  # each run then fails with the device's message
         mode = "off"
     groups = batch_plan.plan(
@@ -85,7 +85,7 @@ def run_planned(
     )
     kind = precision(device)
     order = {id(r): i for i, r in enumerate(runs)}
-    results: list[tuple[int, train.RunResult]] = []
+    results: list[tuple[int, events.RunResult]] = []
     for group in groups:
         if cancel.is_set():
             break
@@ -101,11 +101,11 @@ def run_planned(
         }
         if group.engine == "sequential":
             planned = members[0]
-            result = train.train_run(
+            result = single_run.train_run(
                 planned.spec,
                 data,
                 on_event=_relabel(emit, engine),
-                cancel=train.AnySet(cancel, cancel_current),
+                cancel=events.AnySet(cancel, cancel_current),
                 arm=planned.arm,
                 repeat=planned.repeat,
                 require_full=require_full,
