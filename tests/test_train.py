@@ -7,7 +7,7 @@ import threading
 import pytest
 import torch
 
-from fmtui.core import data, train
+from fmtui.core import data, single_run, train
 from fmtui.core.spec import ExperimentSpec, RunSpec, layer_arms
 
 SMALL = dict(layers=(32, 16), epochs=3, patience=0, batch_size=32, device="cpu")
@@ -149,7 +149,7 @@ def test_early_stopping_restores_best_weights(fixture_source) -> None:
 def test_auto_device_falls_back_with_reason(monkeypatch) -> None:
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
-    monkeypatch.setitem(train._probe_cache, "cuda", "RuntimeError: no kernel image")
+    monkeypatch.setitem(single_run._probe_cache, "cuda", "RuntimeError: no kernel image")
     device, note = train.resolve_device("auto")
     assert device.type == "cpu"
     assert "cuda failed a probe" in note and "no kernel image" in note
