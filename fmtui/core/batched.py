@@ -160,19 +160,7 @@ class GroupTrainer:
         device, note = single_run.resolve_device(spec.device)
         self.device_name = str(device)
         self.env = single_run.environment(device, note)
-        if isinstance(self.data, data_mod.Dataset):
-            dataset = self.data
-            if dataset.device != device:
-                dataset = data_mod.Dataset(
-                    dataset.train_x.to(device),
-                    dataset.train_y.to(device),
-                    dataset.test_x.to(device),
-                    dataset.test_y.to(device),
-                    dataset.source,
-                    device,
-                )
-        else:
-            dataset = data_mod.load(self.data, device, self.require_full)
+        dataset = data_mod.resident(self.data, device, self.require_full)
         self.env["data"] = str(dataset.source.directory)
         self.env["data_sizes"] = [dataset.n_train, dataset.n_test]
         self.env.update(self.engine)

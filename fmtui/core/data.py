@@ -375,6 +375,24 @@ def load(
         return dataset
 
 
+def resident(
+    data: DataSource | Dataset, device: torch.device, require_full: bool = True
+) -> Dataset:
+    """The data set resident on `device`: loaded, or an already loaded one moved there."""
+    if not isinstance(data, Dataset):
+        return load(data, device, require_full)
+    if data.device == device:
+        return data
+    return Dataset(
+        data.train_x.to(device),
+        data.train_y.to(device),
+        data.test_x.to(device),
+        data.test_y.to(device),
+        data.source,
+        device,
+    )
+
+
 def clear_cache() -> None:
     with _cache_lock:
         _cache.clear()

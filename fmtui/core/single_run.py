@@ -240,7 +240,7 @@ def train_run(
         device, note = resolve_device(spec.device)
         device_name = str(device)
         env = environment(device, note)
-        dataset = _dataset_on(data, device, require_full)
+        dataset = data_mod.resident(data, device, require_full)
         env["data"] = str(dataset.source.directory)
         env["data_sizes"] = [dataset.n_train, dataset.n_test]
         train_idx, val_idx = dataset.split(spec.val_fraction, spec.split_seed)
@@ -307,24 +307,6 @@ def _test_best(
     if outcome is None:
         raise _Diverged("test loss is non-finite")
     return outcome
-
-
-def _dataset_on(
-    data: data_mod.DataSource | data_mod.Dataset, device: torch.device, require_full: bool
-) -> data_mod.Dataset:
-    """The data set resident on `device`: loaded, or an already loaded one moved there."""
-    if not isinstance(data, data_mod.Dataset):
-        return data_mod.load(data, device, require_full)
-    if data.device == device:
-        return data
-    return data_mod.Dataset(
-        data.train_x.to(device),
-        data.train_y.to(device),
-        data.test_x.to(device),
-        data.test_y.to(device),
-        data.source,
-        device,
-    )
 
 
 @dataclass(frozen=True)
