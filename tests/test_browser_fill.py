@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 from textual.widgets import DataTable
 
-from fmtui.app import make_app
+from fmtui.app import FmtuiApp
 from fmtui.core.journal import Entry, Journal, Search
 from fmtui.screens.browser import BrowserScreen
 from fmtui.widgets import row_fill
-from tests.tui_helpers import FakeTrainer, fixed_estimator, wait_until
+from tests.tui_helpers import build_app, wait_until
 
 SIZE = (120, 40)
 COUNT = 45
@@ -41,17 +41,8 @@ def _journal(path: Path) -> Journal:
     return journal
 
 
-def _app(journal: Journal):
-    app = make_app(
-        journal=journal,
-        trainer=FakeTrainer(),
-        estimator=fixed_estimator,
-        devices=[("cpu", "CPU (test)")],
-        blink=False,
-        live_clock=False,
-    )
-    app.animation_level = "none"
-    return app
+def _app(journal: Journal) -> FmtuiApp:
+    return build_app(journal=journal)
 
 
 def _keys(table: DataTable) -> list[str]:

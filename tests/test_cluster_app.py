@@ -11,7 +11,7 @@ import pytest
 from textual.widgets import DataTable, Input, Select, Static, TextArea
 
 from fmtui import cli
-from fmtui.app import FmtuiApp, make_app
+from fmtui.app import FmtuiApp
 from fmtui.cluster_cli import cluster_address
 from fmtui.core import events
 from fmtui.core.journal import Entry, Journal
@@ -23,7 +23,7 @@ from fmtui.screens.training import TrainingScreen, where
 from fmtui.widgets import train_on
 from tests import tui_helpers
 from tests.idx_fixtures import write_dataset
-from tests.tui_helpers import FakeTrainer, fixed_estimator, wait_until
+from tests.tui_helpers import FakeTrainer, build_app, wait_until
 
 SIZE = (120, 40)
 UNREACHABLE = "tcp://127.0.0.1:9"  # the discard port: nothing listens there
@@ -46,17 +46,7 @@ def cluster_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _app(journal_path: Path, trainer: FakeTrainer, **kwargs: Any) -> FmtuiApp:
-    app = make_app(
-        journal_path,
-        trainer=trainer,
-        estimator=fixed_estimator,
-        devices=[("cpu", "CPU (test)")],
-        blink=False,
-        live_clock=False,
-        **kwargs,
-    )
-    app.animation_level = "none"
-    return app
+    return build_app(journal_path, trainer, **kwargs)
 
 
 def _draft(journal_path: Path, title: str = "Width on the cluster") -> Entry:

@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from textual.pilot import Pilot
 
@@ -104,16 +105,26 @@ def fixed_estimator(experiment: ExperimentSpec, device: str) -> tuple[float, str
 
 
 def build_app(
-    journal_path: Path, trainer: FakeTrainer | None = None, export_dir: Path | None = None
+    journal_path: Path | None = None,
+    trainer: FakeTrainer | None = None,
+    export_dir: Path | None = None,
+    **kwargs: Any,
 ) -> FmtuiApp:
+    """The app as the tests drive it: a fake trainer and estimator, one CPU, no blink.
+
+    `kwargs` go to `make_app` (an open `journal`, a `cluster`, a `data_dir`, …).
+    """
+    if export_dir is None and journal_path is not None:
+        export_dir = journal_path.parent
     app = make_app(
         journal_path,
         trainer=trainer or FakeTrainer(),
         estimator=fixed_estimator,
         devices=[("cpu", "CPU (test)")],
-        export_dir=export_dir or journal_path.parent,
+        export_dir=export_dir,
         blink=False,
         live_clock=False,
+        **kwargs,
     )
     app.animation_level = "none"  # no sliding tab underlines mid-snapshot
     return app
