@@ -24,19 +24,23 @@ from textual.screen import Screen
 from textual.widgets import Input, TextArea
 
 from fmtui.app_journal import JournalApp
-from fmtui.core import events as train
 from fmtui.core.design import Estimator
 from fmtui.core.journal import Entry, Journal, open_journal
 from fmtui.core.live import LiveState
-from fmtui.core.runner import Executor, Job, Runner, RunnerListener, SubprocessExecutor
-from fmtui.core.runner.reuse import Reused
+from fmtui.core.runner import Executor, Runner, SubprocessExecutor
 from fmtui.core.safe_text import terminal_safe
 from fmtui.core.spec import ExperimentSpec
 from fmtui.core.status import EntryStatus
 from fmtui.core.subprocess_trainer import prepare_subprocesses
 from fmtui.core.train_on import CLUSTER, THIS_MACHINE, trainer_for
 from fmtui.core.words import count
-from fmtui.messages import ExperimentDone, JournalChanged, RunsReused, TrainingEvent
+from fmtui.messages import (
+    ExperimentDone,
+    JournalChanged,
+    RunnerMessages,
+    RunsReused,
+    TrainingEvent,
+)
 from fmtui.screens.browser import BrowserScreen
 from fmtui.screens.designer import DesignerScreen
 from fmtui.screens.dialogs import ConfirmDialog, HelpScreen
@@ -118,7 +122,7 @@ class FmtuiApp(JournalApp):
         self.cancel_event = threading.Event()  # set when the app quits
         self.live: dict[int, LiveState] = {}
         # The runner owns the queue; its listener turns what it reports into messages.
-        self.runner = Runner(journal, trainer, _PostMessages(self))
+        self.runner = Runner(journal, trainer, RunnerMessages(self))
         self.recovery_path: Path | None = None  # where a crash left the open forms' text
 
     @property
@@ -451,27 +455,6 @@ class FmtuiApp(JournalApp):
 
         if not isinstance(self.screen, ConfirmDialog):
             self.push_screen(ConfirmDialog(question, "Quit", "Stay"), done)
-
-
-class _PostMessages(RunnerListener):
-    """The runner's reports as messages to the app, posted from the runner's thread."""
-
-    def __init__(self, app: FmtuiApp) -> None:
-        self.app = app
-
-    def started(self, job: Job) -> None:
-        self.app.post_message(JournalChanged(job.entry.id))
-
-    def event(self, job: Job, event: train.Event) -> None:
-        self.app.post_message(TrainingEvent(job.entry.id or 0, event))
-
-    def reused(self, job: Job, found: list[Reused]) -> None:
-        self.app.post_message(RunsReused(job.entry.id or 0, job.reuse_note))
-
-    def done(self, job: Job) -> None:
-        if job.error:
-            self.app.log.error(f"training of entry {job.entry.id} failed: {job.error}")
-        self.app.post_message(ExperimentDone(job.entry.id or 0, job.status, job.error))
 
 
 def make_app(

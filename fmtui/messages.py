@@ -1,12 +1,19 @@
-"""Provides the app-wide messages: training progress and journal changes."""
+"""Provides the app-wide messages: training progress and journal changes.
+
+`RunnerMessages` turns the runner's reports, made on its thread, into these messages.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
+from textual.app import App
 from textual.message import Message
 
 from fmtui.core import events as train
+from fmtui.core.runner import Job, RunnerListener
+from fmtui.core.runner.reuse import Reused
 
 
 class TrainingEvent(Message, bubble=False):
@@ -52,3 +59,24 @@ class ExportRequest:
     fmt: str
     scope: str  # selected | shown | all
     path: str
+
+
+class RunnerMessages(RunnerListener):
+    """The runner's reports as messages to the app, posted from the runner's thread."""
+
+    def __init__(self, app: App[Any]) -> None:
+        self.app = app
+
+    def started(self, job: Job) -> None:
+        self.app.post_message(JournalChanged(job.entry.id))
+
+    def event(self, job: Job, event: train.Event) -> None:
+        self.app.post_message(TrainingEvent(job.entry.id or 0, event))
+
+    def reused(self, job: Job, found: list[Reused]) -> None:
+        self.app.post_message(RunsReused(job.entry.id or 0, job.reuse_note))
+
+    def done(self, job: Job) -> None:
+        if job.error:
+            self.app.log.error(f"training of entry {job.entry.id} failed: {job.error}")
+        self.app.post_message(ExperimentDone(job.entry.id or 0, job.status, job.error))
