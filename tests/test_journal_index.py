@@ -15,6 +15,7 @@ import pytest
 
 from fmtui.core.journal import Entry, Journal
 from fmtui.core.journal.arms import run_summary
+from fmtui.core.journal.runlog import RunLogs
 from fmtui.core.journal.storage import AtomicJSONStorage
 from fmtui.core.spec import RunSpec
 
@@ -89,6 +90,20 @@ def test_listing_reads_the_summary_and_the_preview_loads_one_entry(
         assert parses == []
         assert len(grid.runs) == 5 and grid.runs[0]["confusion"][0][0] == 1
         assert grid.to_dict() == j.get(entry_id).to_dict()
+
+
+def test_summary_reads_one_entry_from_the_index_alone(
+    path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with Journal(path) as j:
+        entry_id = j.add(_grid())
+        monkeypatch.setattr(RunLogs, "load", lambda *_a, **_k: pytest.fail("log read"))
+        row = j.summary(entry_id)
+        monkeypatch.undo()
+        assert row.runs_are_summaries and row.runs == []
+        assert (row.run_count, row.best_accuracy) == (5, pytest.approx(0.90))
+        j.load_runs(row)
+        assert row.to_dict() == j.get(entry_id).to_dict()
 
 
 def test_a_hand_edited_run_summary_is_refused_with_its_field(path: Path) -> None:

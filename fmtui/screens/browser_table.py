@@ -166,8 +166,8 @@ class JournalTable(Screen[None]):
         journal each time grew with the journal and stalled the keys.
         """
         current = entry_id if select else self.selected_id()
-        try:
-            entry = self.app.journal.get(entry_id)
+        try:  # the index's record: a row needs no run log (the preview loads it if shown)
+            entry = self.app.journal.summary(entry_id)
         except JournalError:  # deleted or damaged meanwhile: the whole picture again
             self.reload(current)
             return

@@ -255,14 +255,22 @@ class Journal(JournalOpening, RunLogSaving):
     def get(self, entry_id: int) -> Entry:
         """The entry; a damaged one raises JournalError saying what is wrong with it."""
         with self._lock:
-            doc = self._storage.entry_doc(entry_id)
-            if doc is None:
-                raise JournalError(f"No entry {entry_id} in the journal {self.path}.")
-            try:
-                entry = index_entry(doc, entry_id)
-            except SpecError as err:
-                raise JournalError(_damaged_message(self.path, entry_id, str(err))) from None
-            return self._joined(entry)
+            return self._joined(self._indexed(entry_id))
+
+    def summary(self, entry_id: int) -> Entry:
+        """The entry as the index keeps it, its runs as summaries (its log is not read):
+        what a list row needs. `load_runs` gives it its runs later."""
+        with self._lock:
+            return self._indexed(entry_id)
+
+    def _indexed(self, entry_id: int) -> Entry:
+        doc = self._storage.entry_doc(entry_id)
+        if doc is None:
+            raise JournalError(f"No entry {entry_id} in the journal {self.path}.")
+        try:
+            return index_entry(doc, entry_id)
+        except SpecError as err:
+            raise JournalError(_damaged_message(self.path, entry_id, str(err))) from None
 
     def delete(self, entry_id: int) -> None:
         self._writable()
