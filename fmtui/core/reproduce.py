@@ -32,12 +32,8 @@ def _run_key(run: dict[str, Any]) -> tuple[str, int]:
 def check(original: Entry, rerun: Entry) -> dict[str, Any]:
     """Compare every run of `rerun` with the original's run of the same arm and seed."""
     same, lines = reproduction_report(original, rerun)
-    before = {_run_key(r): r for r in original.runs}
     largest: tuple[float, str, str, int] | None = None
-    for run in rerun.runs:
-        old = before.get(_run_key(run))
-        if old is None:
-            continue
+    for old, run in _run_pairs(original, rerun):
         pairs = [(name, old.get(name), run.get(name)) for name in RUN_METRICS]
         epochs = zip(old.get("epochs") or [], run.get("epochs") or [], strict=False)
         for i, (e_old, e_new) in enumerate(epochs):
